@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function irpo(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, IRPO_LOG_LEVEL: 'warn' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('irpo binary', () => {
+  it('--help lists the global options and examples', () => {
+    const r = irpo('--help');
+    expect(r.code).toBe(0);
+    for (const opt of ['--backend', '--log-level', '--json', '--version', 'Examples:']) expect(r.stdout).toContain(opt);
+  });
+
+  it('--version prints the package version', () => {
+    const r = irpo('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('exits 2 on an unknown command, with one line and no stack', () => {
+    const r = irpo('no-such-command');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Unknown command: no-such-command');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 on a bad option value', () => {
+    const r = irpo('env', '--backend', 'gpu');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('backend');
+  });
+
+  it('--json puts one JSON document on stdout', () => {
+    const r = irpo('env', '--json');
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as { irpo: string; node: string };
+    expect(parsed.irpo).toBe(pkg.version);
+    expect(parsed.node).toBe(process.versions.node);
+  });
+});

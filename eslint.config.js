@@ -1,0 +1,59 @@
+// One lint config for the workspace. The Nx module-boundary rule enforces the dependency
+// direction of shared/DESIGN.md through project tags (see each package.json "nx.tags"):
+//   contracts <- core <- model <- sampler, trainer <- recipes <- cli
+//   contracts <- data, evaluator <- recipes
+// and keeps TensorFlow.js out of the packages tagged tfjs:none.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const tfjsBanned = ['@tensorflow/*', '@irpo/core', '@irpo/model', '@irpo/sampler', '@irpo/trainer', '@irpo/recipes'];
+
+export default [
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/fixtures/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          enforceBuildableLibDependency: false,
+          depConstraints: [
+            { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: ['@tensorflow/*'] },
+            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:contracts'], bannedExternalImports: ['@tensorflow/*'] },
+            { sourceTag: 'scope:evaluator', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:data'], bannedExternalImports: ['@tensorflow/*'] },
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:contracts'] },
+            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core'] },
+            { sourceTag: 'scope:sampler', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data'] },
+            { sourceTag: 'scope:trainer', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
+            {
+              sourceTag: 'scope:recipes',
+              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data', 'scope:sampler', 'scope:evaluator', 'scope:trainer'],
+            },
+            {
+              sourceTag: 'scope:cli',
+              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data', 'scope:sampler', 'scope:evaluator', 'scope:trainer', 'scope:recipes'],
+            },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Belt and braces for the packages that must run without TensorFlow.js: a plain
+    // import rule that needs no project graph.
+    files: ['packages/contracts/**/*.ts', 'packages/data/**/*.ts', 'packages/evaluator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: tfjsBanned, message: 'this package must not depend on TensorFlow.js (shared/DESIGN.md)' }] }],
+    },
+  },
+  {
+    files: ['**/*.test.ts', '**/test/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+];

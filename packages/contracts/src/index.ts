@@ -1,0 +1,7 @@
+export * from './errors.js';
+export * from './atomic.js';
+export * from './jsonl.js';
+export * from './records.js';
+export * from './model-spec.js';
+export * from './run-config.js';
+export * from './log.js';

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+/**
+ * Settings of one Iterative RPO iteration. Defaults are the paper's GSM8K settings scaled to
+ * what a laptop CPU runs; each field says why it exists.
+ */
+export const IterationConfigSchema = z
+  .object({
+    /** Samples drawn per training prompt (paper: N = 30 on GSM8K). */
+    n: z.number().int().positive().default(30),
+    /** Most pairs kept per prompt (paper: K = 10). */
+    k: z.number().int().positive().default(10),
+    /** Sampling temperature (paper: 0.8 at iteration 1, 1.3 later on GSM8K). */
+    temperature: z.number().nonnegative().default(0.8),
+    /** Top-p nucleus sampling; 1 disables it. */
+    topP: z.number().gt(0).max(1).default(1),
+    /** Longest completion sampled, in tokens. */
+    maxNewTokens: z.number().int().positive().default(512),
+    /** Passes over the pairs (paper: trains to convergence of the dev accuracy, ~5000 steps). */
+    epochs: z.number().positive().default(1),
+    /** Upper bound on optimiser steps this iteration; null means epochs decide. */
+    maxSteps: z.number().int().positive().nullable().default(null),
+  })
+  .strict();
+export type IterationConfig = z.output<typeof IterationConfigSchema>;
+
+/** The same fields, all optional and without defaults: what an override may change. */
+export const IterationOverrideSchema = z
+  .object({
+    n: z.number().int().positive(),
+    k: z.number().int().positive(),
+    temperature: z.number().nonnegative(),
+    topP: z.number().gt(0).max(1),
+    maxNewTokens: z.number().int().positive(),
+    epochs: z.number().positive(),
+    maxSteps: z.number().int().positive().nullable(),
+  })
+  .partial()
+  .strict();
+export type IterationOverride = z.output<typeof IterationOverrideSchema>;
+
+/** The optimisation and loss settings of the preference step. */
+export const TrainingConfigSchema = z
+  .object({
+    /** Loss: the paper's DPO+NLL, plain DPO (the ablation that fails), or IPO. */
+    loss: z.enum(['dpo-nll', 'dpo', 'ipo']).default('dpo-nll'),
+    /** DPO temperature on the log-ratio margin (paper: 0.1). */
+    beta: z.number().positive().default(0.1),
+    /** Weight of the winner's length-normalised NLL (paper: 1; 0 is plain DPO). */
+    alpha: z.number().nonnegative().default(1),
+    /** Label smoothing for conservative DPO; 0 is the paper's loss. */
+    labelSmoothing: z.number().min(0).max(0.5).default(0),
+    /** How the NLL term is normalised: per sequence (paper) or per token of the batch (TRL). */
+    nllNormalization: z.enum(['per-sequence', 'token-mean']).default('per-sequence'),
+    /** Peak learning rate (paper: 1e-6 for 70B; tiny models need far larger). */
+    lr: z.number().positive().default(1e-6),
+    schedule: z.enum(['constant', 'cosine', 'linear']).default('constant'),
+    /** Linear warm-up steps before the schedule. */
+    warmupSteps: z.number().int().nonnegative().default(0),
+    /** Pairs per optimiser step, before accumulation (paper: 16). */
+    batchSize: z.number().int().positive().default(16),
+    /** Micro-batches accumulated per optimiser step, to trade memory for time. */
+    gradAccum: z.number().int().positive().default(1),
+    /** Decoupled weight decay (AdamW); never applied to norms and biases. */
+    weightDecay: z.number().nonnegative().default(0),
+    /** Global gradient-norm clip; 0 disables it. */
+    maxGradNorm: z.number().nonnegative().default(1),
+    adamBeta1: z.number().min(0).lt(1).default(0.9),
+    adamBeta2: z.number().min(0).lt(1).default(0.999),
+    adamEps: z.number().positive().default(1e-8),
+    /** Steps between checkpoints written for crash recovery. */
+    checkpointEvery: z.number().int().positive().default(50),
+  })
+  .strict();
+export type TrainingConfig = z.output<typeof TrainingConfigSchema>;
+
+export const TaskConfigSchema = z
+  .object({
+    /** Built-in task name: arith (synthetic, no download), gsm8k, math, arc. */
+    name: z.enum(['arith', 'gsm8k', 'math', 'arc']).default('arith'),
+    /** Data file or folder for tasks that read one (gsm8k, math, arc). */
+    path: z.string().optional(),
+    /** Use only the first N training prompts; null for all. */
+    trainLimit: z.number().int().positive().nullable().default(null),
+    /** Evaluate on the first N test problems; null for all. */
+    testLimit: z.number().int().positive().nullable().default(null),
+    /** Add the gold solution as a winner when a prompt has no correct sample (paper: GSM8K). */
+    goldAsWinner: z.boolean().default(false),
+    /** Prompt template file; the task's paper template when absent. */
+    template: z.string().optional(),
+  })
+  .strict();
+export type TaskConfig = z.output<typeof TaskConfigSchema>;
+
+export const EvalConfigSchema = z
+  .object({
+    /** Samples per problem for majority vote; 0 evaluates greedy only (paper: maj@32). */
+    majK: z.number().int().nonnegative().default(0),
+    /** Temperature of the maj@k samples. */
+    temperature: z.number().nonnegative().default(0.8),
+    maxNewTokens: z.number().int().positive().default(512),
+  })
+  .strict();
+export type EvalConfig = z.output<typeof EvalConfigSchema>;
+
+export const EngineConfigSchema = z
+  .object({
+    /** local: the model in process; http: an OpenAI-compatible /v1/completions server. */
+    kind: z.enum(['local', 'http']).default('local'),
+    /** Base URL of the server, for kind http (e.g. http://127.0.0.1:8000/v1). */
+    endpoint: z.string().url().optional(),
+    /** Name of the environment variable holding the API key; the key itself is never stored. */
+    apiKeyEnv: z.string().default('OPENAI_API_KEY'),
+    /** Prompts decoded together by the local engine. */
+    batchSize: z.number().int().positive().default(32),
+    /** Requests in flight at once, for kind http. */
+    concurrency: z.number().int().positive().default(8),
+  })
+  .strict();
+export type EngineConfig = z.output<typeof EngineConfigSchema>;
+
+/** A whole Iterative RPO run (run.json holds it resolved). */
+export const RunConfigSchema = z
+  .object({
+    v: z.literal(1).default(1),
+    name: z.string().min(1).default('irpo'),
+    /** Seeds sampling, pair choice, shuffling and initialisation. */
+    seed: z.number().int().default(0),
+    /** Model folder in Hugging Face layout (M0); the built-in tiny model when absent. */
+    model: z.string().optional(),
+    /** TensorFlow.js backend; best available when absent. */
+    backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional(),
+    task: TaskConfigSchema.default(TaskConfigSchema.parse({})),
+    /** Number of iterations T (paper: 4 on GSM8K). */
+    iterations: z.number().int().positive().default(4),
+    /** Defaults for every iteration. */
+    iteration: IterationConfigSchema.default(IterationConfigSchema.parse({})),
+    /** Per-iteration overrides, index 0 for iteration 1 (e.g. a higher temperature later). */
+    overrides: z.array(IterationOverrideSchema).default([]),
+    training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
+    eval: EvalConfigSchema.default(EvalConfigSchema.parse({})),
+    engine: EngineConfigSchema.default(EngineConfigSchema.parse({})),
+  })
+  .strict();
+export type RunConfig = z.output<typeof RunConfigSchema>;
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+/** The settings of iteration t (1-based): defaults with that iteration's overrides applied. */
+export function iterationSettings(config: RunConfig, t: number): IterationConfig {
+  const override = config.overrides[t - 1] ?? {};
+  return IterationConfigSchema.parse({ ...config.iteration, ...stripUndefined(override) });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

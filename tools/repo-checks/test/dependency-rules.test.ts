@@ -1,0 +1,42 @@
+import { ESLint } from 'eslint';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Lints source text as if it were a file of a package, so the fixture needs no file on disk.
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const eslint = new ESLint({ cwd: root });
+
+async function lintAs(filePath: string, code: string) {
+  const [result] = await eslint.lintText(code, { filePath: `${root}/${filePath}` });
+  return result!.messages.filter((m) => m.severity === 2);
+}
+
+describe('dependency direction (shared/DESIGN.md)', () => {
+  it('@irpo/data may not import TensorFlow.js', async () => {
+    const errors = await lintAs('packages/data/src/fixture.ts', "import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n");
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/TensorFlow|tensorflow/);
+  });
+
+  it('@irpo/data may not import @irpo/core', async () => {
+    const errors = await lintAs('packages/data/src/fixture.ts', "import * as core from '@irpo/core';\nexport const x = core;\n");
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('@irpo/evaluator may not import TensorFlow.js', async () => {
+    const errors = await lintAs('packages/evaluator/src/fixture.ts', "import * as tf from '@tensorflow/tfjs';\nexport const x = tf;\n");
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('@irpo/data may import @irpo/contracts', async () => {
+    const errors = await lintAs('packages/data/src/fixture.ts', "import { ProblemSchema } from '@irpo/contracts';\nexport const x = ProblemSchema;\n");
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('Nx module boundaries', () => {
+  it('@irpo/core may not import @irpo/model (points the wrong way)', async () => {
+    const errors = await lintAs('packages/core/src/fixture.ts', "import * as model from '@irpo/model';\nexport const x = model;\n");
+    expect(errors.map((e) => e.ruleId)).toContain('@nx/enforce-module-boundaries');
+  });
+});
