@@ -5,3 +5,4 @@ export * from './records.js';
 export * from './model-spec.js';
 export * from './run-config.js';
 export * from './log.js';
+export * from './run-state.js';

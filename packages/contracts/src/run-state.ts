@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/** Stages of one iteration, in order. Iteration 0 (M0) has only `model` and `eval`. */
+export const STAGES = ['samples', 'pairs', 'ref-logps', 'train', 'model', 'eval'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/**
+ * Which stages of which iteration are complete (state.json). A stage is marked only after its
+ * files are whole on disk, so a rerun restarts at the first stage not marked.
+ */
+export const RunStateSchema = z.object({
+  v: z.literal(1).default(1),
+  /** Keyed by iteration number ("0" is M0). */
+  iterations: z.record(z.string(), z.object({ done: z.array(z.enum(STAGES)).default([]) })).default({}),
+  /** Set when every iteration is done. */
+  complete: z.boolean().default(false),
+  updatedAt: z.string().optional(),
+});
+export type RunState = z.output<typeof RunStateSchema>;
