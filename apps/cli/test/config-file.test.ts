@@ -1,0 +1,40 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRunConfig } from '../src/config-file.js';
+
+async function file(name: string, text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'irpo-cfg-'));
+  const p = join(dir, name);
+  await writeFile(p, text);
+  return p;
+}
+
+describe('loadRunConfig', () => {
+  it('reads YAML and applies --set overrides', async () => {
+    const p = await file('c.yaml', 'iterations: 3\ntraining:\n  beta: 0.2\n');
+    const c = await loadRunConfig(p, ['training.alpha=0', 'task.name=gsm8k', 'iteration.temperature=1.3']);
+    expect(c.iterations).toBe(3);
+    expect(c.training.beta).toBe(0.2);
+    expect(c.training.alpha).toBe(0);
+    expect(c.task.name).toBe('gsm8k');
+    expect(c.iteration.temperature).toBe(1.3);
+    expect(c.training.lr).toBe(1e-6); // default kept
+  });
+
+  it('rejects an unknown key, naming file and key', async () => {
+    const p = await file('c.yaml', 'training:\n  betta: 0.2\n');
+    await expect(loadRunConfig(p)).rejects.toThrow(`${p}: training.betta: unknown key "betta"`);
+  });
+
+  it('rejects a bad value, naming the field', async () => {
+    const p = await file('c.json', JSON.stringify({ iterations: 0 }));
+    await expect(loadRunConfig(p)).rejects.toThrow(`${p}: iterations: `);
+  });
+
+  it('reports YAML syntax errors with the line', async () => {
+    const p = await file('c.yaml', 'iterations: 3\ntraining: [\n');
+    await expect(loadRunConfig(p)).rejects.toThrow(/c\.yaml:\d+: not valid YAML/);
+  });
+});
