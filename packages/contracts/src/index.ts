@@ -6,3 +6,4 @@ export * from './model-spec.js';
 export * from './run-config.js';
 export * from './log.js';
 export * from './run-state.js';
+export * from './sft-records.js';

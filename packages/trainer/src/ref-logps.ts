@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { JsonlAppender, readJsonlAll, RefLogpsSchema, type PreferencePair, type RefLogps } from '@irpo/contracts';
+import { tf } from '@irpo/core';
+import { sequenceLogProbs } from './objective.js';
+import { encodeSequence, packBatch, type EncodedSequence } from './tokenize.js';
+import type { Tokenizer, TrainableLM } from './types.js';
+
+export interface RefLogpsOptions {
+  /** ref-logps.jsonl; appended as batches finish, so a crash loses at most one batch. */
+  out: string;
+  batchSize: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Summed response log-probs of each sequence under `model`, no gradient. */
+export function scoreSequences(model: TrainableLM, sequences: readonly EncodedSequence[], padId: number): number[] {
+  const b = packBatch(sequences, padId);
+  return tf.tidy(() => {
+    const ids = tf.tensor2d(b.inputIds, [b.batch, b.length], 'int32');
+    const attn = tf.tensor2d(b.attentionMask, [b.batch, b.length]);
+    const targets = tf.tensor2d(b.targets, [b.batch, b.length], 'int32');
+    const mask = tf.tensor2d(b.lossMask, [b.batch, b.length]);
+    return Array.from(sequenceLogProbs(model.forward(ids, attn), targets, mask).dataSync());
+  });
+}
+
+/**
+ * The reference model's log-probs of every pair, computed once per iteration with M(t-1) before
+ * training starts, so training never holds a second model. Resumable: pairs already in `out`
+ * are kept.
+ */
+export async function computeRefLogps(
+  model: TrainableLM,
+  tokenizer: Tokenizer,
+  pairs: readonly PreferencePair[],
+  o: RefLogpsOptions,
+): Promise<Map<string, RefLogps>> {
+  const have = new Map<string, RefLogps>();
+  if (existsSync(o.out)) {
+    for (const r of await readJsonlAll(o.out, RefLogpsSchema, { tolerateTruncatedTail: true })) have.set(r.pairId, r);
+  }
+  const todo = pairs.filter((p) => !have.has(p.id));
+  const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
+  const appender = await JsonlAppender.open(o.out);
+  try {
+    for (let i = 0; i < todo.length; i += o.batchSize) {
+      const batch = todo.slice(i, i + o.batchSize);
+      const chosen = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.chosen));
+      const rejected = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.rejected));
+      const scores = scoreSequences(model, [...chosen, ...rejected], pad);
+      const rows: RefLogps[] = batch.map((p, j) => ({
+        v: 1,
+        pairId: p.id,
+        chosen: scores[j]!,
+        rejected: scores[batch.length + j]!,
+        chosenTokens: chosen[j]!.responseIds.length,
+        rejectedTokens: rejected[j]!.responseIds.length,
+      }));
+      await appender.appendMany(rows);
+      for (const r of rows) have.set(r.pairId, r);
+      o.onProgress?.(pairs.length - todo.length + i + batch.length, pairs.length);
+    }
+  } finally {
+    await appender.close();
+  }
+  return have;
+}

@@ -1,0 +1,86 @@
+import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '@irpo/contracts';
+import { tf } from '@irpo/core';
+import { epochBatches } from './batches.js';
+import { sequenceLogProbs } from './objective.js';
+import type { Optimizer } from './optimizer.js';
+import { learningRate } from './schedule.js';
+import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
+import { runTrainingLoop } from './train-loop.js';
+import type { Tokenizer, TrainableLM } from './types.js';
+
+export interface SftExample {
+  prompt: string;
+  completion: string;
+}
+
+export interface SftOptions {
+  training: Pick<TrainingConfig, 'lr' | 'schedule' | 'warmupSteps' | 'batchSize' | 'gradAccum' | 'maxGradNorm' | 'checkpointEvery'>;
+  epochs: number;
+  maxSteps: number | null;
+  seed: number;
+  logFile: string;
+  checkpointDir: string;
+  optimizer: Optimizer;
+  onStep?: (m: SftStepMetrics, step: number, total: number) => void;
+}
+
+/**
+ * Supervised fine-tuning on (prompt, completion): token-mean NLL of the completion tokens (EOS
+ * included), never of the prompt. Serves the warm start of M0 on gold solutions and the
+ * SFT-on-chosen / STaR baselines.
+ */
+export async function trainSft(
+  model: TrainableLM,
+  tokenizer: Tokenizer,
+  examples: readonly SftExample[],
+  o: SftOptions,
+): Promise<{ steps: number; last?: SftStepMetrics }> {
+  const t = o.training;
+  const encoded = examples.map((e) => encodeSequence(tokenizer, e.prompt, e.completion));
+  const micro = epochBatches(encoded.map(sequenceLength), t.batchSize, o.seed, o.epochs, o.maxSteps === null ? null : o.maxSteps * t.gradAccum);
+  const steps: number[][][] = [];
+  for (let i = 0; i < micro.length; i += t.gradAccum) steps.push(micro.slice(i, i + t.gradAccum));
+  const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
+  return runTrainingLoop<SftStepMetrics>({
+    variables: model.variables,
+    optimizer: o.optimizer,
+    steps,
+    lr: (step) => learningRate(t, step, steps.length),
+    maxGradNorm: t.maxGradNorm,
+    checkpointDir: o.checkpointDir,
+    checkpointEvery: t.checkpointEvery,
+    logFile: o.logFile,
+    logSchema: SftStepMetricsSchema,
+    onStep: o.onStep,
+    microStep: (items) => {
+      const b = packBatch(items.map((i) => encoded[i]!), pad);
+      const ids = tf.tensor2d(b.inputIds, [b.batch, b.length], 'int32');
+      const attn = tf.tensor2d(b.attentionMask, [b.batch, b.length]);
+      const targets = tf.tensor2d(b.targets, [b.batch, b.length], 'int32');
+      const mask = tf.tensor2d(b.lossMask, [b.batch, b.length]);
+      const logps = sequenceLogProbs(model.forward(ids, attn), targets, mask); // [B]
+      const tokens = b.responseLengths.reduce((a, x) => a + x, 0);
+      const loss = tf.div(tf.neg(tf.sum(logps)), tokens) as tf.Scalar;
+      const kept = tf.keep(tf.clone(loss));
+      return {
+        loss,
+        tokens,
+        metrics: () => {
+          const nll = kept.dataSync()[0]!;
+          kept.dispose();
+          return { nll };
+        },
+      };
+    },
+    record: (step, m, extra) => ({
+      v: 1,
+      step,
+      epoch: (step / steps.length) * o.epochs,
+      loss: extra.loss,
+      nll: m.nll ?? extra.loss,
+      grad_norm: extra.gradNorm,
+      lr: extra.lr,
+      tokens_per_s: extra.tokensPerS,
+    }),
+  });
+}
