@@ -1,1 +1,9 @@
-export {};
+export { RunDir, firstDifference } from './run-dir.js';
+export { createProgress, fmtTime, type Progress } from './progress.js';
+export { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
+export { ModelSlot } from './model-store.js';
+export { runIterativeRpo, readRunConfig, stageSeed, type RecipeOptions, type RecipeResult } from './iterative-rpo.js';
+export { runDpoBaseline, runSftBaseline, runCompare, seedFrom, type Baseline, type CompareResult } from './baselines.js';
+export { demoConfig, createDemoM0, DEMO_MODEL, DEMO_WARM_START } from './demo.js';
+export { trainOnPairs } from './train-pairs.js';
+export { makeOptimizer } from './optimizer.js';

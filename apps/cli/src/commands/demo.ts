@@ -1,0 +1,38 @@
+import type { Argv, CommandModule } from 'yargs';
+import { createOutput } from '../output.js';
+import { printIterationTable } from './iteration-summary.js';
+
+interface DemoArgs {
+  out: string;
+  compare: boolean;
+  seed: number;
+  iterations?: number;
+  json: boolean;
+}
+
+/** `irpo demo`: the whole loop on the built-in arith task with a tiny model trained here. */
+export const demoCommand: CommandModule<object, DemoArgs> = {
+  command: 'demo',
+  describe: 'Run the whole loop on built-in arithmetic problems with a tiny model trained here (CPU, minutes)',
+  builder: (y) =>
+    y
+      .option('out', { type: 'string', default: 'runs/demo', describe: 'Run directory (rerun to resume)' })
+      .option('compare', { type: 'boolean', default: false, describe: 'Also run DPO without NLL and SFT on chosen from the same M0' })
+      .option('seed', { type: 'number', default: 0, describe: 'Seed of data, model init, sampling and training' })
+      .option('iterations', { type: 'number', describe: 'Iterations of RPO (default 3)' })
+      .example('irpo demo', 'Warm start M0, then 3 iterations; prints the table and the report path')
+      .example('irpo demo --compare --out runs/demo-compare', 'DPO+NLL vs DPO vs SFT on chosen') as unknown as Argv<DemoArgs>,
+  handler: async (args) => {
+    const { createDemoM0, demoConfig, runCompare, runIterativeRpo } = await import('@irpo/recipes');
+    const config = demoConfig({ seed: args.seed, ...(args.iterations ? { iterations: args.iterations } : {}) });
+    const createM0: Parameters<typeof runIterativeRpo>[1]['createM0'] = (run, task, train, progress) => createDemoM0(run, task, train, progress, args.seed);
+    const o = createOutput(args.json);
+    if (args.compare) {
+      const r = await runCompare(config, { out: args.out, createM0 });
+      o.result(r, () => `\n${r.markdown}\n\nRuns: ${Object.values(r.dirs).join(', ')}\nTable: ${args.out}/compare.md`);
+      return;
+    }
+    const result = await runIterativeRpo(config, { out: args.out, createM0 });
+    o.result({ out: args.out, evals: result.evals, report: result.reportFile }, () => printIterationTable(result.evals, result.reportFile));
+  },
+};

@@ -1,0 +1,102 @@
+import { rename, rm } from 'node:fs/promises';
+import { ModelSpecSchema, RunConfigSchema, type RunConfig, type RunConfigInput } from '@irpo/contracts';
+import { ARITH_CHARSET, type Task } from '@irpo/data';
+import { CharTokenizer, createModel, saveModel } from '@irpo/model';
+import type { Problem } from '@irpo/contracts';
+import { trainSft } from '@irpo/trainer';
+import { makeOptimizer } from './optimizer.js';
+import type { Progress } from './progress.js';
+import type { RunDir } from './run-dir.js';
+
+/**
+ * The built-in demo: the arith task and a tiny character-level Llama trained here from scratch.
+ * Sizes are chosen so the whole loop (warm start, M0 eval, 3 iterations) runs in minutes on a
+ * 2-core CPU; every number is in run.json.
+ */
+export const DEMO_MODEL = {
+  hiddenSize: 128,
+  intermediateSize: 344,
+  numLayers: 4,
+  numHeads: 4,
+  numKvHeads: 4,
+  maxPositions: 256,
+};
+
+/** The SFT warm start that makes a weak M0 from random weights. */
+export const DEMO_WARM_START = {
+  /** Gold solutions the warm start sees (first N training problems). */
+  examples: 1000,
+  steps: 300,
+  batchSize: 32,
+  lr: 3e-3,
+};
+
+export function demoConfig(over: RunConfigInput = {}): RunConfig {
+  const base: RunConfigInput = {
+    name: 'demo',
+    seed: 0,
+    task: { name: 'arith', trainLimit: 300, testLimit: 200 },
+    iterations: 3,
+    iteration: { n: 8, k: 4, temperature: 0.8, maxNewTokens: 64, epochs: 2 },
+    training: { lr: 2e-4, batchSize: 16, beta: 0.1, alpha: 1, maxGradNorm: 1, checkpointEvery: 20 },
+    eval: { majK: 0, maxNewTokens: 64 },
+    engine: { batchSize: 64 },
+  };
+  return RunConfigSchema.parse(deepMerge(base, over));
+}
+
+/** Creates iter-0/model: a random tiny model, SFT on gold solutions to a weak M0. */
+export async function createDemoM0(run: RunDir, task: Task, train: Problem[], progress: Progress, seed = 0): Promise<void> {
+  const tokenizer = new CharTokenizer(ARITH_CHARSET);
+  const spec = ModelSpecSchema.parse({
+    architecture: 'LlamaForCausalLM',
+    vocabSize: tokenizer.vocabSize,
+    ...DEMO_MODEL,
+    tieWordEmbeddings: true,
+    bosTokenId: tokenizer.bosTokenId,
+    eosTokenId: tokenizer.eosTokenIds[0],
+    padTokenId: tokenizer.padTokenId,
+  });
+  const model = createModel(spec, { seed });
+  const examples = (await task.load('train', { limit: DEMO_WARM_START.examples }))
+    .map((p) => ({ prompt: task.prompt(p), completion: task.goldCompletion(p) ?? '' }))
+    .filter((e) => e.completion !== '');
+  void train;
+  const w = DEMO_WARM_START;
+  const training = { lr: w.lr, schedule: 'cosine' as const, warmupSteps: 20, batchSize: w.batchSize, gradAccum: 1, maxGradNorm: 1, checkpointEvery: 50 };
+  const optimizer = makeOptimizer({ ...RunConfigSchema.parse({}).training, ...training }, model.variables);
+  progress.start('M0 · SFT warm start', w.steps, 'steps');
+  await trainSft(model, tokenizer, examples, {
+    training,
+    epochs: Math.ceil((w.steps * w.batchSize) / examples.length),
+    maxSteps: w.steps,
+    seed,
+    logFile: run.path(0, 'sft-log.jsonl'),
+    checkpointDir: run.path(0, 'checkpoint'),
+    optimizer,
+    onStep: (m, step) => progress.update(step, `nll ${m.nll.toFixed(3)}`),
+  });
+  optimizer.dispose();
+  progress.done(`${w.steps} steps on ${examples.length} gold solutions`);
+  const dir = run.path(0, 'model');
+  await rm(`${dir}.tmp`, { recursive: true, force: true });
+  await saveModel(`${dir}.tmp`, model, tokenizer);
+  await rename(`${dir}.tmp`, dir);
+  await rm(run.path(0, 'checkpoint'), { recursive: true, force: true });
+  model.dispose();
+  await run.markDone(0, 'train');
+  await run.markDone(0, 'model');
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isObject(prev) && isObject(v) ? deepMerge(prev, v) : v;
+  }
+  return out;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}

@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '@irpo/contracts';
+import { loadModel, saveModel, type LoadedModel } from '@irpo/model';
+
+/**
+ * The one model a recipe holds in memory, with the folder it came from. Training updates it in
+ * place (M(t) starts from M(t-1)); `save` writes it atomically and makes that folder its source.
+ */
+export class ModelSlot {
+  current: (LoadedModel & { dir: string }) | undefined;
+
+  /** Loads `dir` unless it is what the slot already holds. */
+  async ensure(dir: string): Promise<LoadedModel & { dir: string }> {
+    if (this.current?.dir === dir) return this.current;
+    if (!existsSync(join(dir, 'config.json'))) {
+      throw new InputError(join(dir, 'config.json'), undefined, undefined, 'no model here (config.json missing)');
+    }
+    this.current?.model.dispose();
+    this.current = { ...(await loadModel(dir)), dir };
+    return this.current;
+  }
+
+  /** Writes the held model to `dir` (temporary folder, then rename) and records it as its source. */
+  async save(dir: string): Promise<void> {
+    const held = this.current;
+    if (!held) throw new Error('no model loaded');
+    const tmp = `${dir}.tmp`;
+    await rm(tmp, { recursive: true, force: true });
+    await saveModel(tmp, held.model, held.tokenizer);
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+    held.dir = dir;
+  }
+
+  dispose(): void {
+    this.current?.model.dispose();
+    this.current = undefined;
+  }
+}
