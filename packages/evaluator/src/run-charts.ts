@@ -40,7 +40,7 @@ function accuracyChart(run: RunData): RunChart {
   }
   const split = run.iterations.find((it) => it.eval)?.eval?.split ?? 'test';
   const x = { field: 'iteration', type: 'quantitative', title: 'Iteration (0 = initial model)', axis: { tickMinStep: 1, format: 'd' } } as const;
-  const color = { field: 'metric', type: 'nominal', title: 'Metric', scale: { range: PALETTE } } as const;
+  const color = { field: 'metric', type: 'nominal', title: 'Metric', scale: { range: PALETTE }, legend: { symbolOpacity: 1 } } as const;
   return {
     id: 'accuracy',
     title: `Accuracy per iteration (${split} split, 95% Wilson intervals)`,
@@ -136,8 +136,8 @@ function trainingCharts(run: RunData): RunChart[] {
     };
   };
   return [
-    chart('train-logps', 'Log-probabilities of chosen and rejected (cf. paper Fig. 3)', 'Sequence log-prob (nats)', { chosen: (m) => m['logps/chosen'], rejected: (m) => m['logps/rejected'] }, [PALETTE[0]!, PALETTE[1]!]),
-    chart('train-margin', 'Reward margin', 'Reward margin β·Δ log-ratio (nats)', { margin: (m) => m['rewards/margins'] }, [PALETTE[2]!]),
+    chart('train-logps', 'Chosen and rejected log-probs (cf. Fig. 3)', 'Sequence log-prob (nats)', { chosen: (m) => m['logps/chosen'], rejected: (m) => m['logps/rejected'] }, [PALETTE[0]!, PALETTE[1]!]),
+    chart('train-margin', 'Reward margin', 'Reward margin (nats)', { margin: (m) => m['rewards/margins'] }, [PALETTE[2]!]),
     chart('train-loss', 'Training loss', 'Loss (nats)', { loss: (m) => m.loss, dpo: (m) => m.dpo, nll: (m) => m.nll }, [PALETTE[3]!, PALETTE[2]!, PALETTE[4]!]),
   ];
 }
