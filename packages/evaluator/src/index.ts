@@ -13,3 +13,6 @@ export * from './run-charts.js';
 export * from './iteration-table.js';
 export * from './write-run-report.js';
 export * from './compare-runs.js';
+export * from './load-scoring-task.js';
+export * from './eval-markdown.js';
+export * from './score-samples-file.js';
