@@ -1,5 +1,4 @@
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 /**
  * A Vega-Lite spec drawn to a standalone SVG string in Node: no browser, no canvas (the
@@ -7,6 +6,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
  * sans-serif it has.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded on first use: vega is large, and scoring alone (eval.json) does not need it.
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const withDefaults: TopLevelSpec = {
     background: 'white',
     padding: 12,

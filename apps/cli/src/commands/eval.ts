@@ -1,6 +1,5 @@
 import { dirname, join } from 'node:path';
 import { UsageError, writeFileAtomic, writeJsonAtomic } from '@irpo/contracts';
-import { evalMarkdown, loadScoringTask, scoreSamplesFile } from '@irpo/evaluator';
 import type { Argv, CommandModule } from 'yargs';
 import { createOutput } from '../output.js';
 
@@ -37,6 +36,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('out', { type: 'string', describe: 'Folder for eval.json and eval.md (default: beside the samples)' })
       .example('irpo eval --samples runs/x/iter-1/samples.jsonl --task arith', 'Score existing samples') as unknown as Argv<EvalArgs>, // --json is a global option, added by the parser
   handler: async (args) => {
+    // Loaded here, not at the top: every other command would otherwise pay for loading vega.
+    const { evalMarkdown, loadScoringTask, scoreSamplesFile } = await import('@irpo/evaluator');
     if (!args.samples) throw new UsageError('irpo eval needs --samples <samples.jsonl> (sampling with a model is not built in yet)');
     for (const k of [...(args.maj ?? []), ...(args.pass ?? [])]) {
       if (!Number.isInteger(k) || k < 1) throw new UsageError(`--maj/--pass take positive integers, got ${k}`);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@irpo/contracts';
-import { compareRuns, writeRunReport } from '@irpo/evaluator';
+import type { RunComparisonRow } from '@irpo/evaluator';
 import type { Argv, CommandModule } from 'yargs';
 import { createOutput } from '../output.js';
 
@@ -21,9 +21,11 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .example('irpo report runs/demo', 'Report one run')
       .example('irpo report runs/dpo-nll --compare runs/dpo runs/sft', 'Compare DPO+NLL with DPO and SFT') as unknown as Argv<ReportArgs>, // --json is a global option, added by the parser
   handler: async (args) => {
+    // Loaded here, not at the top: every other command would otherwise pay for loading vega.
+    const { compareRuns, writeRunReport } = await import('@irpo/evaluator');
     const out = createOutput(args.json);
     const report = await writeRunReport(args.runDir);
-    const result: { files: string[]; comparison?: Awaited<ReturnType<typeof compareRuns>>['rows'] } = {
+    const result: { files: string[]; comparison?: RunComparisonRow[] } = {
       files: report.files.map((f) => join(args.runDir, f)),
     };
     let comparisonMd: string | undefined;
