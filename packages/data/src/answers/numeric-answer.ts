@@ -22,7 +22,7 @@ export function formatNumber(n: number): string {
 
 /** The first number in a free-text answer ("18 dollars" → "18", "$1,234.50 total" → "1234.5"). */
 export function firstNumber(text: string): string | null {
-  const m = /-?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+/.exec(text);
+  const m = /-?\$?\s?(?:\d{1,3}(?:[, ]\d{3})+(?!\d)|\d+)(?:\.\d+)?|-?\.\d+/.exec(text);
   return m ? canonicalNumber(m[0].replace('$', '')) : null;
 }
 
