@@ -40,10 +40,10 @@ function equivNormalized(x: string, y: string, depth: number): boolean {
       return true;
     });
   }
-  // "y=2x+3" against "2x+3": Minerva keeps the part after the last "=".
-  if (x.includes('=') !== y.includes('=')) {
-    return equivNormalized(x.slice(x.lastIndexOf('=') + 1), y.slice(y.lastIndexOf('=') + 1), depth + 1);
-  }
+  // "f(x)=2x+3" against "2x+3": a name on the left is not part of the answer. An equation
+  // ("5x-7y+4=0") is compared whole, never by its right side alone.
+  const named = /^[a-zA-Z]\w{0,2}(?:\([a-z]\))?=(?!.*=)/;
+  if (named.test(x) !== named.test(y)) return equivNormalized(x.replace(named, ''), y.replace(named, ''), depth + 1);
   return numericallyEqual(x, y);
 }
 

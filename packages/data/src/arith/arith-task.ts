@@ -28,7 +28,7 @@ export class ArithTask implements Task {
   }
 
   prompt(problem: Problem): string {
-    return ARITH_TEMPLATE.replace('{question}', problem.question);
+    return ARITH_TEMPLATE.replace('{question}', () => problem.question);
   }
 
   extractAnswer(completion: string): string | null {
