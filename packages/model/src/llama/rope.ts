@@ -1,0 +1,50 @@
+import { tf } from '@irpo/core';
+import type { ModelSpec } from '@irpo/contracts';
+import { headDimOf } from '../config/hf-config.js';
+
+/**
+ * Rotary inverse frequencies θ^(-2i/d), i < d/2, with Llama 3 scaling when the spec has it:
+ * long wavelengths are divided by `factor`, short ones kept, the band between interpolated.
+ */
+export function ropeInvFreq(spec: ModelSpec): Float32Array {
+  const d = headDimOf(spec);
+  const out = new Float32Array(d / 2);
+  const rs = spec.ropeScaling;
+  for (let i = 0; i < d / 2; i++) {
+    let f = 1 / Math.pow(spec.ropeTheta, (2 * i) / d);
+    if (rs) {
+      const lowWavelen = rs.originalMaxPositions / rs.lowFreqFactor;
+      const highWavelen = rs.originalMaxPositions / rs.highFreqFactor;
+      const wavelen = (2 * Math.PI) / f;
+      if (wavelen > lowWavelen) f = f / rs.factor;
+      else if (wavelen >= highWavelen) {
+        const smooth = (rs.originalMaxPositions / wavelen - rs.lowFreqFactor) / (rs.highFreqFactor - rs.lowFreqFactor);
+        f = (1 - smooth) * (f / rs.factor) + smooth * f;
+      }
+    }
+    out[i] = f;
+  }
+  return out;
+}
+
+/**
+ * cos and sin tables for positions [B,T] (float32) in Hugging Face's rotate-half layout:
+ * angle j and j + d/2 share frequency j. Returned as [B,T,1,d] to broadcast over heads.
+ */
+export function ropeTables(invFreq: Float32Array, positions: tf.Tensor2D): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
+  return tf.tidy(() => {
+    const [b, t] = positions.shape;
+    const half = invFreq.length;
+    const freqs = tf.mul(tf.reshape(positions, [b, t, 1]), tf.tensor1d(invFreq)); // [B, T, d/2]
+    const angles = tf.reshape(tf.concat([freqs, freqs], 2), [b, t, 1, 2 * half]); // [B, T, 1, d]
+    return { cos: tf.cos(angles) as tf.Tensor4D, sin: tf.sin(angles) as tf.Tensor4D };
+  });
+}
+
+/** x·cos + rotate_half(x)·sin, rotate_half(x) = [-x₂, x₁]; x is [B,T,heads,d]. */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+  const half = x.shape[3] / 2;
+  const [x1, x2] = tf.split(x, [half, half], 3); // [B, T, heads, d/2] each
+  const rotated = tf.concat([tf.neg(x2), x1], 3); // [B, T, heads, d]
+  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+}
