@@ -23,3 +23,4 @@ export { HfTokenizer, type SpecialTokenIds } from './tokenizer/hf-tokenizer.js';
 export { CharTokenizer, CHAR_SPECIAL_TOKENS } from './tokenizer/char-tokenizer.js';
 export { loadTokenizer, saveTokenizer } from './tokenizer/load-tokenizer.js';
 export { applyChatTemplate, type ChatTemplateOptions } from './tokenizer/chat-template.js';
+export { inspectModelDir, type ModelDirInfo } from './io/inspect-model-dir.js';

@@ -157,11 +157,11 @@ export class LlamaModel implements CausalLM {
     this.layers.forEach((layer, i) => {
       const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
       const attn = this.attention(layer, normed, b, t, cos, sin, bias, past?.[i] ?? null, kvOut); // [B*T, H]
-      x = tf.add(x, attn);
+      x = tf.add<tf.Tensor2D>(x, attn);
       const normed2 = rmsNorm(x, layer.postNorm, eps); // [B*T, H]
       const gate = linear(normed2, layer.gate); // [B*T, I]
-      const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(normed2, layer.up)); // [B*T, I] silu(gate)·up
-      x = tf.add(x, linear(act, layer.down)); // [B*T, H]
+      const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), linear(normed2, layer.up)); // [B*T, I] silu(gate)·up
+      x = tf.add<tf.Tensor2D>(x, linear(act, layer.down)); // [B*T, H]
     });
     return tf.reshape(rmsNorm(x, this.finalNorm, eps), [b, t, h]) as tf.Tensor3D;
   }
@@ -199,7 +199,7 @@ export class LlamaModel implements CausalLM {
     const scores = tf.reshape(tf.matMul(qg, kh, false, true), [b, nh, t, tk]); // [B, nh, T, Tk]
     const probs = tf.softmax(tf.add(scores, bias)); // [B, nh, T, Tk]
     const ctx = tf.matMul(tf.reshape(probs, [b, nkv, rep * t, tk]), vh); // [B, nkv, rep*T, d]
-    const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [b, nh, t, d]), [0, 2, 1, 3]), [b * t, nh * d]); // [B*T, nh*d]
+    const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(ctx, [b, nh, t, d]), [0, 2, 1, 3]), [b * t, nh * d]); // [B*T, nh*d]
     return linear(merged, layer.o); // [B*T, H]
   }
 
@@ -212,8 +212,8 @@ export class LlamaModel implements CausalLM {
 
 /** x Wᵀ (+ b) with W in HF [out, in] layout. */
 function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
-  const y = tf.matMul(x, weight as tf.Tensor2D, false, true); // [N, out]
-  return bias ? tf.add(y, bias) : y;
+  const y = tf.matMul(x, weight as tf.Tensor2D, false, true) as tf.Tensor2D; // [N, out]
+  return bias ? tf.add<tf.Tensor2D>(y, bias) : y;
 }
 
 /** RMSNorm over the last axis: w · x / sqrt(mean(x²) + eps). */
