@@ -29,7 +29,7 @@ export function ropeInvFreq(spec: ModelSpec): Float32Array {
 
 /**
  * cos and sin tables for positions [B,T] (float32) in Hugging Face's rotate-half layout:
- * angle j and j + d/2 share frequency j. Returned as [B,T,1,d] to broadcast over heads.
+ * angle j and j + d/2 share frequency j. Shapes [B,T,1,d] broadcast over heads.
  */
 export function ropeTables(invFreq: Float32Array, positions: tf.Tensor2D): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
   return tf.tidy(() => {
@@ -41,10 +41,28 @@ export function ropeTables(invFreq: Float32Array, positions: tf.Tensor2D): { cos
   });
 }
 
-/** x·cos + rotate_half(x)·sin, rotate_half(x) = [-x₂, x₁]; x is [B,T,heads,d]. */
+const rotations = new Map<number, Float32Array>();
+
+/** The [d,d] matrix R with x·R = rotate_half(x) = [-x₂, x₁]. */
+function rotateHalfMatrix(d: number): Float32Array {
+  let r = rotations.get(d);
+  if (!r) {
+    r = new Float32Array(d * d);
+    const half = d / 2;
+    for (let j = 0; j < half; j++) r[(j + half) * d + j] = -1; // out j ← -x[j + d/2]
+    for (let j = half; j < d; j++) r[(j - half) * d + j] = 1; // out j ← x[j - d/2]
+    rotations.set(d, r);
+  }
+  return r;
+}
+
+/**
+ * x·cos + rotate_half(x)·sin; x is [B,T,heads,d]. rotate_half is a [d,d] signed-permutation
+ * matmul: on the cpu backend SplitV/Reverse (and their gradients) cost several times more.
+ */
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
-  const half = x.shape[3] / 2;
-  const [x1, x2] = tf.split(x, [half, half], 3); // [B, T, heads, d/2] each
-  const rotated = tf.concat([tf.neg(x2), x1], 3); // [B, T, heads, d]
+  const [b, t, h, d] = x.shape;
+  const rot = tf.tensor2d(rotateHalfMatrix(d), [d, d]); // [d, d]
+  const rotated = tf.reshape(tf.matMul(tf.reshape(x, [b * t * h, d]), rot), [b, t, h, d]); // [B, T, heads, d]
   return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
 }
