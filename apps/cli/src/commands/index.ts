@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { dataCommand } from './data-inspect.js';
 import { envCommand } from './env.js';
 import { evalCommand } from './eval.js';
+import { modelCommand } from './model-inspect.js';
 import { reportCommand } from './report.js';
 
 /** Every `irpo` command, one per line (keeps merges of new commands trivial). */
@@ -9,6 +10,7 @@ import { reportCommand } from './report.js';
 export const commands: CommandModule<any, any>[] = [
   envCommand,
   dataCommand,
+  modelCommand,
   evalCommand,
   reportCommand,
 ];
