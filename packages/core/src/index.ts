@@ -9,3 +9,8 @@ export { dpoLoss, logRatioMargin, preferenceMetrics, type DpoOptions, type LossO
 export { ipoLoss } from './losses/ipo-loss.js';
 export { nllLoss, type NllNormalization } from './losses/nll-loss.js';
 export { dpoNll, readMetrics, type DpoNllOptions } from './losses/dpo-nll.js';
+export { AdamW, defaultNoDecay, type AdamWOptions, type AdamWState } from './optim/adamw.js';
+export { clipByGlobalNorm } from './optim/clip-by-global-norm.js';
+export { lrSchedule, type LrScheduleOptions } from './optim/lr-schedule.js';
+export { GradientAccumulator } from './optim/gradient-accumulator.js';
+export type { NamedTensors } from './optim/named-tensors.js';
