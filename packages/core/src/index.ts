@@ -14,3 +14,4 @@ export { clipByGlobalNorm } from './optim/clip-by-global-norm.js';
 export { lrSchedule, type LrScheduleOptions } from './optim/lr-schedule.js';
 export { GradientAccumulator } from './optim/gradient-accumulator.js';
 export type { NamedTensors } from './optim/named-tensors.js';
+export { registerCoreKernels, useCoreMatMul, coreMatMulActive } from './kernels/register.js';

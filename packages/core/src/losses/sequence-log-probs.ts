@@ -41,7 +41,8 @@ export function sequenceLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, mask
         const [xs, maxS, sumS, maskS, targetsS] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
         const w = tf.expandDims(tf.mul(maskS, tf.reshape(dy, [B, 1])), -1); // [B,T,1]
         const softmax = tf.div(tf.exp(tf.sub(xs, maxS)), sumS); // [B,T,V], the only [B,T,V] temporaries
-        const onehot = tf.oneHot(targetsS, V, 1, 0, 'float32'); // [B,T,V]
+        // oneHot then cast: wasm's OneHot writes int32 bits whatever dtype it is asked for.
+        const onehot = tf.cast(tf.oneHot(targetsS, V), 'float32'); // [B,T,V]
         return tf.mul(tf.sub(onehot, softmax), w);
       },
     };
