@@ -22,6 +22,9 @@ export default [
         {
           allow: [],
           enforceBuildableLibDependency: false,
+          // Lazy `await import()` is how the CLI keeps start-up fast; it is not bundle splitting,
+          // so a package may be imported lazily in one place and statically in another.
+          checkDynamicDependenciesExceptions: ['@irpo/*'],
           depConstraints: [
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: ['@tensorflow/*'] },
             { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:contracts'], bannedExternalImports: ['@tensorflow/*'] },

@@ -37,6 +37,24 @@ describe('irpo binary', () => {
     expect(r.stderr).toContain('backend');
   });
 
+  it('--backend tensorflow without the native package exits 2 with one line, no stack', () => {
+    const r = irpo('env', '--backend', 'tensorflow');
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('irpo:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("backend 'tensorflow' is unavailable");
+    expect(lines[0]).toContain('@tensorflow/tfjs-node');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('env names the backend it chose and why', () => {
+    const r = irpo('env', '--backend', 'cpu', '--json');
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as { backend: string; reasons: string[] };
+    expect(parsed.backend).toBe('cpu');
+    expect(parsed.reasons[0]).toBe('cpu: requested');
+  });
+
   it('--json puts one JSON document on stdout', () => {
     const r = irpo('env', '--json');
     expect(r.code).toBe(0);

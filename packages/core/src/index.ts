@@ -3,4 +3,15 @@
  * one version and one set of registered kernels and gradients serve the whole process.
  */
 export * as tf from '@tensorflow/tfjs-core';
-export { initBackend, type BackendChoice, type BackendName } from './runtime.js';
+export { initBackend, wasmBinaryDir, BACKEND_NAMES, type BackendChoice, type BackendName } from './runtime.js';
+export { sequenceLogProbs } from './losses/sequence-log-probs.js';
+export { dpoLoss, logRatioMargin, preferenceMetrics, type DpoOptions, type LossOutput, type PairLogps } from './losses/dpo-loss.js';
+export { ipoLoss } from './losses/ipo-loss.js';
+export { nllLoss, type NllNormalization } from './losses/nll-loss.js';
+export { dpoNll, readMetrics, type DpoNllOptions } from './losses/dpo-nll.js';
+export { AdamW, defaultNoDecay, type AdamWOptions, type AdamWState } from './optim/adamw.js';
+export { clipByGlobalNorm } from './optim/clip-by-global-norm.js';
+export { lrSchedule, type LrScheduleOptions } from './optim/lr-schedule.js';
+export { GradientAccumulator } from './optim/gradient-accumulator.js';
+export type { NamedTensors } from './optim/named-tensors.js';
+export { registerCoreKernels, useCoreMatMul, coreMatMulActive } from './kernels/register.js';

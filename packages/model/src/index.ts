@@ -1,1 +1,26 @@
-export {};
+export type { CausalLM } from './llama/causal-lm.js';
+export type { KvCache } from './llama/kv-cache.js';
+export { LlamaKvCache } from './llama/kv-cache.js';
+export { LlamaModel } from './llama/llama-model.js';
+export { createModel, type CreateModelOptions } from './llama/create-model.js';
+export { expectedWeightShapes } from './llama/weight-names.js';
+export { ropeInvFreq } from './llama/rope.js';
+export { SUPPORTED_ARCHITECTURES, HfConfigSchema, type HfConfig, specFromHfConfig, hfConfigFromSpec, headDimOf } from './config/hf-config.js';
+export {
+  readSafetensors,
+  writeSafetensors,
+  encodeSafetensors,
+  decodeSafetensors,
+  parseSafetensorsHeader,
+  type NamedTensor,
+  type SafetensorsDtype,
+} from './io/safetensors.js';
+export { loadCheckpoint, saveCheckpoint, readModelSpec, readCheckpointTensors, type SaveCheckpointOptions } from './io/checkpoint.js';
+export { loadModel, saveModel, type LoadedModel } from './io/model-dir.js';
+export { parameterCount, estimateMemory, type MemoryEstimate } from './config/model-size.js';
+export type { Tokenizer, SavableTokenizer, ChatMessage } from './tokenizer/tokenizer.js';
+export { HfTokenizer, type SpecialTokenIds } from './tokenizer/hf-tokenizer.js';
+export { CharTokenizer, CHAR_SPECIAL_TOKENS } from './tokenizer/char-tokenizer.js';
+export { loadTokenizer, saveTokenizer } from './tokenizer/load-tokenizer.js';
+export { applyChatTemplate, type ChatTemplateOptions } from './tokenizer/chat-template.js';
+export { inspectModelDir, type ModelDirInfo } from './io/inspect-model-dir.js';

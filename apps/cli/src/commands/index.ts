@@ -1,6 +1,16 @@
 import type { CommandModule } from 'yargs';
+import { dataCommand } from './data-inspect.js';
 import { envCommand } from './env.js';
+import { evalCommand } from './eval.js';
+import { modelCommand } from './model-inspect.js';
+import { reportCommand } from './report.js';
 
-/** Every `irpo` command; later packages add theirs here. */
+/** Every `irpo` command, one per line (keeps merges of new commands trivial). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [envCommand];
+export const commands: CommandModule<any, any>[] = [
+  envCommand,
+  dataCommand,
+  modelCommand,
+  evalCommand,
+  reportCommand,
+];

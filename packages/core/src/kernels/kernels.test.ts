@@ -1,0 +1,113 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectClose } from '../../test/close.js';
+import { initBackend } from '../runtime.js';
+import { tf } from '../index.js';
+import { sequenceLogProbs } from '../losses/sequence-log-probs.js';
+
+/** Runs f on a backend and returns its outputs as plain arrays (inputs are re-created there). */
+async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<number[][]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(f);
+  const values = await Promise.all(outs.map(async (t) => Array.from(await t.data())));
+  tf.dispose(outs);
+  return values;
+}
+
+/** Deterministic pseudo-random values (same on both backends). */
+function rand(shape: number[], seed: number): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    v[i] = (s / 2147483648) * 2 - 1;
+  }
+  return tf.tensor(v, shape);
+}
+
+async function expectSame(f: () => tf.Tensor[], tol = 1e-5): Promise<void> {
+  const cpu = await on('cpu', f);
+  const wasm = await on('wasm', f);
+  cpu.forEach((c, i) => expectClose(wasm[i]!, c, tol, `output ${i}`));
+}
+
+beforeAll(async () => {
+  const choice = await initBackend('wasm');
+  expect(choice.kernels.join(' ')).toContain('UnsortedSegmentSum');
+  await initBackend('cpu');
+});
+
+describe('core kernels on wasm match the cpu backend', () => {
+  it('UnsortedSegmentSum, and the embedding (gather) gradient that needs it', async () => {
+    const ids = [3, 0, 3, 7, 1, 3, -1, 9]; // repeats, an out-of-range id and a negative one are dropped
+    await expectSame(() => [tf.unsortedSegmentSum(rand([8, 5], 1), tf.tensor1d(ids, 'int32'), 8)]);
+    await expectSame(() => {
+      const table = rand([11, 6], 2);
+      const idx = tf.tensor2d([[1, 4, 4], [10, 0, 4]], undefined, 'int32');
+      const w = rand([2, 3, 6], 3);
+      return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(table)];
+    });
+  });
+
+  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [sa, sb] of [[[7, 13], [13, 5]], [[3, 7, 13], [13, 5]], [[3, 7, 13], [3, 13, 5]], [[2, 3, 7, 13], [2, 3, 13, 5]], [[7, 13], [4, 13, 5]]]) {
+      it(`BatchMatMul [${sa}]·[${sb}] transposeA=${tA} transposeB=${tB}, values and gradients`, async () => {
+        const shapeA = tA ? [...sa.slice(0, -2), sa[sa.length - 1]!, sa[sa.length - 2]!] : sa;
+        const shapeB = tB ? [...sb.slice(0, -2), sb[sb.length - 1]!, sb[sb.length - 2]!] : sb;
+        await expectSame(() => {
+          const a = rand(shapeA, 4);
+          const b = rand(shapeB, 5);
+          const f = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB);
+          const y = f(a, b);
+          // tfjs's own BatchMatMul gradient mis-shapes broadcast operands (on every backend), so
+          // gradients are compared where both operands have the same rank.
+          if (shapeA.length !== shapeB.length) return [y];
+          const dy = rand(y.shape, 6);
+          const [ga, gb] = tf.grads((x: tf.Tensor, z: tf.Tensor) => tf.sum(tf.mul(f(x, z), dy)))([a, b]);
+          return [y, ga!, gb!];
+        });
+      });
+    }
+  }
+
+  it('zero gradients through comparisons', async () => {
+    await expectSame(() => {
+      const x = rand([4, 3], 7);
+      // d/dx Σ where(x > 0, x², −x) = 2x or −1; the comparison contributes zeros.
+      return [tf.grad((v: tf.Tensor) => tf.sum(tf.where(tf.greater(v, 0), tf.square(v), tf.neg(v))))(x)];
+    });
+    await initBackend('cpu');
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.cast(tf.less(v, 0.5), 'float32'), v)))(tf.tensor1d([0, 1]));
+    expect(Array.from(await g.data())).toEqual([1, 0]);
+  });
+
+  it('fused sequence log-probs: values and gradients', async () => {
+    await expectSame(() => {
+      const logits = tf.mul(rand([3, 5, 17], 8), 20) as tf.Tensor3D;
+      const targets = tf.tensor2d([[1, 16, 3, 0, 5], [2, 2, 2, 2, 2], [9, 8, 7, 6, 5]], undefined, 'int32');
+      const mask = tf.tensor2d([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [1, 1, 1, 1, 1]]);
+      const w = tf.tensor1d([0.5, -1, 2]);
+      const lp = sequenceLogProbs(logits, targets, mask);
+      return [lp, tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sequenceLogProbs(x as tf.Tensor3D, targets, mask), w)))(logits)];
+    });
+  });
+
+  it('leaks no wasm memory in the matmul kernel', async () => {
+    await initBackend('wasm');
+    const a = rand([3, 13, 7], 9);
+    const b = rand([3, 5, 13], 10);
+    const w = rand([13, 5], 11);
+    const run = () => {
+      tf.matMul(a, b, true, true).dispose(); // per-entry path
+      tf.matMul(a, w, true, false).dispose(); // folded-rows path
+    };
+    run();
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 5; i++) run();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    tf.dispose([a, b, w]);
+    await initBackend('cpu');
+  });
+});

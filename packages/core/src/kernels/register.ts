@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { makeFastBatchMatMul } from './batch-mat-mul.js';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
+import type { KernelFn } from './wasm-util.js';
+import { registerZeroGradients } from './zero-gradients.js';
+
+let zeroGrads: string[] | null = null;
+let wasmStockMatMul: tf.KernelConfig | null = null;
+
+/** True once core's BatchMatMul replaces wasm's (the benchmark toggles it). */
+export function coreMatMulActive(): boolean {
+  return wasmStockMatMul !== null;
+}
+
+/**
+ * Registers core's kernels for `backend` where the stock ones are missing or slow, and the zero
+ * gradients of comparison ops (all backends). Idempotent. Returns what core provides there.
+ */
+export function registerCoreKernels(backend: string): string[] {
+  zeroGrads ??= registerZeroGradients();
+  const provided = zeroGrads.map((k) => `${k} (zero gradient)`);
+  if (backend !== 'wasm') return provided;
+  const segmentSum = tf.getKernel('UnsortedSegmentSum', 'wasm');
+  if (!segmentSum) tf.registerKernel(unsortedSegmentSumConfig);
+  if (!segmentSum || segmentSum.kernelFunc === unsortedSegmentSumConfig.kernelFunc) provided.push('UnsortedSegmentSum (wasm: missing)');
+  useCoreMatMul(true);
+  provided.push('BatchMatMul (wasm: transposed/batched operands through the fast path)');
+  return provided;
+}
+
+/** Swaps wasm's BatchMatMul between core's and the stock kernel (for benchmarks and tests). */
+export function useCoreMatMul(on: boolean): void {
+  if (on === coreMatMulActive()) return;
+  if (on) {
+    const stock = tf.getKernel('BatchMatMul', 'wasm');
+    if (!stock) throw new Error('core: wasm has no BatchMatMul kernel to wrap');
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({
+      kernelName: 'BatchMatMul',
+      backendName: 'wasm',
+      setupFunc: stock.setupFunc,
+      kernelFunc: makeFastBatchMatMul(stock.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc,
+    });
+    wasmStockMatMul = stock;
+  } else {
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel(wasmStockMatMul!);
+    wasmStockMatMul = null;
+  }
+}

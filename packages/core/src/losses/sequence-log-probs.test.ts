@@ -1,0 +1,54 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectClose } from '../../test/close.js';
+import { coreLosses } from '../../test/fixtures.js';
+import { initBackend } from '../runtime.js';
+import { tf } from '../index.js';
+import { sequenceLogProbs } from './sequence-log-probs.js';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+describe('sequenceLogProbs', () => {
+  it('uniform logits: each response token costs log V (hand-derived)', async () => {
+    // All-zero logits over V = 4 give p = 1/4 everywhere, so a sequence with n real positions has
+    // log-prob −n·log 4: rows with 3 and 1 real positions → −3·ln4 = −4.158883, −ln4 = −1.386294.
+    // d/dlogits of Σ logps = mask·(onehot(target) − 1/4).
+    const logits = tf.zeros([2, 3, 4]) as tf.Tensor3D;
+    const targets = tf.tensor2d([[0, 1, 2], [3, 3, 3]], undefined, 'int32');
+    const mask = tf.tensor2d([[1, 1, 1], [1, 0, 0]]);
+    expectClose(await sequenceLogProbs(logits, targets, mask).data(), [-3 * Math.log(4), -Math.log(4)], 1e-6, 'logps');
+    const g = tf.grad((x: tf.Tensor) => tf.sum(sequenceLogProbs(x as tf.Tensor3D, targets, mask)))(logits);
+    const expected = [
+      [[0.75, -0.25, -0.25, -0.25], [-0.25, 0.75, -0.25, -0.25], [-0.25, -0.25, 0.75, -0.25]],
+      [[-0.25, -0.25, -0.25, 0.75], [0, 0, 0, 0], [0, 0, 0, 0]],
+    ];
+    expectClose(await g.data(), expected, 1e-6, 'grad');
+  });
+
+  for (const c of coreLosses.logprobs) {
+    it(`matches PyTorch, values and gradients: ${c.name}`, async () => {
+      const logits = tf.tensor3d(c.logits);
+      const targets = tf.tensor2d(c.targets, undefined, 'int32');
+      const mask = tf.tensor2d(c.mask);
+      expectClose(await sequenceLogProbs(logits, targets, mask).data(), c.logps, 1e-5, 'logps');
+      const w = tf.tensor1d(c.weights);
+      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sequenceLogProbs(x as tf.Tensor3D, targets, mask), w)))(logits);
+      expectClose(await g.data(), c.grad, 1e-5, 'grad');
+    });
+  }
+
+  it('leaves no tensors behind, with or without a gradient', () => {
+    const logits = tf.randomNormal([2, 3, 5]) as tf.Tensor3D;
+    const targets = tf.tensor2d([[0, 1, 2], [3, 4, 0]], undefined, 'int32');
+    const mask = tf.tensor2d([[1, 1, 0], [1, 1, 1]]);
+    const before = tf.memory().numTensors;
+    sequenceLogProbs(logits, targets, mask).dispose();
+    tf.grad((x: tf.Tensor) => tf.sum(sequenceLogProbs(x as tf.Tensor3D, targets, mask)))(logits).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects mismatched shapes', () => {
+    expect(() => sequenceLogProbs(tf.zeros([2, 3, 4]) as tf.Tensor3D, tf.zeros([2, 2], 'int32') as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D)).toThrow(/targets shape/);
+  });
+});

@@ -1,0 +1,52 @@
+import type { Problem } from '@irpo/contracts';
+import { finalAnswerLine } from '../answers/final-answer-line.js';
+import { firstNumber } from '../answers/numeric-answer.js';
+import type { LoadOptions, Split, Task } from '../task.js';
+import { generateArith, type ArithOptions } from './arith-generator.js';
+
+/** Compact template: the character model sees few characters that are not the problem. */
+export const ARITH_TEMPLATE = 'Q: {question}\nA: ';
+
+/**
+ * The built-in task: GSM8K-style word problems generated from a seed, with gold chain of
+ * thought "12 + 5 = 17. 17 - 3 = 14.\nFinal answer: 14". Needs no download.
+ */
+export class ArithTask implements Task {
+  readonly name = 'arith';
+  readonly stop = ['\nQ:', '\n\n'];
+  private readonly cache = new Map<Split, Problem[]>();
+
+  constructor(readonly options: ArithOptions = {}) {}
+
+  async load(split: Split, options: LoadOptions = {}): Promise<Problem[]> {
+    let problems = this.cache.get(split);
+    if (!problems) {
+      problems = generateArith(split, this.options);
+      this.cache.set(split, problems);
+    }
+    return options.limit === undefined ? problems.slice() : problems.slice(0, options.limit);
+  }
+
+  prompt(problem: Problem): string {
+    return ARITH_TEMPLATE.replace('{question}', () => problem.question);
+  }
+
+  extractAnswer(completion: string): string | null {
+    const line = finalAnswerLine(completion);
+    return line === null ? null : firstNumber(line);
+  }
+
+  isCorrect(answer: string | null, problem: Problem): boolean {
+    if (answer === null) return false;
+    const a = firstNumber(answer);
+    return a !== null && a === firstNumber(problem.answer);
+  }
+
+  normalizeAnswer(answer: string): string {
+    return firstNumber(answer) ?? answer.trim();
+  }
+
+  goldCompletion(problem: Problem): string | undefined {
+    return problem.solution;
+  }
+}

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '@irpo/contracts';
+import { escapeHtml, htmlTable, markdownTable } from './format.js';
+import { iterationTable } from './iteration-table.js';
+import { renderSvg } from './render-svg.js';
+import { overviewSpec, runCharts } from './run-charts.js';
+import { readRunData, type RunData } from './run-data.js';
+
+export interface RunReport {
+  run: RunData;
+  /** Paths written, relative to the run directory. */
+  files: string[];
+  markdown: string;
+}
+
+/**
+ * Writes the report of a run directory: report.md (table and linked charts), report.svg (all
+ * charts in one picture), report-<chart>.svg (each chart) and report.html (self-contained:
+ * the table and the charts inline). A run still in progress gets a report of what exists.
+ */
+export async function writeRunReport(runDir: string): Promise<RunReport> {
+  const run = await readRunData(runDir);
+  const charts = runCharts(run);
+  const svgs = await Promise.all(charts.map((c) => renderSvg(c.spec)));
+  const overview = await renderSvg(overviewSpec(run, charts));
+  const table = iterationTable(run);
+  const summary = summaryLines(run);
+
+  const md = [
+    `# irpo run report: ${run.name}`,
+    '',
+    ...summary.map((l) => `- ${l}`),
+    '',
+    '## Per iteration',
+    '',
+    table.rows.length ? markdownTable(table.header, table.rows) : '_No iterations yet._',
+    '',
+    '## Charts',
+    '',
+    '![overview](report.svg)',
+    '',
+    ...charts.flatMap((c) => [`### ${c.title}`, '', `![${c.id}](report-${c.id}.svg)`, '']),
+  ].join('\n');
+
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>irpo run report: ${escapeHtml(run.name)}</title>
+<style>
+body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1150px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0 20px; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; }
+figure { margin: 0; border: 1px solid #eee; }
+figcaption { font-size: 12px; color: #555; padding: 0 12px 8px; }
+</style>
+</head>
+<body>
+<h1>irpo run report: ${escapeHtml(run.name)}</h1>
+<ul>${summary.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
+<h2>Per iteration</h2>
+${table.rows.length ? htmlTable(table.header, table.rows) : '<p><em>No iterations yet.</em></p>'}
+<h2>Charts</h2>
+<div class="charts">
+${charts.length ? charts.map((c, i) => `<figure>${stripXmlDecl(svgs[i]!)}<figcaption>${escapeHtml(c.title)}</figcaption></figure>`).join('\n') : stripXmlDecl(overview)}
+</div>
+</body>
+</html>
+`;
+
+  const files: [string, string][] = [
+    ['report.svg', overview],
+    ...charts.map((c, i): [string, string] => [`report-${c.id}.svg`, svgs[i]!]),
+    ['report.md', md + '\n'],
+    ['report.html', html],
+  ];
+  for (const [name, text] of files) await writeFileAtomic(join(runDir, name), text);
+  return { run, files: files.map(([n]) => n), markdown: md };
+}
+
+function summaryLines(run: RunData): string[] {
+  const evals = run.iterations.filter((it) => it.eval);
+  const lines = [`Run directory: ${run.dir}`];
+  if (run.loss) lines.push(`Training: ${run.loss}`);
+  lines.push(`Iterations found: ${run.iterations.map((it) => it.iteration).join(', ') || 'none'}`);
+  const first = evals[0]?.eval;
+  const last = evals.at(-1);
+  if (first && last?.eval) {
+    lines.push(`Task: ${first.task} (${first.split} split, ${first.problems} problems)`);
+    lines.push(`Greedy accuracy: ${(first.greedy.accuracy * 100).toFixed(1)}% at iteration ${evals[0]!.iteration} → ${(last.eval.greedy.accuracy * 100).toFixed(1)}% at iteration ${last.iteration}`);
+  }
+  const pending = run.iterations.filter((it) => !it.eval).map((it) => it.iteration);
+  if (pending.length) lines.push(`Not yet evaluated: iteration ${pending.join(', ')}`);
+  return lines;
+}
+
+/** An SVG string without an XML declaration, for inlining in HTML. */
+function stripXmlDecl(svg: string): string {
+  return svg.replace(/^<\?xml[^>]*>\s*/, '');
+}

@@ -1,0 +1,17 @@
+import type { tf } from '@irpo/core';
+import type { ModelSpec } from '@irpo/contracts';
+import type { KvCache } from './kv-cache.js';
+
+/** The generation/training surface sampler and trainer build against (see API-SHARED.md). */
+export interface CausalLM {
+  readonly spec: ModelSpec;
+  /** Right-padded ids [B,T] int32 and mask [B,T] (1 real, 0 pad) → logits [B,T,V]; differentiable. */
+  forward(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D;
+  /** LEFT-padded prompt ids + mask → last-position logits [B,V] and a fresh cache. */
+  prefill(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, maxNewTokens: number): { logits: tf.Tensor2D; cache: KvCache };
+  /** Next token per row [B] int32 → logits [B,V]; appends to the cache in place. */
+  decode(tokens: tf.Tensor1D, cache: KvCache): tf.Tensor2D;
+  /** Trainable weights by Hugging Face tensor name. */
+  readonly variables: Map<string, tf.Variable>;
+  dispose(): void;
+}

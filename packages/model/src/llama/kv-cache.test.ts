@@ -1,0 +1,95 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, tf } from '@irpo/core';
+import { loadCheckpoint } from '../io/checkpoint.js';
+import { fixtureDir } from '../../test/fixture-paths.js';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** Logits of a full forward pass over one unpadded row: [T, V] as nested arrays. */
+async function fullLogits(model: { forward(ids: tf.Tensor2D): tf.Tensor3D }, ids: number[]): Promise<number[][]> {
+  const input = tf.tensor2d([ids], undefined, 'int32');
+  const logits = model.forward(input);
+  const rows = (await logits.array())[0]!;
+  tf.dispose([input, logits]);
+  return rows;
+}
+
+describe('KV-cache generation', () => {
+  it.each(['llama-gqa', 'qwen2-bias', 'llama-tied'])(
+    '%s: prefill of a left-padded batch + 32 decode steps equal full forward passes within 1e-4',
+    async (name) => {
+      const { model } = await loadCheckpoint(fixtureDir(name));
+      const prompts = [
+        [1, 17, 5, 42, 9],
+        [1, 23],
+        [1, 8, 30, 2],
+      ];
+      const width = Math.max(...prompts.map((p) => p.length));
+      const padded = prompts.map((p) => [...Array(width - p.length).fill(0), ...p]);
+      const mask = prompts.map((p) => [...Array(width - p.length).fill(0), ...p.map(() => 1)]);
+      const steps = 32;
+      // Fixed continuations (not argmax) so every row sees different, known tokens.
+      const cont = prompts.map((_, r) => Array.from({ length: steps }, (_, j) => (7 * j + 13 * r + 3) % 64));
+      const refs = await Promise.all(prompts.map((p, r) => fullLogits(model, [...p, ...cont[r]!])));
+
+      const ids = tf.tensor2d(padded, undefined, 'int32');
+      const m = tf.tensor2d(mask, undefined, 'int32');
+      const { logits, cache } = model.prefill(ids, m, steps);
+      expect(cache.batch).toBe(3);
+      expect(cache.length).toBe(width);
+      const first = (await logits.array()) as number[][];
+      prompts.forEach((p, r) => expect(maxAbsDiff(first[r]!, refs[r]![p.length - 1]!)).toBeLessThan(1e-4));
+      tf.dispose([ids, m, logits]);
+
+      let before = -1;
+      for (let j = 0; j < steps; j++) {
+        const tok = tf.tensor1d(cont.map((c) => c[j]!), 'int32');
+        const out = model.decode(tok, cache);
+        const got = (await out.array()) as number[][];
+        prompts.forEach((p, r) => expect(maxAbsDiff(got[r]!, refs[r]![p.length + j]!)).toBeLessThan(1e-4));
+        tf.dispose([tok, out]);
+        // The cache replaces its tensors each step; nothing else may accumulate.
+        if (j === 1) before = tf.memory().numTensors;
+        if (j > 1) expect(tf.memory().numTensors).toBe(before);
+      }
+      expect(cache.length).toBe(width + steps);
+      cache.dispose();
+      model.dispose();
+    },
+  );
+
+  it('select keeps the chosen rows and decoding continues exactly', async () => {
+    const { model } = await loadCheckpoint(fixtureDir('llama-gqa'));
+    const prompts = [
+      [1, 5, 6, 7],
+      [1, 9],
+      [1, 40, 41],
+    ];
+    const width = 4;
+    const ids = tf.tensor2d(prompts.map((p) => [...Array(width - p.length).fill(0), ...p]), undefined, 'int32');
+    const m = tf.tensor2d(prompts.map((p) => [...Array(width - p.length).fill(0), ...p.map(() => 1)]), undefined, 'int32');
+    const { logits, cache } = model.prefill(ids, m, 8);
+    tf.dispose([ids, m, logits]);
+    const t1 = tf.tensor1d([10, 11, 12], 'int32');
+    tf.dispose([t1, model.decode(t1, cache)]);
+    const kept = cache.select([2, 0]); // row 1 finished; order may change
+    expect(kept.batch).toBe(2);
+    const t2 = tf.tensor1d([20, 21], 'int32');
+    const out = (await model.decode(t2, kept).array()) as number[][];
+    const ref2 = await fullLogits(model, [...prompts[2]!, 12, 20]);
+    const ref0 = await fullLogits(model, [...prompts[0]!, 10, 21]);
+    expect(maxAbsDiff(out[0]!, ref2[ref2.length - 1]!)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(out[1]!, ref0[ref0.length - 1]!)).toBeLessThan(1e-4);
+    tf.dispose(t2);
+    kept.dispose();
+    model.dispose();
+  });
+});

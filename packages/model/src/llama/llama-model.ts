@@ -1,0 +1,223 @@
+import { tf } from '@irpo/core';
+import type { ModelSpec } from '@irpo/contracts';
+import { headDimOf } from '../config/hf-config.js';
+import type { CausalLM } from './causal-lm.js';
+import { LlamaKvCache, type KvCache } from './kv-cache.js';
+import { applyRope, ropeInvFreq, ropeTables } from './rope.js';
+import { expectedWeightShapes } from './weight-names.js';
+
+/** Additive mask value: exp(-1e9 - max) is 0 in float32, and a fully masked row stays finite. */
+const MASKED = -1e9;
+
+interface LayerWeights {
+  inputNorm: tf.Variable;
+  postNorm: tf.Variable;
+  q: tf.Variable;
+  k: tf.Variable;
+  v: tf.Variable;
+  o: tf.Variable;
+  qBias?: tf.Variable;
+  kBias?: tf.Variable;
+  vBias?: tf.Variable;
+  gate: tf.Variable;
+  up: tf.Variable;
+  down: tf.Variable;
+}
+
+/**
+ * The Llama-family decoder (Llama, Qwen2, Mistral without sliding window): pre-RMSNorm blocks
+ * of grouped-query attention with rotate-half RoPE and a SwiGLU MLP. Weights stay in Hugging
+ * Face layout ([out, in] linears) and matmuls use transposeB, so loading never copies them.
+ */
+export class LlamaModel implements CausalLM {
+  readonly variables: Map<string, tf.Variable>;
+  private readonly layers: LayerWeights[];
+  private readonly embed: tf.Variable;
+  private readonly finalNorm: tf.Variable;
+  private readonly head: tf.Variable;
+  private readonly invFreq: Float32Array;
+  private readonly headDim: number;
+
+  /** Takes ownership of `weights` (HF names → float32 tensors of the expected shapes). */
+  constructor(
+    readonly spec: ModelSpec,
+    weights: Map<string, tf.Tensor>,
+  ) {
+    const shapes = expectedWeightShapes(spec);
+    this.variables = new Map();
+    for (const [name, shape] of shapes) {
+      const t = weights.get(name);
+      if (!t) throw new Error(`missing weight ${name}`);
+      if (t.shape.join(',') !== shape.join(',')) throw new Error(`weight ${name}: shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      // Auto-named: tfjs variable names are global, and two models may live side by side.
+      this.variables.set(name, tf.variable(t, true));
+      t.dispose();
+    }
+    const w = (name: string): tf.Variable => this.variables.get(name)!;
+    this.embed = w('model.embed_tokens.weight');
+    this.finalNorm = w('model.norm.weight');
+    this.head = spec.tieWordEmbeddings ? this.embed : w('lm_head.weight');
+    this.layers = [];
+    for (let i = 0; i < spec.numLayers; i++) {
+      const p = `model.layers.${i}.`;
+      this.layers.push({
+        inputNorm: w(p + 'input_layernorm.weight'),
+        postNorm: w(p + 'post_attention_layernorm.weight'),
+        q: w(p + 'self_attn.q_proj.weight'),
+        k: w(p + 'self_attn.k_proj.weight'),
+        v: w(p + 'self_attn.v_proj.weight'),
+        o: w(p + 'self_attn.o_proj.weight'),
+        ...(spec.attentionBias
+          ? { qBias: w(p + 'self_attn.q_proj.bias'), kBias: w(p + 'self_attn.k_proj.bias'), vBias: w(p + 'self_attn.v_proj.bias') }
+          : {}),
+        gate: w(p + 'mlp.gate_proj.weight'),
+        up: w(p + 'mlp.up_proj.weight'),
+        down: w(p + 'mlp.down_proj.weight'),
+      });
+    }
+    this.invFreq = ropeInvFreq(spec);
+    this.headDim = headDimOf(spec);
+  }
+
+  forward(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [b, t] = inputIds.shape;
+      // Right padding: every row starts at position 0, as HF does without position_ids.
+      const positions = tf.reshape(tf.range(0, t, 1, 'float32'), [1, t]) as tf.Tensor2D; // [1, T]
+      const causal = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // [T, T]
+      const allowed = attentionMask
+        ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, t])) // [B, T, T]
+        : tf.reshape(causal, [1, t, t]); // [1, T, T]
+      const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D; // [B|1, 1, T, T]
+      const hidden = this.run(inputIds, positions, bias, null, []);
+      return tf.reshape(this.logits(hidden), [b, t, this.spec.vocabSize]) as tf.Tensor3D;
+    });
+  }
+
+  prefill(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, maxNewTokens: number): { logits: tf.Tensor2D; cache: KvCache } {
+    const [b, t] = inputIds.shape;
+    const out = tf.tidy(() => {
+      const mask = tf.cast(attentionMask, 'float32'); // [B, T]
+      // Left padding: a row's positions count its real tokens only (pads clamp to 0).
+      const counts = tf.cumsum(mask, 1); // [B, T]
+      const positions = tf.relu(tf.sub(counts, 1)) as tf.Tensor2D; // [B, T]
+      const causal = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // [T, T]
+      const allowed = tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(mask, [b, 1, t])); // [B, T, T]
+      const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [b, 1, t, t]) as tf.Tensor4D; // [B, 1, T, T]
+      const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
+      const hidden = this.run(inputIds, positions, bias, null, kv);
+      const last = tf.reshape(tf.slice(hidden, [0, t - 1, 0], [b, 1, -1]), [b, this.spec.hiddenSize]); // [B, H]
+      const next = tf.reshape(tf.slice(counts, [0, t - 1], [b, 1]), [b]) as tf.Tensor1D; // [B]
+      return { logits: this.logits(last) as tf.Tensor2D, keys: kv.map((p) => p[0]), values: kv.map((p) => p[1]), mask: mask as tf.Tensor2D, next };
+    });
+    const cache = new LlamaKvCache(out.keys, out.values, out.mask, out.next, t + maxNewTokens);
+    return { logits: out.logits, cache };
+  }
+
+  decode(tokens: tf.Tensor1D, kvCache: KvCache): tf.Tensor2D {
+    if (!(kvCache instanceof LlamaKvCache)) throw new Error('decode: the cache must come from this model’s prefill');
+    const cache = kvCache;
+    const b = tokens.shape[0];
+    if (b !== cache.batch) throw new Error(`decode: ${b} tokens for a cache of ${cache.batch} rows`);
+    const out = tf.tidy(() => {
+      const ids = tf.reshape(tokens, [b, 1]) as tf.Tensor2D; // [B, 1]
+      const positions = tf.reshape(cache.nextPositions, [b, 1]) as tf.Tensor2D; // [B, 1]
+      const mask = tf.concat([cache.keyMask, tf.ones([b, 1])], 1) as tf.Tensor2D; // [B, L+1]
+      const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [b, 1, 1, mask.shape[1]]) as tf.Tensor4D; // [B, 1, 1, L+1]
+      const past = cache.keys.map((k, i) => [k, cache.values[i]!] as [tf.Tensor4D, tf.Tensor4D]);
+      const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
+      const hidden = this.run(ids, positions, bias, past, kv); // [B, 1, H]
+      const logits = this.logits(tf.reshape(hidden, [b, this.spec.hiddenSize])) as tf.Tensor2D; // [B, V]
+      return { logits, keys: kv.map((p) => p[0]), values: kv.map((p) => p[1]), mask, next: tf.add(cache.nextPositions, 1) as tf.Tensor1D };
+    });
+    tf.dispose([...cache.keys, ...cache.values, cache.keyMask, cache.nextPositions]);
+    cache.keys = out.keys;
+    cache.values = out.values;
+    cache.keyMask = out.mask;
+    cache.nextPositions = out.next;
+    return out.logits;
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+  }
+
+  /** Embeds ids [B,T] and runs every block; pushes each layer's (k, v) onto `kvOut`. → [B,T,H]. */
+  private run(
+    ids: tf.Tensor2D,
+    positions: tf.Tensor2D,
+    bias: tf.Tensor4D,
+    past: [tf.Tensor4D, tf.Tensor4D][] | null,
+    kvOut: [tf.Tensor4D, tf.Tensor4D][],
+  ): tf.Tensor3D {
+    const [b, t] = ids.shape;
+    const { hiddenSize: h, rmsNormEps: eps } = this.spec;
+    const { cos, sin } = ropeTables(this.invFreq, positions); // [B|1, T, 1, d]
+    let x = tf.reshape(tf.gather(this.embed, tf.cast(ids, 'int32')), [b * t, h]) as tf.Tensor2D; // [B*T, H]
+    this.layers.forEach((layer, i) => {
+      const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
+      const attn = this.attention(layer, normed, b, t, cos, sin, bias, past?.[i] ?? null, kvOut); // [B*T, H]
+      x = tf.add<tf.Tensor2D>(x, attn);
+      const normed2 = rmsNorm(x, layer.postNorm, eps); // [B*T, H]
+      const gate = linear(normed2, layer.gate); // [B*T, I]
+      const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), linear(normed2, layer.up)); // [B*T, I] silu(gate)·up
+      x = tf.add<tf.Tensor2D>(x, linear(act, layer.down)); // [B*T, H]
+    });
+    return tf.reshape(rmsNorm(x, this.finalNorm, eps), [b, t, h]) as tf.Tensor3D;
+  }
+
+  private attention(
+    layer: LayerWeights,
+    x: tf.Tensor2D,
+    b: number,
+    t: number,
+    cos: tf.Tensor4D,
+    sin: tf.Tensor4D,
+    bias: tf.Tensor4D,
+    past: [tf.Tensor4D, tf.Tensor4D] | null,
+    kvOut: [tf.Tensor4D, tf.Tensor4D][],
+  ): tf.Tensor2D {
+    const { numHeads: nh, numKvHeads: nkv } = this.spec;
+    const d = this.headDim;
+    const rep = nh / nkv;
+    const q = tf.reshape(linear(x, layer.q, layer.qBias), [b, t, nh, d]) as tf.Tensor4D; // [B, T, nh, d]
+    const k = tf.reshape(linear(x, layer.k, layer.kBias), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
+    const v = tf.reshape(linear(x, layer.v, layer.vBias), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
+    // Scale q before the score matmul: T·d multiplies instead of T·Tk.
+    const qr = tf.mul(applyRope(q, cos, sin), 1 / Math.sqrt(d)); // [B, T, nh, d]
+    let kh = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
+    let vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
+    if (past) {
+      kh = tf.concat([past[0], kh], 2); // [B, nkv, L+T, d]
+      vh = tf.concat([past[1], vh], 2); // [B, nkv, L+T, d]
+    }
+    kvOut.push([kh, vh]);
+    const tk = kh.shape[2];
+    // Grouped-query attention without repeating k/v: head h = g·rep + r uses kv head g (HF repeat_kv),
+    // so the rep query heads of a group are stacked along the query axis of one matmul.
+    const qg = tf.reshape(tf.transpose(qr, [0, 2, 1, 3]), [b, nkv, rep * t, d]); // [B, nkv, rep*T, d]
+    const scores = tf.reshape(tf.matMul(qg, kh, false, true), [b, nh, t, tk]); // [B, nh, T, Tk]
+    const probs = tf.softmax(tf.add(scores, bias)); // [B, nh, T, Tk]
+    const ctx = tf.matMul(tf.reshape(probs, [b, nkv, rep * t, tk]), vh); // [B, nkv, rep*T, d]
+    const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(ctx, [b, nh, t, d]), [0, 2, 1, 3]), [b * t, nh * d]); // [B*T, nh*d]
+    return linear(merged, layer.o); // [B*T, H]
+  }
+
+  /** Final hidden [N, H] (or [B,T,H]) → logits [N, V] through the (possibly tied) head. */
+  private logits(hidden: tf.Tensor): tf.Tensor2D {
+    const flat = tf.reshape(hidden, [-1, this.spec.hiddenSize]) as tf.Tensor2D; // [N, H]
+    return tf.matMul(flat, this.head, false, true); // [N, V]
+  }
+}
+
+/** x Wᵀ (+ b) with W in HF [out, in] layout. */
+function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
+  const y = tf.matMul(x, weight as tf.Tensor2D, false, true) as tf.Tensor2D; // [N, out]
+  return bias ? tf.add<tf.Tensor2D>(y, bias) : y;
+}
+
+/** RMSNorm over the last axis: w · x / sqrt(mean(x²) + eps). */
+function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor, eps: number): tf.Tensor2D {
+  const meanSq = tf.mean(tf.square(x), -1, true); // [N, 1]
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSq, eps))), weight);
+}

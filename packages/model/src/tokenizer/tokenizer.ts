@@ -1,0 +1,22 @@
+/** Text ↔ token ids, as the sampler and trainer use it (see API-SHARED.md). */
+export interface Tokenizer {
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+  decode(ids: number[], options?: { skipSpecialTokens?: boolean }): string;
+  readonly vocabSize: number;
+  readonly bosTokenId: number | null;
+  readonly eosTokenIds: number[];
+  readonly padTokenId: number | null;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | (string & {});
+  content: string;
+}
+
+/** A tokenizer that can also be written back to a directory as tokenizer.json (+ config). */
+export interface SavableTokenizer extends Tokenizer {
+  /** The files to write, by name (`tokenizer.json`, optional `tokenizer_config.json`). */
+  toFiles(): Record<string, unknown>;
+  /** The chat template of tokenizer_config.json, if any. */
+  readonly chatTemplate: string | null;
+}
