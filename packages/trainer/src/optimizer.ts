@@ -1,13 +1,12 @@
 import type { tf } from '@irpo/core';
 
 /**
- * What the training loop needs of an optimiser (core's AdamW satisfies it): apply gradients at
- * a learning rate, and hand its state out and back for checkpoints.
+ * What the training loop needs of an optimiser; @irpo/core's AdamW has exactly this shape.
+ * Tests drive the loop with a plain SGD of the same shape.
  */
 export interface Optimizer {
-  applyGradients(grads: Map<string, tf.Tensor>, variables: Map<string, tf.Variable>, lr: number): void;
-  /** Optimiser tensors by name (moments) plus the step count, for a checkpoint. */
-  getState(): { step: number; tensors: Map<string, tf.Tensor> };
-  setState(state: { step: number; tensors: Map<string, tf.Tensor> }): void;
+  applyGradients(params: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>, lr: number): void;
+  getState(): { step: number; tensors: Record<string, tf.Tensor> };
+  setState(state: { step: number; tensors: Record<string, tf.Tensor> }): void;
   dispose(): void;
 }

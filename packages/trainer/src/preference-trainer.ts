@@ -1,10 +1,9 @@
 import type { PreferencePair, RefLogps, TrainingConfig, TrainStepMetrics } from '@irpo/contracts';
 import { TrainStepMetricsSchema } from '@irpo/contracts';
-import { tf } from '@irpo/core';
+import { dpoLoss, dpoNll, ipoLoss, sequenceLogProbs, tf, type LossOutput, type PairLogps } from '@irpo/core';
 import { epochBatches } from './batches.js';
-import { preferenceLoss, sequenceLogProbs } from './objective.js';
 import type { Optimizer } from './optimizer.js';
-import { learningRate } from './schedule.js';
+import { scheduleFor } from './schedule.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
 import { runTrainingLoop } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
@@ -47,7 +46,7 @@ export async function trainPreference(
     variables: model.variables,
     optimizer: o.optimizer,
     steps,
-    lr: (step) => learningRate(t, step, steps.length),
+    lr: scheduleFor(t, steps.length),
     maxGradNorm: t.maxGradNorm,
     checkpointDir: o.checkpointDir,
     checkpointEvery: t.checkpointEvery,
@@ -64,40 +63,26 @@ export async function trainPreference(
       const mask = tf.tensor2d(b.lossMask, [b.batch, b.length]);
       const logits = model.forward(ids, attn); // [2n, T, V]
       const logps = sequenceLogProbs(logits, targets, mask); // [2n]
-      const [pc, pr] = tf.split(logps, [n, n]) as [tf.Tensor1D, tf.Tensor1D];
-      const refC = items.map((i) => encoded[i]!.ref.chosen);
-      const refR = items.map((i) => encoded[i]!.ref.rejected);
-      const out = preferenceLoss({
-        policyChosen: pc,
-        policyRejected: pr,
-        refChosen: tf.tensor1d(refC),
-        refRejected: tf.tensor1d(refR),
-        chosenLengths: tf.tensor1d(b.responseLengths.slice(0, n)),
-        beta: t.beta,
-        alpha: t.alpha,
-        labelSmoothing: t.labelSmoothing,
-        kind: t.loss,
-      });
-      const keep = tf.keep(tf.stack([pc, pr, out.dpo, out.nll])); // [4, n]: read after the step
+      const [policyChosen, policyRejected] = tf.split(logps, [n, n]) as [tf.Tensor1D, tf.Tensor1D];
+      const l: PairLogps = {
+        policyChosen,
+        policyRejected,
+        refChosen: tf.tensor1d(items.map((i) => encoded[i]!.ref.chosen)),
+        refRejected: tf.tensor1d(items.map((i) => encoded[i]!.ref.rejected)),
+      };
+      const out = objective(l, tf.tensor1d(b.responseLengths.slice(0, n)), t);
+      // Metrics are scalars made inside the gradient scope: keep them to read after the step.
+      const kept = Object.fromEntries(Object.entries(out.metrics).map(([k, v]) => [k, tf.keep(v)]));
       return {
-        loss: tf.mean(out.loss) as tf.Scalar,
+        loss: tf.mean(out.losses) as tf.Scalar,
         tokens: b.responseLengths.reduce((a, x) => a + x, 0),
         metrics: () => {
-          const v = keep.arraySync() as number[][];
-          keep.dispose();
-          const [cs, rs, dpo, nll] = v as [number[], number[], number[], number[]];
-          const rc = cs.map((x, i) => t.beta * (x - refC[i]!));
-          const rr = rs.map((x, i) => t.beta * (x - refR[i]!));
-          return {
-            dpo: mean(dpo),
-            nll: mean(nll),
-            'rewards/chosen': mean(rc),
-            'rewards/rejected': mean(rr),
-            'rewards/margins': mean(rc.map((x, i) => x - rr[i]!)),
-            'rewards/accuracies': mean(rc.map((x, i) => (x > rr[i]! ? 1 : 0))),
-            'logps/chosen': mean(cs),
-            'logps/rejected': mean(rs),
-          };
+          const values: Record<string, number> = {};
+          for (const [k, v] of Object.entries(kept)) {
+            values[k] = v.dataSync()[0]!;
+            v.dispose();
+          }
+          return values;
         },
       };
     },
@@ -106,7 +91,7 @@ export async function trainPreference(
       step,
       epoch: (step / steps.length) * o.epochs,
       loss: extra.loss,
-      dpo: m.dpo ?? 0,
+      dpo: m['loss/dpo'] ?? extra.loss,
       nll: m.nll ?? 0,
       'rewards/chosen': m['rewards/chosen'] ?? 0,
       'rewards/rejected': m['rewards/rejected'] ?? 0,
@@ -127,6 +112,18 @@ function refOf(ref: ReadonlyMap<string, RefLogps>, id: string): RefLogps {
   return r;
 }
 
-function mean(xs: number[]): number {
-  return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : 0;
+/**
+ * The configured loss: DPO+NLL (paper), plain DPO (alpha ignored: the ablation), or IPO; the
+ * latter two get an nll metric too, so logs compare across losses.
+ */
+function objective(l: PairLogps, chosenLengths: tf.Tensor1D, t: TrainingConfig): LossOutput {
+  if (t.loss === 'dpo-nll') {
+    return dpoNll(l, chosenLengths, { beta: t.beta, alpha: t.alpha, labelSmoothing: t.labelSmoothing, normalization: t.nllNormalization });
+  }
+  const out = t.loss === 'ipo' ? ipoLoss(l, { beta: t.beta }) : dpoLoss(l, { beta: t.beta, labelSmoothing: t.labelSmoothing });
+  const extra = tf.tidy(() => ({
+    nll: tf.mean(tf.div(tf.neg(l.policyChosen), chosenLengths)) as tf.Scalar,
+    'loss/dpo': tf.mean(out.losses) as tf.Scalar,
+  }));
+  return { losses: out.losses, metrics: { ...out.metrics, ...extra } };
 }

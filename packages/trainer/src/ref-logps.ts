@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { JsonlAppender, readJsonlAll, RefLogpsSchema, type PreferencePair, type RefLogps } from '@irpo/contracts';
-import { tf } from '@irpo/core';
-import { sequenceLogProbs } from './objective.js';
+import { sequenceLogProbs, tf } from '@irpo/core';
 import { encodeSequence, packBatch, type EncodedSequence } from './tokenize.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 

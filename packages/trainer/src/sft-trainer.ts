@@ -1,9 +1,8 @@
 import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '@irpo/contracts';
-import { tf } from '@irpo/core';
+import { sequenceLogProbs, tf } from '@irpo/core';
 import { epochBatches } from './batches.js';
-import { sequenceLogProbs } from './objective.js';
 import type { Optimizer } from './optimizer.js';
-import { learningRate } from './schedule.js';
+import { scheduleFor } from './schedule.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
 import { runTrainingLoop } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
@@ -45,7 +44,7 @@ export async function trainSft(
     variables: model.variables,
     optimizer: o.optimizer,
     steps,
-    lr: (step) => learningRate(t, step, steps.length),
+    lr: scheduleFor(t, steps.length),
     maxGradNorm: t.maxGradNorm,
     checkpointDir: o.checkpointDir,
     checkpointEvery: t.checkpointEvery,

@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, JsonlAppender, readJsonlAll, writeJsonAtomic, writeJsonlAtomic } from '@irpo/contracts';
-import { tf } from '@irpo/core';
+import { clipByGlobalNorm, GradientAccumulator, tf } from '@irpo/core';
 import type { z } from 'zod';
-import { clipGradients } from './clip.js';
 import type { Optimizer } from './optimizer.js';
 import { loadTensors, saveTensors } from './tensor-file.js';
 
@@ -63,58 +62,56 @@ export async function runTrainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: nu
     for (let step = start; step < o.steps.length; step++) {
       const t0 = performance.now();
       const micro = o.steps[step]!;
-      let accumulated: Map<string, tf.Tensor> | undefined;
+      let lr = 0;
+      let norm = 0;
+      const accumulator = new GradientAccumulator();
       const sums: Record<string, number> = {};
       let lossSum = 0;
       let tokens = 0;
-      for (const items of micro) {
-        let metrics: (() => Record<string, number>) | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const m = o.microStep(items);
-          metrics = m.metrics;
-          tokens += m.tokens;
-          return m.loss;
-        }, [...o.variables.values()]);
-        const loss = (await value.data())[0]!;
-        value.dispose();
-        const values = metrics ? metrics() : {};
-        if (!Number.isFinite(loss)) {
-          tf.dispose(grads);
-          if (accumulated) tf.dispose([...accumulated.values()]);
-          const details = Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ');
-          throw new NonFiniteLossError(
-            `loss became ${loss} at step ${step + 1}${details ? ` (${details})` : ''}; training stopped before the update. ` +
-              `The last good checkpoint is in ${o.checkpointDir}. Lower the learning rate (training.lr) or check the data.`,
-          );
-        }
-        lossSum += loss;
-        for (const [k, v] of Object.entries(values)) sums[k] = (sums[k] ?? 0) + v;
-        const named = new Map<string, tf.Tensor>();
-        for (const [name, variable] of o.variables) {
-          const g = grads[variable.name];
-          if (g) named.set(name, g);
-        }
-        if (!accumulated) accumulated = named;
-        else {
-          for (const [name, g] of named) {
-            const prev = accumulated.get(name);
-            accumulated.set(name, prev ? tf.add(prev, g) : g.clone());
-            prev?.dispose();
-            g.dispose();
+      try {
+        for (const items of micro) {
+          let metrics: (() => Record<string, number>) | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const m = o.microStep(items);
+            metrics = m.metrics;
+            tokens += m.tokens;
+            return m.loss;
+          }, [...o.variables.values()]);
+          const loss = (await value.data())[0]!;
+          value.dispose();
+          const values = metrics ? metrics() : {};
+          if (!Number.isFinite(loss)) {
+            tf.dispose(grads);
+            const details = Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ');
+            throw new NonFiniteLossError(
+              `loss became ${loss} at step ${step + 1}${details ? ` (${details})` : ''}; training stopped before the update. ` +
+                `The last good checkpoint is in ${o.checkpointDir}. Lower the learning rate (training.lr) or check the data.`,
+            );
           }
+          lossSum += loss;
+          for (const [k, v] of Object.entries(values)) sums[k] = (sums[k] ?? 0) + v;
+          accumulator.add(byParamName(o.variables, grads));
+          tf.dispose(grads);
         }
+        const mean = accumulator.mean();
+        let grads = mean;
+        let gradNorm = Number.NaN;
+        if (o.maxGradNorm > 0) {
+          const clipped = clipByGlobalNorm(mean, o.maxGradNorm);
+          gradNorm = (await clipped.norm.data())[0]!;
+          clipped.norm.dispose();
+          tf.dispose(Object.values(mean));
+          grads = clipped.grads;
+        } else {
+          gradNorm = globalNorm(mean);
+        }
+        lr = o.lr(step);
+        o.optimizer.applyGradients(o.variables, grads, lr);
+        tf.dispose(Object.values(grads));
+        norm = gradNorm;
+      } finally {
+        accumulator.reset();
       }
-      const scale = 1 / micro.length;
-      const averaged = new Map<string, tf.Tensor>();
-      for (const [name, g] of accumulated ?? new Map<string, tf.Tensor>()) {
-        averaged.set(name, micro.length === 1 ? g : tf.mul(g, scale));
-        if (micro.length !== 1) g.dispose();
-      }
-      const { grads: clipped, norm } = clipGradients(averaged, o.maxGradNorm);
-      const lr = o.lr(step);
-      o.optimizer.applyGradients(clipped, o.variables, lr);
-      tf.dispose([...clipped.values()]);
-      if (clipped !== averaged) tf.dispose([...averaged.values()]);
       const seconds = (performance.now() - t0) / 1000;
       const mean: Record<string, number> = {};
       for (const [k, v] of Object.entries(sums)) mean[k] = v / micro.length;
@@ -149,7 +146,8 @@ async function resume<M>(o: LoopOptions<M>): Promise<number> {
   }
   tf.dispose([...weights.values()]);
   const opt = await loadTensors(join(dir, 'optimizer.safetensors'));
-  o.optimizer.setState({ step: meta.optimizerStep, tensors: opt });
+  o.optimizer.setState({ step: meta.optimizerStep, tensors: Object.fromEntries(opt) });
+  tf.dispose([...opt.values()]);
   if (existsSync(o.logFile)) {
     const rows = (await readJsonlAll(o.logFile, o.logSchema, { tolerateTruncatedTail: true })) as Array<M & { step: number }>;
     await writeJsonlAtomic(o.logFile, rows.filter((r) => r.step <= meta.step));
@@ -171,8 +169,26 @@ async function writeCheckpoint<M>(o: LoopOptions<M>, step: number): Promise<void
   const state = o.optimizer.getState();
   await saveTensors(join(dir, 'weights.safetensors'), o.variables);
   await saveTensors(join(dir, 'optimizer.safetensors'), state.tensors);
+  tf.dispose(Object.values(state.tensors));
   await writeJsonAtomic(join(o.checkpointDir, 'checkpoint.json'), { dir: name, step, optimizerStep: state.step } satisfies CheckpointMeta);
   for (const entry of await readdir(o.checkpointDir)) {
     if (entry.startsWith('step-') && entry !== name) await rm(join(o.checkpointDir, entry), { recursive: true, force: true });
   }
+}
+
+/** variableGrads keys gradients by tf variable name; the optimiser wants parameter names. */
+function byParamName(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [name, v] of variables) {
+    const g = grads[v.name];
+    if (g) out[name] = g;
+  }
+  return out;
+}
+
+function globalNorm(grads: Record<string, tf.Tensor>): number {
+  return tf.tidy(() => {
+    const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    return sq.length ? tf.sqrt(tf.addN(sq)).dataSync()[0]! : 0;
+  });
 }

@@ -30,14 +30,14 @@ export function bigramModel(seed = 1): TrainableLM & { dispose(): void } {
 export function sgd(): Optimizer {
   let step = 0;
   return {
-    applyGradients(grads, variables, lr) {
-      for (const [name, g] of grads) {
+    applyGradients(variables, grads, lr) {
+      for (const [name, g] of Object.entries(grads)) {
         const v = variables.get(name)!;
         tf.tidy(() => v.assign(tf.sub(v, tf.mul(g, lr))));
       }
       step++;
     },
-    getState: () => ({ step, tensors: new Map() }),
+    getState: () => ({ step, tensors: {} }),
     setState: (s) => {
       step = s.step;
     },
