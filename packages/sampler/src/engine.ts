@@ -1,0 +1,44 @@
+import type { FinishReason } from '@irpo/contracts';
+
+/** One generation call: `n` completions for each prompt. */
+export interface GenerateRequest {
+  prompts: string[];
+  /** Completions per prompt (default 1). */
+  n?: number;
+  /** 0 means greedy (argmax); default 1. */
+  temperature?: number;
+  /** Nucleus sampling mass in (0, 1]; default 1 (off). */
+  topP?: number;
+  /** Keep only the k most likely tokens; 0 or undefined means off. */
+  topK?: number;
+  maxNewTokens: number;
+  /** Generation ends before the first occurrence of any of these; the text excludes it. */
+  stop?: string[];
+  /** Base seed; each sample's stream is derived from (seed, key, sample index). */
+  seed?: number;
+  /**
+   * Per-prompt keys for seed derivation (e.g. problem ids). Default: the prompt text. The same
+   * (seed, key, index) gives the same completion whatever else is in the batch.
+   */
+  keys?: string[];
+  /** Return the log-prob of each generated token under the model (temperature 1, unfiltered). */
+  logprobs?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Completion {
+  text: string;
+  /** Completion length in tokens (EOS not counted). */
+  tokens: number;
+  finishReason: FinishReason;
+  /** Generated token ids, when the engine knows them (the local engine does). */
+  tokenIds?: number[];
+  /** Per-token log-probs, when requested. */
+  logprobs?: number[];
+}
+
+/** Something that turns prompts into completions: in process, or over HTTP. */
+export interface Engine {
+  /** Completions per prompt: result[i] holds the n completions of prompts[i], by sample index. */
+  generate(request: GenerateRequest): Promise<Completion[][]>;
+}
