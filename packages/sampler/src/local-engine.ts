@@ -4,7 +4,7 @@ import { createRng, deriveSeed } from './generation/rng.js';
 import { sampleToken, type SamplingParams } from './generation/sample-token.js';
 import { logSoftmaxAt } from './generation/softmax.js';
 import { StopMatcher } from './generation/stop-matcher.js';
-import { validateRequest } from './validate-request.js';
+import { validateRequest, type ValidRequest } from './validate-request.js';
 import type { CausalLM, KvCache, Tokenizer } from './types.js';
 
 export interface LocalEngineOptions {
@@ -12,7 +12,11 @@ export interface LocalEngineOptions {
   maxBatchSize?: number;
   /** Let the tokenizer add BOS etc. to prompts (default true, as Hugging Face does). */
   addSpecialTokens?: boolean;
+  /** Decode with the KV cache (default true); false reruns the full forward pass each step (benchmarks, checks). */
+  useCache?: boolean;
 }
+
+type Stepper = (active: Row[], logits: Float32Array) => { keep: number[]; next: number[] };
 
 /** Counters across all generate calls (for progress lines and benchmarks). */
 export interface EngineStats {
@@ -41,6 +45,7 @@ export class LocalEngine implements Engine {
   readonly stats: EngineStats = { promptTokens: 0, completionTokens: 0, sequences: 0 };
   private readonly maxBatchSize: number;
   private readonly addSpecialTokens: boolean;
+  private readonly useCache: boolean;
 
   constructor(
     readonly model: CausalLM,
@@ -49,6 +54,7 @@ export class LocalEngine implements Engine {
   ) {
     this.maxBatchSize = options.maxBatchSize ?? 32;
     this.addSpecialTokens = options.addSpecialTokens ?? true;
+    this.useCache = options.useCache ?? true;
     if (!(this.maxBatchSize >= 1)) throw new Error(`maxBatchSize must be ≥ 1, got ${this.maxBatchSize}`);
   }
 
@@ -73,13 +79,11 @@ export class LocalEngine implements Engine {
     return out;
   }
 
-  private async runBatch(rows: Row[], req: ReturnType<typeof validateRequest>): Promise<void> {
-    const V = this.model.spec.vocabSize;
+  private async runBatch(rows: Row[], req: ValidRequest): Promise<void> {
     const pad = this.tokenizer.padTokenId ?? this.tokenizer.eosTokenIds[0] ?? 0;
-    const eos = new Set(this.tokenizer.eosTokenIds);
-    const stops = new StopMatcher(req.stop);
-    const stopWindow = stops.maxLength + 8; // tokens: enough to hold any stop a step completed
-    const params: SamplingParams = { temperature: req.temperature, topK: req.topK, topP: req.topP };
+    const step = this.stepper(req);
+    for (const r of rows) this.stats.promptTokens += r.ids.length;
+    if (!this.useCache) return this.runUncached(rows, req, pad, step);
     const T = Math.max(...rows.map((r) => r.ids.length));
     const idsFlat = new Int32Array(rows.length * T).fill(pad);
     const maskFlat = new Int32Array(rows.length * T);
@@ -87,7 +91,6 @@ export class LocalEngine implements Engine {
       const off = b * T + (T - r.ids.length); // left padding
       idsFlat.set(r.ids, off);
       maskFlat.fill(1, off, (b + 1) * T);
-      this.stats.promptTokens += r.ids.length;
     });
     const ids = tf.tensor2d(idsFlat, [rows.length, T], 'int32');
     const mask = tf.tensor2d(maskFlat, [rows.length, T], 'int32');
@@ -97,40 +100,8 @@ export class LocalEngine implements Engine {
       cache = prefilled.cache;
       let logits = await takeData(prefilled.logits);
       let active = rows; // rows still in the batch, in cache order
-      for (let step = 0; step < req.maxNewTokens; step++) {
-        if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
-        const next: number[] = [];
-        const keep: number[] = [];
-        active.forEach((row, k) => {
-          const rowLogits = logits.slice(k * V, (k + 1) * V);
-          if (req.logprobs) row.logprobs.push(0); // placeholder, set below once the token is known
-          const raw = req.logprobs ? rowLogits.slice() : undefined;
-          const token = sampleToken(rowLogits, params, row.rng);
-          if (raw) row.logprobs[row.logprobs.length - 1] = logSoftmaxAt(raw, token);
-          if (eos.has(token)) {
-            if (req.logprobs) row.logprobs.pop(); // EOS is not part of the text
-            row.done = this.finish(row, 'eos', req.logprobs);
-            return;
-          }
-          row.tokens.push(token);
-          if (stops.active) {
-            const tail = this.tokenizer.decode(row.tokens.slice(-stopWindow), { skipSpecialTokens: true });
-            if (stops.find(tail) >= 0) {
-              const full = this.tokenizer.decode(row.tokens, { skipSpecialTokens: true });
-              const at = stops.find(full);
-              if (at >= 0) {
-                row.done = this.finish(row, 'stop', req.logprobs, full.slice(0, at));
-                return;
-              }
-            }
-          }
-          if (row.tokens.length >= req.maxNewTokens) {
-            row.done = this.finish(row, 'length', req.logprobs);
-            return;
-          }
-          next.push(token);
-          keep.push(k);
-        });
+      for (;;) {
+        const { keep, next } = step(active, logits);
         if (keep.length === 0) break;
         if (keep.length < active.length) {
           cache = cache.select(keep);
@@ -150,6 +121,81 @@ export class LocalEngine implements Engine {
       mask.dispose();
       cache?.dispose();
     }
+  }
+
+  /** Without the cache: every step runs the full forward pass (right-padded) over all tokens so far. */
+  private async runUncached(rows: Row[], req: ValidRequest, pad: number, step: Stepper): Promise<void> {
+    const V = this.model.spec.vocabSize;
+    let active = rows;
+    for (;;) {
+      const seqs = active.map((r) => [...r.ids, ...r.tokens]);
+      const T = Math.max(...seqs.map((q) => q.length));
+      const idsFlat = new Int32Array(active.length * T).fill(pad);
+      const maskFlat = new Int32Array(active.length * T);
+      seqs.forEach((q, b) => {
+        idsFlat.set(q, b * T);
+        maskFlat.fill(1, b * T, b * T + q.length);
+      });
+      const lastFlat = tf.tidy(() => {
+        const ids = tf.tensor2d(idsFlat, [active.length, T], 'int32');
+        const mask = tf.tensor2d(maskFlat, [active.length, T], 'int32');
+        const logits = this.model.forward(ids, mask); // [B, T, V]
+        const flat = tf.reshape(logits, [active.length * T, V]);
+        const at = tf.tensor1d(seqs.map((q, b) => b * T + q.length - 1), 'int32');
+        return tf.gather(flat, at); // [B, V]: each row's last real position
+      });
+      const { keep } = step(active, await takeData(lastFlat));
+      if (keep.length === 0) break;
+      active = keep.map((k) => active[k]);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
+    }
+  }
+
+  /**
+   * One sampling step over the rows in the batch, given their logits [B*V]: picks each row's
+   * token, finishes rows (EOS, stop string, length) and returns which rows go on, with their tokens.
+   */
+  private stepper(req: ValidRequest): Stepper {
+    const V = this.model.spec.vocabSize;
+    const eos = new Set(this.tokenizer.eosTokenIds);
+    const stops = new StopMatcher(req.stop);
+    const stopWindow = stops.maxLength + 8; // tokens: enough to hold any stop a step completed
+    const params: SamplingParams = { temperature: req.temperature, topK: req.topK, topP: req.topP };
+    return (active, logits) => {
+      if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
+      const next: number[] = [];
+      const keep: number[] = [];
+      active.forEach((row, k) => {
+        const rowLogits = logits.slice(k * V, (k + 1) * V);
+        const raw = req.logprobs ? rowLogits.slice() : undefined;
+        const token = sampleToken(rowLogits, params, row.rng);
+        if (eos.has(token)) {
+          row.done = this.finish(row, 'eos', req.logprobs);
+          return;
+        }
+        row.tokens.push(token);
+        if (raw) row.logprobs.push(logSoftmaxAt(raw, token));
+        if (stops.active) {
+          const tail = this.tokenizer.decode(row.tokens.slice(-stopWindow), { skipSpecialTokens: true });
+          if (stops.find(tail) >= 0) {
+            const full = this.tokenizer.decode(row.tokens, { skipSpecialTokens: true });
+            const at = stops.find(full);
+            if (at >= 0) {
+              row.done = this.finish(row, 'stop', req.logprobs, full.slice(0, at));
+              return;
+            }
+          }
+        }
+        if (row.tokens.length >= req.maxNewTokens) {
+          row.done = this.finish(row, 'length', req.logprobs);
+          return;
+        }
+        next.push(token);
+        keep.push(k);
+      });
+      return { keep, next };
+    };
   }
 
   private finish(row: Row, reason: Completion['finishReason'], logprobs: boolean, text?: string): Completion {
