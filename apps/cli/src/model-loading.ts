@@ -1,11 +1,11 @@
 import type { Problem } from '@irpo/contracts';
-import type { CausalLM, ChatTemplate, SamplingTask, Tokenizer } from '@irpo/sampler';
+import type { CausalLM, ChatMessage, ChatTemplate, SamplingTask, Tokenizer } from '@irpo/sampler';
 import { importExport } from './optional-import.js';
 
 /** What `loadModel` of @irpo/model returns, as far as the sampling commands use it. */
 export interface LoadedModel {
   model: CausalLM;
-  tokenizer: Tokenizer & { applyChatTemplate?: unknown };
+  tokenizer: Tokenizer & { chatTemplate?: string | null };
 }
 
 export type LoadModel = (dir: string, options?: Record<string, unknown>) => Promise<LoadedModel>;
@@ -27,9 +27,16 @@ export async function getTaskByName(name: string): Promise<CliTask> {
   return getTask(name);
 }
 
-/** The model's chat template as the server wants it, when the tokenizer has one. */
-export function chatTemplateOf(loaded: LoadedModel): ChatTemplate | undefined {
-  const apply = loaded.tokenizer.applyChatTemplate;
-  if (typeof apply !== 'function') return undefined;
-  return (messages, options) => String(apply.call(loaded.tokenizer, messages, options));
+type ApplyChatTemplate = (template: string, messages: ChatMessage[], options: { addGenerationPrompt?: boolean; bosToken?: string; eosToken?: string }) => string;
+
+/** The tokenizer's chat template (tokenizer_config.json) rendered by @irpo/model, when it has one. */
+export async function chatTemplateOf(loaded: LoadedModel): Promise<ChatTemplate | undefined> {
+  const template = loaded.tokenizer.chatTemplate;
+  if (typeof template !== 'string' || template === '') return undefined;
+  const apply = await importExport<ApplyChatTemplate>('@irpo/model', 'applyChatTemplate');
+  const tok = loaded.tokenizer;
+  const special = (id: number | null | undefined) => (id === null || id === undefined ? '' : tok.decode([id], { skipSpecialTokens: false }));
+  const bosToken = special(tok.bosTokenId);
+  const eosToken = special(tok.eosTokenIds[0]);
+  return (messages, options) => apply(template, messages, { addGenerationPrompt: options.addGenerationPrompt, bosToken, eosToken });
 }

@@ -29,7 +29,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const loaded = await loadModelFrom(args.modelDir);
     const engine = new LocalEngine(loaded.model, loaded.tokenizer, { maxBatchSize: args.maxBatchSize });
     const modelName = args.name ?? basename(resolve(args.modelDir));
-    const server = createServer(engine, { modelName, tokenizer: loaded.tokenizer, chatTemplate: chatTemplateOf(loaded) });
+    const server = createServer(engine, { modelName, tokenizer: loaded.tokenizer, chatTemplate: await chatTemplateOf(loaded) });
     const { url } = await server.listen(args.port, args.host);
     log.info(`serving ${modelName} at ${url}/v1 (Ctrl-C to stop)`);
     await new Promise<void>((done) => {
