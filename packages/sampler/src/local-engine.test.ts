@@ -45,6 +45,8 @@ describe('LocalEngine', () => {
       expect(c.finishReason).toBe(ref.ids.length < 12 ? 'eos' : 'length');
       c.logprobs!.forEach((lp, k) => expect(lp).toBeCloseTo(ref.logprobs[k], 4));
     }
+    // both ways of ending occur, so a row leaving the batch early is covered too
+    expect(new Set(result.map(([c]) => c.finishReason))).toEqual(new Set(['eos', 'length']));
     // batch of 3 then 1 (maxBatchSize 3)
     expect(model.prefillCalls).toEqual([3, 1]);
     model.dispose();
@@ -120,5 +122,6 @@ describe('LocalEngine', () => {
     const engine = new LocalEngine(new FakeLM(6), tok);
     await expect(engine.generate({ prompts: ['a'], maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens/);
     await expect(engine.generate({ prompts: ['a'], maxNewTokens: 3, topP: 0 })).rejects.toThrow(/topP/);
+    await expect(engine.generate({ prompts: ['abc'], maxNewTokens: 254 })).rejects.toThrow(/3 prompt tokens \+ maxNewTokens 254 exceed the model's 256 positions/);
   });
 });

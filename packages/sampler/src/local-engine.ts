@@ -63,7 +63,10 @@ export class LocalEngine implements Engine {
     const rows: Row[] = [];
     const encoded = req.prompts.map((p) => this.tokenizer.encode(p, { addSpecialTokens: this.addSpecialTokens }));
     req.prompts.forEach((_, i) => {
-      if (encoded[i].length === 0) throw new Error(`prompt ${i} encodes to no tokens`);
+      if (encoded[i].length === 0) throw new RangeError(`generate: prompts[${i}]: encodes to no tokens`);
+      const need = encoded[i].length + req.maxNewTokens;
+      if (need > this.model.spec.maxPositions)
+        throw new RangeError(`generate: prompts[${i}]: ${encoded[i].length} prompt tokens + maxNewTokens ${req.maxNewTokens} exceed the model's ${this.model.spec.maxPositions} positions`);
       const key = req.keys?.[i] ?? req.prompts[i];
       for (let j = 0; j < req.n; j++) {
         rows.push({ prompt: i, sample: j, ids: encoded[i], rng: createRng(deriveSeed(req.seed, key, j)), tokens: [], logprobs: [] });

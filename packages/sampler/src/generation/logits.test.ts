@@ -29,6 +29,24 @@ describe('logits processors', () => {
     expect(Array.from(applyTopP(row(1, 2), 1))).toEqual([1, 2]);
   });
 
+  it('top-p agrees with a full sort on a large, flat vocabulary', () => {
+    // many near-equal tokens force the candidate threshold down several times
+    let s = 12345;
+    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const p of [0.1, 0.5, 0.9, 0.999]) {
+      const l = Float32Array.from({ length: 5000 }, () => rand() * 0.5);
+      const probs = Array.from(l, Math.exp);
+      const z = probs.reduce((a, b) => a + b, 0);
+      const order = probs.map((_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
+      let mass = 0;
+      let k = 0;
+      while (mass < p * z) mass += probs[order[k++]];
+      const kept = new Set(order.slice(0, k));
+      const out = applyTopP(l.slice(), p);
+      out.forEach((x, i) => expect(x === -Infinity).toBe(!kept.has(i)));
+    }
+  });
+
   it('softmax and log-softmax agree with hand values', () => {
     // logits (0, ln 3): probabilities 1/4, 3/4
     const p = softmax(row(0, Math.log(3)));
