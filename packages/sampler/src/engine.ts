@@ -24,6 +24,20 @@ export interface GenerateRequest {
   /** Return the log-prob of each generated token under the model (temperature 1, unfiltered). */
   logprobs?: boolean;
   signal?: AbortSignal;
+  /**
+   * Streaming: called with each new piece of a completion's text as it is generated (text that
+   * might still turn into a stop string is held back). The pieces of a completion join to its
+   * final text. Engines that cannot stream call it once per completion.
+   */
+  onText?: (piece: TextPiece) => void;
+}
+
+export interface TextPiece {
+  /** Index into prompts. */
+  prompt: number;
+  /** Sample index among the n of that prompt. */
+  sample: number;
+  text: string;
 }
 
 export interface Completion {

@@ -84,7 +84,9 @@ export class HttpEngine implements Engine {
       if (req.stop.length > 0) body.stop = req.stop;
       if (req.logprobs) body.logprobs = 0; // the sampled token's log-prob only
       const json = (await this.post(body, req.signal)) as { choices?: CompletionChoice[]; usage?: { completion_tokens?: number } };
-      return this.toCompletions(json, req.n, req.logprobs);
+      const completions = this.toCompletions(json, req.n, req.logprobs);
+      completions.forEach((c, sample) => c.text && req.onText?.({ prompt: i, sample, text: c.text }));
+      return completions;
     });
   }
 

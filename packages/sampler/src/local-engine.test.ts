@@ -96,6 +96,26 @@ describe('LocalEngine', () => {
     model.dispose();
   });
 
+  it('streams pieces that join to each completion and never show a stop string', async () => {
+    const model = new FakeLM(4);
+    const engine = new LocalEngine(model, tok);
+    const [[free]] = await engine.generate({ prompts: ['ab'], temperature: 0, maxNewTokens: 10 });
+    const stop = free.text.slice(3, 5);
+    const pieces: { prompt: number; sample: number; text: string }[] = [];
+    const req = { prompts: ['ab', 'cd'], n: 2, temperature: 0.8, maxNewTokens: 10, seed: 2, stop: [stop, 'zz'] };
+    const out = await engine.generate({ ...req, onText: (p) => pieces.push(p) });
+    expect(pieces.length).toBeGreaterThan(4); // arrives in several pieces, not one per completion
+    for (let p = 0; p < 2; p++)
+      for (let j = 0; j < 2; j++) {
+        const mine = pieces.filter((x) => x.prompt === p && x.sample === j).map((x) => x.text);
+        expect(mine.join('')).toBe(out[p][j].text);
+        expect(mine.join('')).not.toContain(stop);
+      }
+    // streaming does not change the samples
+    expect(await engine.generate(req)).toEqual(out);
+    model.dispose();
+  });
+
   it('does not leak tensors across generate calls', async () => {
     const model = new FakeLM(5);
     const engine = new LocalEngine(model, tok, { maxBatchSize: 4 });

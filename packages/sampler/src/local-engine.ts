@@ -32,6 +32,8 @@ interface Row {
   rng: () => number;
   tokens: number[];
   logprobs: number[];
+  /** Characters of text already passed to onText. */
+  emitted: number;
   done?: Completion;
 }
 
@@ -69,7 +71,7 @@ export class LocalEngine implements Engine {
         throw new RangeError(`generate: prompts[${i}]: ${encoded[i].length} prompt tokens + maxNewTokens ${req.maxNewTokens} exceed the model's ${this.model.spec.maxPositions} positions`);
       const key = req.keys?.[i] ?? req.prompts[i];
       for (let j = 0; j < req.n; j++) {
-        rows.push({ prompt: i, sample: j, ids: encoded[i], rng: createRng(deriveSeed(req.seed, key, j)), tokens: [], logprobs: [] });
+        rows.push({ prompt: i, sample: j, ids: encoded[i], rng: createRng(deriveSeed(req.seed, key, j)), tokens: [], logprobs: [], emitted: 0 });
       }
     });
     // Similar lengths together: less padding. Results do not depend on the grouping.
@@ -174,7 +176,7 @@ export class LocalEngine implements Engine {
         const raw = req.logprobs ? rowLogits.slice() : undefined;
         const token = sampleToken(rowLogits, params, row.rng);
         if (eos.has(token)) {
-          row.done = this.finish(row, 'eos', req.logprobs);
+          row.done = this.finish(row, 'eos', req.logprobs, undefined, req.onText);
           return;
         }
         row.tokens.push(token);
@@ -185,14 +187,24 @@ export class LocalEngine implements Engine {
             const full = this.tokenizer.decode(row.tokens, { skipSpecialTokens: true });
             const at = stops.find(full);
             if (at >= 0) {
-              row.done = this.finish(row, 'stop', req.logprobs, full.slice(0, at));
+              row.done = this.finish(row, 'stop', req.logprobs, full.slice(0, at), req.onText);
               return;
             }
           }
         }
         if (row.tokens.length >= req.maxNewTokens) {
-          row.done = this.finish(row, 'length', req.logprobs);
+          row.done = this.finish(row, 'length', req.logprobs, undefined, req.onText);
           return;
+        }
+        if (req.onText) {
+          // Hold back what could still become a stop string, and a half-decoded character.
+          const text = this.tokenizer.decode(row.tokens, { skipSpecialTokens: true });
+          let end = text.length - Math.max(0, stops.maxLength - 1);
+          while (end > row.emitted && text[end - 1] === '\uFFFD') end--;
+          if (end > row.emitted) {
+            req.onText({ prompt: row.prompt, sample: row.sample, text: text.slice(row.emitted, end) });
+            row.emitted = end;
+          }
         }
         next.push(token);
         keep.push(k);
@@ -201,11 +213,14 @@ export class LocalEngine implements Engine {
     };
   }
 
-  private finish(row: Row, reason: Completion['finishReason'], logprobs: boolean, text?: string): Completion {
+  private finish(row: Row, reason: Completion['finishReason'], logprobs: boolean, text?: string, onText?: GenerateRequest['onText']): Completion {
     this.stats.completionTokens += row.tokens.length;
     this.stats.sequences++;
+    const final = text ?? this.tokenizer.decode(row.tokens, { skipSpecialTokens: true });
+    if (onText && final.length > row.emitted) onText({ prompt: row.prompt, sample: row.sample, text: final.slice(row.emitted) });
+    row.emitted = final.length;
     const completion: Completion = {
-      text: text ?? this.tokenizer.decode(row.tokens, { skipSpecialTokens: true }),
+      text: final,
       tokens: row.tokens.length,
       finishReason: reason,
       tokenIds: row.tokens,

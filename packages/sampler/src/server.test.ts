@@ -54,13 +54,16 @@ describe('createServer (OpenAI-compatible)', () => {
   it('streams completions and chat completions', async () => {
     const stream = await client().completions.create({ model: 'fake-lm', prompt: 'ab', max_tokens: 8, temperature: 0, stream: true });
     let text = '';
+    let pieces = 0;
     let finish: string | null = null;
     for await (const chunk of stream) {
       text += chunk.choices[0].text;
+      if (chunk.choices[0].text) pieces++;
       finish = chunk.choices[0].finish_reason ?? finish;
     }
     const [[direct]] = await local.generate({ prompts: ['ab'], temperature: 0, maxNewTokens: 8 });
     expect(text).toBe(direct.text);
+    expect(pieces).toBe(direct.text.length); // one event per generated character: really streamed
     expect(finish).toBe(direct.finishReason === 'length' ? 'length' : 'stop');
 
     const messages = [{ role: 'user' as const, content: '2+2=?' }];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@irpo/contracts';
-import type { Completion, Engine } from './engine.js';
+import type { Completion, Engine, TextPiece } from './engine.js';
 import { BadRequestError, chatMessages, completionPrompts, samplingFields, type Body } from './openai-request.js';
 import type { ChatTemplate, Tokenizer } from './types.js';
 
@@ -65,10 +65,15 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     const prompts = completionPrompts(body, options.tokenizer ? (ids) => options.tokenizer!.decode(ids) : undefined);
     const { stream, ...fields } = samplingFields(body, ['max_tokens']);
     const logprobs = body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== false;
-    const results = await engine.generate({ ...fields, prompts, logprobs, signal });
     const id = `cmpl-${randomUUID()}`;
     const now = Math.floor(Date.now() / 1000);
     const model = options.modelName;
+    const sse = lazySse(res);
+    const onText = stream
+      ? (piece: TextPiece) =>
+          sse.send({ id, object: 'text_completion', created: now, model, choices: [{ index: piece.prompt * fields.n! + piece.sample, text: piece.text, logprobs: null, finish_reason: null }] })
+      : undefined;
+    const results = await engine.generate({ ...fields, prompts, logprobs, signal, onText });
     const choices = results.flatMap((cs, p) =>
       cs.map((c, j) => ({
         index: p * fields.n! + j,
@@ -79,12 +84,10 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
       })),
     );
     if (stream) {
-      startSse(res);
       for (const ch of choices) {
-        sse(res, { id, object: 'text_completion', created: now, model, choices: [{ index: ch.index, text: ch.text, logprobs: ch.logprobs, finish_reason: null }] });
-        sse(res, { id, object: 'text_completion', created: now, model, choices: [{ index: ch.index, text: '', logprobs: null, finish_reason: ch.finish_reason, stop_reason: ch.stop_reason }] });
+        sse.send({ id, object: 'text_completion', created: now, model, choices: [{ index: ch.index, text: '', logprobs: ch.logprobs, finish_reason: ch.finish_reason, stop_reason: ch.stop_reason }] });
       }
-      return endSse(res);
+      return sse.end();
     }
     sendJson(res, 200, { id, object: 'text_completion', created: now, model, choices, usage: usage(prompts, results, fields.n!) });
   };
@@ -95,18 +98,23 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     if (!options.chatTemplate) throw new BadRequestError('this model has no chat template: use /v1/completions', 'messages');
     const prompt = options.chatTemplate(messages, { addGenerationPrompt: true });
     const { stream, ...fields } = samplingFields(body, ['max_tokens', 'max_completion_tokens']);
-    const [cs] = await engine.generate({ ...fields, prompts: [prompt], signal });
     const id = `chatcmpl-${randomUUID()}`;
     const now = Math.floor(Date.now() / 1000);
     const model = options.modelName;
+    const sse = lazySse(res);
+    const opened = new Set<number>();
+    const chunk = (index: number, delta: Record<string, string>, finish: string | null = null) => {
+      if (!opened.has(index)) {
+        opened.add(index);
+        sse.send({ id, object: 'chat.completion.chunk', created: now, model, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+      }
+      sse.send({ id, object: 'chat.completion.chunk', created: now, model, choices: [{ index, delta, logprobs: null, finish_reason: finish }] });
+    };
+    const onText = stream ? (piece: TextPiece) => chunk(piece.sample, { content: piece.text }) : undefined;
+    const [cs] = await engine.generate({ ...fields, prompts: [prompt], signal, onText });
     if (stream) {
-      startSse(res);
-      cs.forEach((c, index) => {
-        sse(res, { id, object: 'chat.completion.chunk', created: now, model, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
-        sse(res, { id, object: 'chat.completion.chunk', created: now, model, choices: [{ index, delta: { content: c.text }, logprobs: null, finish_reason: null }] });
-        sse(res, { id, object: 'chat.completion.chunk', created: now, model, choices: [{ index, delta: {}, logprobs: null, finish_reason: openaiFinish(c) }] });
-      });
-      return endSse(res);
+      cs.forEach((c, index) => chunk(index, {}, openaiFinish(c)));
+      return sse.end();
     }
     sendJson(res, 200, {
       id,
@@ -201,14 +209,19 @@ function sendError(res: ServerResponse, status: number, message: string, type = 
   sendJson(res, status, { error: { message, type, param: param ?? null, code: null } });
 }
 
-function startSse(res: ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-}
-
-function sse(res: ServerResponse, value: unknown): void {
-  res.write(`data: ${JSON.stringify(value)}\n\n`);
-}
-
-function endSse(res: ServerResponse): void {
-  res.end('data: [DONE]\n\n');
+/** An SSE response whose headers go out with the first event, so errors before it can still be a 400. */
+function lazySse(res: ServerResponse): { send(value: unknown): void; end(): void } {
+  const start = () => {
+    if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  };
+  return {
+    send(value) {
+      start();
+      res.write(`data: ${JSON.stringify(value)}\n\n`);
+    },
+    end() {
+      start();
+      res.end('data: [DONE]\n\n');
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import type { GenerateRequest } from './engine.js';
 
-export type ValidRequest = Required<Omit<GenerateRequest, 'keys' | 'signal' | 'topK'>> &
-  Pick<GenerateRequest, 'keys' | 'signal'> & { topK: number };
+export type ValidRequest = Required<Omit<GenerateRequest, 'keys' | 'signal' | 'topK' | 'onText'>> &
+  Pick<GenerateRequest, 'keys' | 'signal' | 'onText'> & { topK: number };
 
 /** Fills defaults and rejects values no engine can honour, with the field named. */
 export function validateRequest(r: GenerateRequest): ValidRequest {
@@ -31,5 +31,6 @@ export function validateRequest(r: GenerateRequest): ValidRequest {
     logprobs: r.logprobs ?? false,
     keys: r.keys,
     signal: r.signal,
+    onText: r.onText,
   };
 }
