@@ -83,6 +83,17 @@ describe('LocalEngine', () => {
     model.dispose();
   });
 
+  it('prefills each prompt once for its n samples, with the same samples as separate prefills', async () => {
+    const model = new FakeLM(10);
+    const req = { prompts: ['ab', 'Q: 3=?\nA:'], n: 4, temperature: 1, maxNewTokens: 12, seed: 8 };
+    const shared = await new LocalEngine(model, tok, { maxBatchSize: 6 }).generate(req);
+    expect(model.prefillCalls).toEqual([2, 1]); // rows 0-5: both prompts once; rows 6-7: the second prompt
+    const separate = await new LocalEngine(model, tok, { maxBatchSize: 6, sharePrefill: false }).generate(req);
+    expect(model.prefillCalls.slice(2)).toEqual([6, 2]);
+    expect(separate).toEqual(shared);
+    model.dispose();
+  });
+
   it('stops before a stop string and reports finish reason stop', async () => {
     const model = new FakeLM(4);
     const engine = new LocalEngine(model, tok);

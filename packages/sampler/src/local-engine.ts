@@ -14,6 +14,11 @@ export interface LocalEngineOptions {
   addSpecialTokens?: boolean;
   /** Decode with the KV cache (default true); false reruns the full forward pass each step (benchmarks, checks). */
   useCache?: boolean;
+  /**
+   * Prefill each distinct prompt once and copy its cache rows to its n samples (default true):
+   * n× less prefill work. Needs a KvCache whose select accepts repeated rows (gather semantics).
+   */
+  sharePrefill?: boolean;
 }
 
 type Stepper = (active: Row[], logits: Float32Array) => { keep: number[]; next: number[] };
@@ -48,6 +53,7 @@ export class LocalEngine implements Engine {
   private readonly maxBatchSize: number;
   private readonly addSpecialTokens: boolean;
   private readonly useCache: boolean;
+  private readonly sharePrefill: boolean;
 
   constructor(
     readonly model: CausalLM,
@@ -57,6 +63,7 @@ export class LocalEngine implements Engine {
     this.maxBatchSize = options.maxBatchSize ?? 32;
     this.addSpecialTokens = options.addSpecialTokens ?? true;
     this.useCache = options.useCache ?? true;
+    this.sharePrefill = options.sharePrefill ?? true;
     if (!(this.maxBatchSize >= 1)) throw new Error(`maxBatchSize must be ≥ 1, got ${this.maxBatchSize}`);
   }
 
@@ -89,21 +96,36 @@ export class LocalEngine implements Engine {
     const step = this.stepper(req);
     for (const r of rows) this.stats.promptTokens += r.ids.length;
     if (!this.useCache) return this.runUncached(rows, req, pad, step);
-    const T = Math.max(...rows.map((r) => r.ids.length));
-    const idsFlat = new Int32Array(rows.length * T).fill(pad);
-    const maskFlat = new Int32Array(rows.length * T);
-    rows.forEach((r, b) => {
+    // Each distinct prompt is prefilled once; its n samples then share the cache rows
+    // (select with repeated rows copies them).
+    const uniq: Row[] = [];
+    const rowToUniq = rows.map((r) => {
+      let u = uniq.findIndex((x) => x.prompt === r.prompt);
+      if (u < 0 || !this.sharePrefill) u = uniq.push(r) - 1;
+      return u;
+    });
+    const T = Math.max(...uniq.map((r) => r.ids.length));
+    const idsFlat = new Int32Array(uniq.length * T).fill(pad);
+    const maskFlat = new Int32Array(uniq.length * T);
+    uniq.forEach((r, b) => {
       const off = b * T + (T - r.ids.length); // left padding
       idsFlat.set(r.ids, off);
       maskFlat.fill(1, off, (b + 1) * T);
     });
-    const ids = tf.tensor2d(idsFlat, [rows.length, T], 'int32');
-    const mask = tf.tensor2d(maskFlat, [rows.length, T], 'int32');
+    const ids = tf.tensor2d(idsFlat, [uniq.length, T], 'int32');
+    const mask = tf.tensor2d(maskFlat, [uniq.length, T], 'int32');
     let cache: KvCache | undefined;
     try {
       const prefilled = this.model.prefill(ids, mask, req.maxNewTokens);
       cache = prefilled.cache;
       let logits = await takeData(prefilled.logits);
+      if (uniq.length < rows.length) {
+        const V = this.model.spec.vocabSize;
+        cache = cache.select(rowToUniq);
+        const expanded = new Float32Array(rows.length * V);
+        rowToUniq.forEach((u, b) => expanded.set(logits.subarray(u * V, (u + 1) * V), b * V));
+        logits = expanded;
+      }
       let active = rows; // rows still in the batch, in cache order
       for (;;) {
         const { keep, next } = step(active, logits);
