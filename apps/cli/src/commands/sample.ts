@@ -21,7 +21,8 @@ interface SampleArgs {
   maxNewTokens: number;
   seed: number;
   out: string;
-  batchSize: number;
+  batchSize?: number;
+  maxBatchSize: number;
   json: boolean;
 }
 
@@ -47,7 +48,8 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .option('max-new-tokens', { type: 'number', default: 512, describe: 'Longest completion' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed: the same seed gives the same samples' })
       .option('out', { type: 'string', demandOption: true, describe: 'samples.jsonl to write (appended to on resume)' })
-      .option('batch-size', { type: 'number', default: 8, describe: 'Problems per engine call' }) as never,
+      .option('batch-size', { type: 'number', describe: 'Problems per engine call, the unit a crash can lose (default 8 local, 4 × concurrency for an endpoint)' })
+      .option('max-batch-size', { type: 'number', default: 32, describe: 'Sequences the local engine decodes together' }) as never,
   handler: async (args) => {
     if (Boolean(args.model) === Boolean(args.endpoint)) throw new UsageError('give exactly one of --model <dir> or --endpoint <url>');
     if (!Number.isInteger(args.n) || args.n < 1) throw new UsageError(`--n must be an integer ≥ 1, got ${args.n}`);
@@ -61,7 +63,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       engine = new sampler.HttpEngine({ baseUrl: args.endpoint, model, apiKeyEnv: args.apiKeyEnv, concurrency: args.concurrency });
     } else {
       const loaded = await loadModelFrom(args.model!);
-      engine = new sampler.LocalEngine(loaded.model, loaded.tokenizer, { maxBatchSize: Math.max(1, args.batchSize * args.n) });
+      engine = new sampler.LocalEngine(loaded.model, loaded.tokenizer, { maxBatchSize: args.maxBatchSize });
       dispose = () => loaded.model.dispose();
     }
     const tty = Boolean(process.stderr.isTTY) && !args.json;
@@ -76,7 +78,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         maxNewTokens: args.maxNewTokens,
         seed: args.seed,
         out: args.out,
-        batchSize: args.batchSize,
+        batchSize: args.batchSize ?? (args.endpoint ? 4 * args.concurrency : 8),
         onProgress: tty ? (p) => process.stderr.write(`\r${formatProgress(p, elapsed())}\u001b[K`) : undefined,
       });
       if (tty) process.stderr.write('\n');
