@@ -42,7 +42,10 @@ export interface TextPiece {
 
 export interface Completion {
   text: string;
-  /** Completion length in tokens (EOS not counted). */
+  /**
+   * Completion length in tokens: EOS is not counted; after a stop string, the tokens generated
+   * up to and including the one that completed it (the text itself ends before the stop).
+   */
   tokens: number;
   finishReason: FinishReason;
   /** Generated token ids, when the engine knows them (the local engine does). */
