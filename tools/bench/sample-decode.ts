@@ -45,7 +45,7 @@ function idTokenizer(vocabSize: number): Tokenizer {
 async function makeModel(spec: ModelSpec): Promise<{ model: CausalLM; fake: boolean }> {
   const mod = (await import('@irpo/model' as string)) as { createModel?: (s: ModelSpec, o?: { seed?: number }) => CausalLM };
   if (mod.createModel) return { model: mod.createModel(spec, { seed: 0 }), fake: false };
-  const { FakeLM } = await import('../../packages/sampler/test/fakes.js' as string);
+  const { FakeLM } = await import('@irpo/sampler/testing');
   return { model: new FakeLM(1) as CausalLM, fake: true };
 }
 

@@ -2,21 +2,24 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonlAll, SampleSchema } from '@irpo/contracts';
-import { initBackend } from '@irpo/core';
-import { createServer, LocalEngine, type OpenAIServer } from '@irpo/sampler';
+import type { OpenAIServer } from '@irpo/sampler';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from '../../../packages/sampler/test/fakes.js';
 import { run } from '../src/cli.js';
 
 // @irpo/data is not merged into this branch yet: stand in a task that serves fake problems.
-vi.mock('@irpo/data', () => ({
-  getTask: () => ({ ...fakeTask, load: async (_split: string, o: { limit?: number } = {}) => fakeProblems(o.limit ?? 5) }),
-}));
+vi.mock('@irpo/data', async () => {
+  const { fakeProblems, fakeTask } = await import('@irpo/sampler/testing');
+  return { getTask: () => ({ ...fakeTask, load: async (_split: string, o: { limit?: number } = {}) => fakeProblems(o.limit ?? 5) }) };
+});
 
 let dir: string;
 let server: OpenAIServer;
 let url: string;
 beforeAll(async () => {
+  // imported lazily, as the CLI's commands do (the module-boundary rule wants one way)
+  const { initBackend } = await import('@irpo/core');
+  const { createServer, LocalEngine } = await import('@irpo/sampler');
+  const { CharTokenizer, FakeLM } = await import('@irpo/sampler/testing');
   await initBackend('cpu');
   dir = await mkdtemp(join(tmpdir(), 'irpo-cli-sample-'));
   server = createServer(new LocalEngine(new FakeLM(3), new CharTokenizer()), { modelName: 'fake' });

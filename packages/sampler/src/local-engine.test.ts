@@ -1,6 +1,6 @@
 import { initBackend, tf } from '@irpo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, EOS, FakeLM } from '../test/fakes.js';
+import { CharTokenizer, EOS, FakeLM } from './testing/fakes.js';
 import { argmax } from './generation/argmax.js';
 import { logSoftmaxAt } from './generation/softmax.js';
 import { LocalEngine } from './local-engine.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readJsonlAll, SampleSchema } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from '../test/fakes.js';
+import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from './testing/fakes.js';
 import type { Engine } from './engine.js';
 import { LocalEngine } from './local-engine.js';
 import { sampleDataset, type SampleDatasetOptions } from './sample-dataset.js';

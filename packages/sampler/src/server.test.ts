@@ -1,7 +1,7 @@
 import { initBackend } from '@irpo/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, FakeLM } from '../test/fakes.js';
+import { CharTokenizer, FakeLM } from './testing/fakes.js';
 import { HttpEngine } from './http-engine.js';
 import { LocalEngine } from './local-engine.js';
 import { createServer, type OpenAIServer } from './server.js';

@@ -7,7 +7,7 @@ import { initBackend } from '@irpo/core';
 import type { Engine } from '../src/engine.js';
 import { LocalEngine } from '../src/local-engine.js';
 import { sampleDataset } from '../src/sample-dataset.js';
-import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from './fakes.js';
+import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from '../src/testing/fakes.js';
 
 
 const [out, hangAfter] = process.argv.slice(2);

@@ -8,7 +8,7 @@ import { initBackend } from '@irpo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEngine } from '../src/local-engine.js';
 import { sampleDataset } from '../src/sample-dataset.js';
-import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from './fakes.js';
+import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from '../src/testing/fakes.js';
 
 const loader = new URL('./ts-loader.mjs', import.meta.url).href;
 const child = fileURLToPath(new URL('./sample-child.ts', import.meta.url));

@@ -9,8 +9,8 @@
  */
 import { tf } from '@irpo/core';
 import type { ModelSpec, Problem } from '@irpo/contracts';
-import { createRng } from '../src/generation/rng.js';
-import type { CausalLM, KvCache, SamplingTask, Tokenizer } from '../src/types.js';
+import { createRng } from '../generation/rng.js';
+import type { CausalLM, KvCache, SamplingTask, Tokenizer } from '../types.js';
 
 export const ALPHABET = 'abcdefghij0123456789 \n:=+?QA.';
 export const PAD = 0;
