@@ -1,1 +1,21 @@
-export {};
+/**
+ * @irpo/sampler: generation engines (local with a KV cache, OpenAI-compatible HTTP) and
+ * resumable sampling of N scored completions per problem to samples.jsonl.
+ */
+export type { Completion, Engine, GenerateRequest } from './engine.js';
+export type { CausalLM, ChatMessage, ChatTemplate, KvCache, SamplingTask, Tokenizer } from './types.js';
+export { LocalEngine, type EngineStats, type LocalEngineOptions } from './local-engine.js';
+export { sampleDataset, type SampleDatasetOptions, type SampleDatasetResult, type SampleProgress } from './sample-dataset.js';
+export { validateRequest } from './validate-request.js';
+export { createRng, deriveSeed, hashString } from './generation/rng.js';
+export { applyTemperature } from './generation/temperature.js';
+export { applyTopK } from './generation/top-k.js';
+export { applyTopP } from './generation/top-p.js';
+export { softmax, logSoftmaxAt } from './generation/softmax.js';
+export { argmax } from './generation/argmax.js';
+export { sampleToken, type SamplingParams } from './generation/sample-token.js';
+export { StopMatcher } from './generation/stop-matcher.js';
+export { HttpEngine, HttpEngineError, type HttpEngineOptions } from './http-engine.js';
+export { createServer, type OpenAIServer, type ServerOptions } from './server.js';
+export { BadRequestError } from './openai-request.js';
+export { mapLimit } from './map-limit.js';

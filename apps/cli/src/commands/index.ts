@@ -4,6 +4,8 @@ import { envCommand } from './env.js';
 import { evalCommand } from './eval.js';
 import { modelCommand } from './model-inspect.js';
 import { reportCommand } from './report.js';
+import { sampleCommand } from './sample.js';
+import { serveCommand } from './serve.js';
 
 /** Every `irpo` command, one per line (keeps merges of new commands trivial). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -11,6 +13,8 @@ export const commands: CommandModule<any, any>[] = [
   envCommand,
   dataCommand,
   modelCommand,
+  sampleCommand,
+  serveCommand,
   evalCommand,
   reportCommand,
 ];

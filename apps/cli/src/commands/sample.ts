@@ -1,0 +1,117 @@
+import { UsageError } from '@irpo/contracts';
+import type { CommandModule } from 'yargs';
+import { getTaskByName, loadModelFrom } from '../model-loading.js';
+import { createOutput } from '../output.js';
+import { formatDuration, formatProgress } from '../progress.js';
+
+interface SampleArgs {
+  task: string;
+  split: 'train' | 'test' | 'dev';
+  limit?: number;
+  dataPath?: string;
+  model?: string;
+  endpoint?: string;
+  servedModel?: string;
+  apiKeyEnv: string;
+  concurrency: number;
+  n: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  maxNewTokens: number;
+  seed: number;
+  out: string;
+  batchSize?: number;
+  maxBatchSize: number;
+  json: boolean;
+}
+
+/** `irpo sample`: N scored samples per problem to samples.jsonl; rerun to resume. */
+export const sampleCommand: CommandModule<object, SampleArgs> = {
+  command: 'sample',
+  describe: 'Sample N chains of thought per problem to a samples.jsonl (resumes where it stopped)',
+  builder: (y) =>
+    y
+      .option('task', { type: 'string', demandOption: true, describe: 'Task name (arith, gsm8k, math, arc)' })
+      .option('split', { choices: ['train', 'test', 'dev'] as const, default: 'train' as const, describe: 'Split to sample' })
+      .option('limit', { type: 'number', describe: 'Only the first N problems' })
+      .option('data-path', { type: 'string', describe: 'Read the task data from this path' })
+      .option('model', { type: 'string', describe: 'Local model directory (Hugging Face layout)' })
+      .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1' })
+      .option('served-model', { type: 'string', describe: 'Model name the endpoint serves (default: its first /v1/models entry)' })
+      .option('api-key-env', { type: 'string', default: 'OPENAI_API_KEY', describe: 'Environment variable with the endpoint API key' })
+      .option('concurrency', { type: 'number', default: 8, describe: 'Endpoint requests in flight' })
+      .option('n', { type: 'number', default: 4, describe: 'Samples per problem' })
+      .option('temperature', { type: 'number', default: 0.8, describe: 'Sampling temperature (0: greedy)' })
+      .option('top-p', { type: 'number', default: 1, describe: 'Nucleus sampling mass' })
+      .option('top-k', { type: 'number', default: 0, describe: 'Top-k (0: off)' })
+      .option('max-new-tokens', { type: 'number', default: 512, describe: 'Longest completion' })
+      .option('seed', { type: 'number', default: 0, describe: 'Seed: the same seed gives the same samples' })
+      .option('out', { type: 'string', demandOption: true, describe: 'samples.jsonl to write (appended to on resume)' })
+      .option('batch-size', { type: 'number', describe: 'Problems per engine call, the unit a crash can lose (default 8 local, 4 × concurrency for an endpoint)' })
+      .option('max-batch-size', { type: 'number', default: 32, describe: 'Sequences the local engine decodes together' }) as never,
+  handler: async (args) => {
+    if (Boolean(args.model) === Boolean(args.endpoint)) throw new UsageError('give exactly one of --model <dir> or --endpoint <url>');
+    if (!Number.isInteger(args.n) || args.n < 1) throw new UsageError(`--n must be an integer ≥ 1, got ${args.n}`);
+    const sampler = await import('@irpo/sampler');
+    const task = await getTaskByName(args.task);
+    const problems = await task.load(args.split, { limit: args.limit, path: args.dataPath });
+    let engine: import('@irpo/sampler').Engine;
+    let dispose = () => undefined as void;
+    if (args.endpoint) {
+      const model = args.servedModel ?? (await firstServedModel(args.endpoint, args.apiKeyEnv));
+      engine = new sampler.HttpEngine({ baseUrl: args.endpoint, model, apiKeyEnv: args.apiKeyEnv, concurrency: args.concurrency });
+    } else {
+      const loaded = await loadModelFrom(args.model!);
+      engine = new sampler.LocalEngine(loaded.model, loaded.tokenizer, { maxBatchSize: args.maxBatchSize });
+      dispose = () => loaded.model.dispose();
+    }
+    const tty = Boolean(process.stderr.isTTY) && !args.json;
+    const start = Date.now();
+    const elapsed = () => (Date.now() - start) / 1000;
+    try {
+      const result = await sampler.sampleDataset(problems, task, engine, {
+        n: args.n,
+        temperature: args.temperature,
+        topP: args.topP,
+        topK: args.topK,
+        maxNewTokens: args.maxNewTokens,
+        seed: args.seed,
+        out: args.out,
+        batchSize: args.batchSize ?? (args.endpoint ? 4 * args.concurrency : 8),
+        onProgress: tty ? (p) => process.stderr.write(`\r${formatProgress(p, elapsed())}\u001b[K`) : undefined,
+      });
+      if (tty) process.stderr.write('\n');
+      const secs = elapsed();
+      const summary = {
+        out: args.out,
+        samples: result.done,
+        written: result.written,
+        resumed: result.resumed,
+        correct: result.correct,
+        accuracyOfWritten: result.written > 0 ? result.correct / result.written : null,
+        tokens: result.tokens,
+        seconds: secs,
+        samplesPerSecond: secs > 0 ? result.written / secs : 0,
+        tokensPerSecond: secs > 0 ? result.tokens / secs : 0,
+      };
+      createOutput(args.json).result(summary, () =>
+        `sampled ${result.written} (resumed ${result.resumed}, total ${result.done}) in ${formatDuration(secs)}: ` +
+        `${summary.samplesPerSecond.toFixed(2)} samples/s, ${summary.tokensPerSecond.toFixed(1)} tokens/s, ` +
+        `${result.correct}/${result.written} correct → ${args.out}`,
+      );
+    } finally {
+      dispose();
+    }
+  },
+};
+
+async function firstServedModel(endpoint: string, apiKeyEnv: string): Promise<string> {
+  const key = process.env[apiKeyEnv];
+  const res = await fetch(endpoint.replace(/\/+$/, '') + '/models', { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  if (!res.ok) throw new UsageError(`${endpoint}/models answered ${res.status}: pass --served-model`);
+  const json = (await res.json()) as { data?: { id: string }[] };
+  const id = json.data?.[0]?.id;
+  if (!id) throw new UsageError(`${endpoint}/models lists no model: pass --served-model`);
+  return id;
+}

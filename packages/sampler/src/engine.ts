@@ -1,0 +1,61 @@
+import type { FinishReason } from '@irpo/contracts';
+
+/** One generation call: `n` completions for each prompt. */
+export interface GenerateRequest {
+  prompts: string[];
+  /** Completions per prompt (default 1). */
+  n?: number;
+  /** 0 means greedy (argmax); default 1. */
+  temperature?: number;
+  /** Nucleus sampling mass in (0, 1]; default 1 (off). */
+  topP?: number;
+  /** Keep only the k most likely tokens; 0 or undefined means off. */
+  topK?: number;
+  maxNewTokens: number;
+  /** Generation ends before the first occurrence of any of these; the text excludes it. */
+  stop?: string[];
+  /** Base seed; each sample's stream is derived from (seed, key, sample index). */
+  seed?: number;
+  /**
+   * Per-prompt keys for seed derivation (e.g. problem ids). Default: the prompt text. The same
+   * (seed, key, index) gives the same completion whatever else is in the batch.
+   */
+  keys?: string[];
+  /** Return the log-prob of each generated token under the model (temperature 1, unfiltered). */
+  logprobs?: boolean;
+  signal?: AbortSignal;
+  /**
+   * Streaming: called with each new piece of a completion's text as it is generated (text that
+   * might still turn into a stop string is held back). The pieces of a completion join to its
+   * final text. Engines that cannot stream call it once per completion.
+   */
+  onText?: (piece: TextPiece) => void;
+}
+
+export interface TextPiece {
+  /** Index into prompts. */
+  prompt: number;
+  /** Sample index among the n of that prompt. */
+  sample: number;
+  text: string;
+}
+
+export interface Completion {
+  text: string;
+  /**
+   * Completion length in tokens: EOS is not counted; after a stop string, the tokens generated
+   * up to and including the one that completed it (the text itself ends before the stop).
+   */
+  tokens: number;
+  finishReason: FinishReason;
+  /** Generated token ids, when the engine knows them (the local engine does). */
+  tokenIds?: number[];
+  /** Per-token log-probs, when requested. */
+  logprobs?: number[];
+}
+
+/** Something that turns prompts into completions: in process, or over HTTP. */
+export interface Engine {
+  /** Completions per prompt: result[i] holds the n completions of prompts[i], by sample index. */
+  generate(request: GenerateRequest): Promise<Completion[][]>;
+}

@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setLogSink } from '@irpo/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpEngine, HttpEngineError } from './http-engine.js';
+
+type Handler = (req: IncomingMessage, body: Record<string, unknown>, res: ServerResponse, call: number) => void;
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+/** A real HTTP server on an ephemeral loopback port; `handler` sees each call's number. */
+async function serve(handler: Handler): Promise<{ url: string; calls: () => number; seen: IncomingMessage[] }> {
+  let calls = 0;
+  const seen: IncomingMessage[] = [];
+  const server = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    seen.push(req);
+    handler(req, JSON.parse(text || '{}'), res, calls++);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, calls: () => calls, seen };
+}
+
+const ok = (res: ServerResponse, body: Record<string, unknown>) => {
+  const n = Number(body.n ?? 1);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      choices: Array.from({ length: n }, (_, i) => ({ index: n - 1 - i, text: `${body.prompt}#${n - 1 - i}`, finish_reason: i === 0 ? 'length' : 'stop', stop_reason: i === 1 ? '\n' : null })),
+      usage: { completion_tokens: 4 * n },
+    }),
+  );
+};
+
+const quietly = async <T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> => {
+  const lines: string[] = [];
+  const prev = setLogSink((l) => lines.push(l));
+  try {
+    return { value: await fn(), lines };
+  } finally {
+    setLogSink(prev);
+  }
+};
+
+describe('HttpEngine', () => {
+  it('sends the OpenAI fields and maps choices in index order', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const { url } = await serve((_req, body, res) => (bodies.push(body), ok(res, body)));
+    const engine = new HttpEngine({ baseUrl: url, model: 'm', retryBaseMs: 1 });
+    const out = await engine.generate({ prompts: ['p0', 'p1'], n: 3, temperature: 0.7, topP: 0.9, topK: 5, maxNewTokens: 9, stop: ['\n'], seed: 4, keys: ['a', 'b'] });
+    expect(out.map((cs) => cs.map((c) => c.text))).toEqual([['p0#0', 'p0#1', 'p0#2'], ['p1#0', 'p1#1', 'p1#2']]);
+    // index 2 came first with 'length'; index 1 stopped on a string; index 0 on EOS (stop_reason null)
+    expect(out[0].map((c) => c.finishReason)).toEqual(['eos', 'stop', 'length']);
+    expect(out[0][0].tokens).toBe(4); // usage 12 over 3 choices
+    const b = bodies.find((x) => x.prompt === 'p0')!;
+    expect(b).toMatchObject({ model: 'm', n: 3, temperature: 0.7, top_p: 0.9, top_k: 5, max_tokens: 9, stop: ['\n'] });
+    expect(typeof b.seed).toBe('number');
+    expect(bodies.find((x) => x.prompt === 'p1')!.seed).not.toBe(b.seed);
+  });
+
+  it('retries a 429 and then succeeds', async () => {
+    const srv = await serve((_req, body, res, call) => {
+      if (call === 0) {
+        res.writeHead(429, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ error: { message: 'slow down' } }));
+      }
+      ok(res, body);
+    });
+    const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', retryBaseMs: 1 });
+    const { value, lines } = await quietly(() => engine.generate({ prompts: ['x'], maxNewTokens: 4 }));
+    expect(value[0][0].text).toBe('x#0');
+    expect(srv.calls()).toBe(2);
+    expect(lines.join('\n')).toMatch(/429 slow down; retry 1/);
+  });
+
+  it('retries when the server drops the connection and on 503', async () => {
+    const srv = await serve((req, body, res, call) => {
+      if (call === 0) return req.socket.destroy();
+      if (call === 1) return res.writeHead(503).end('busy');
+      ok(res, body);
+    });
+    const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', retryBaseMs: 1 });
+    const { value } = await quietly(() => engine.generate({ prompts: ['y'], maxNewTokens: 4 }));
+    expect(value[0][0].text).toBe('y#0');
+    expect(srv.calls()).toBe(3);
+  });
+
+  it('retries after a timeout', async () => {
+    const srv = await serve((_req, body, res, call) => {
+      if (call === 0) return; // never answers
+      ok(res, body);
+    });
+    const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', retryBaseMs: 1, timeoutMs: 300 });
+    const { value, lines } = await quietly(() => engine.generate({ prompts: ['z'], maxNewTokens: 4 }));
+    expect(value[0][0].text).toBe('z#0');
+    expect(lines.join('\n')).toMatch(/TimeoutError/);
+  });
+
+  it('fails at once on a 400 with the server message, and never logs the API key', async () => {
+    process.env.IRPO_TEST_KEY = 'sk-secret-123';
+    const srv = await serve((_req, _body, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: "max_tokens is too large: 99999 > 2048", type: 'invalid_request_error' } }));
+    });
+    const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', apiKeyEnv: 'IRPO_TEST_KEY', retryBaseMs: 1 });
+    const { value: err, lines } = await quietly(() => engine.generate({ prompts: ['a'], maxNewTokens: 99999 }).catch((e: unknown) => e));
+    expect(err).toBeInstanceOf(HttpEngineError);
+    expect((err as Error).message).toMatch(/400 Bad Request: max_tokens is too large: 99999 > 2048/);
+    expect((err as Error).message).not.toContain('sk-secret');
+    expect(lines.join('\n')).not.toContain('sk-secret');
+    expect(srv.calls()).toBe(1);
+    expect(srv.seen[0].headers.authorization).toBe('Bearer sk-secret-123');
+    delete process.env.IRPO_TEST_KEY;
+  });
+
+  it('gives up after maxRetries with the last reason', async () => {
+    const srv = await serve((_req, _body, res) => res.writeHead(500).end('{"message":"boom"}'));
+    const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', retryBaseMs: 1, maxRetries: 2 });
+    const { value: err } = await quietly(() => engine.generate({ prompts: ['a'], maxNewTokens: 2 }).catch((e: unknown) => e));
+    expect((err as Error).message).toMatch(/gave up after 3 tries: 500 boom/);
+    expect(srv.calls()).toBe(3);
+  });
+
+  it('keeps at most `concurrency` requests in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const pending: (() => void)[] = [];
+    const srv = await serve((_req, body, res) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      pending.push(() => (inFlight--, ok(res, body)));
+      // answer in batches once `concurrency` requests are waiting, or all remaining ones are
+      if (pending.length === 2 || srv.calls() === 5) for (const f of pending.splice(0)) f();
+    });
+    const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', concurrency: 2 });
+    const out = await engine.generate({ prompts: ['a', 'b', 'c', 'd', 'e'], maxNewTokens: 2 });
+    expect(out.map((c) => c[0].text)).toEqual(['a#0', 'b#0', 'c#0', 'd#0', 'e#0']);
+    expect(peak).toBe(2);
+  });
+});

@@ -1,0 +1,99 @@
+import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readJsonlAll, SampleSchema } from '@irpo/contracts';
+import { initBackend } from '@irpo/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from './testing/fakes.js';
+import type { Engine } from './engine.js';
+import { LocalEngine } from './local-engine.js';
+import { sampleDataset, type SampleDatasetOptions } from './sample-dataset.js';
+
+let dir: string;
+beforeAll(async () => {
+  await initBackend('cpu');
+  dir = await mkdtemp(join(tmpdir(), 'irpo-sampler-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const problems = fakeProblems(7);
+const engine = new LocalEngine(new FakeLM(7), new CharTokenizer(), { maxBatchSize: 16 });
+const opts = (out: string, extra: Partial<SampleDatasetOptions> = {}): SampleDatasetOptions => ({
+  n: 3, temperature: 1, topP: 0.9, maxNewTokens: 12, seed: 5, out: join(dir, out), batchSize: 2, ...extra,
+});
+
+/** Fails after `calls` successful generate calls: a crash in the middle of a run. */
+function crashingAfter(calls: number, inner: Engine): Engine {
+  let left = calls;
+  return {
+    generate: async (req) => {
+      if (left-- <= 0) throw new Error('simulated crash');
+      return inner.generate(req);
+    },
+  };
+}
+
+describe('sampleDataset', () => {
+  it('writes n scored samples per problem, each (problem, index) once', async () => {
+    const progress: number[] = [];
+    const res = await sampleDataset(problems, fakeTask, engine, opts('a.jsonl', { onProgress: (p) => progress.push(p.done) }));
+    const samples = await readJsonlAll(join(dir, 'a.jsonl'), SampleSchema);
+    expect(samples).toHaveLength(21);
+    expect(new Set(samples.map((s) => `${s.problemId}/${s.index}`)).size).toBe(21);
+    expect(res).toMatchObject({ done: 21, total: 21, written: 21, resumed: 0 });
+    expect(progress).toEqual([6, 12, 18, 21]); // batches of 2 problems × 3 samples
+    for (const s of samples) {
+      const p = problems.find((q) => q.id === s.problemId)!;
+      expect(s.prompt).toBe(fakeTask.prompt(p));
+      expect(s.answer).toBe(fakeTask.extractAnswer(s.completion));
+      expect(s.correct).toBe(s.answer === p.answer);
+      expect(s.completion).not.toContain('\n\n');
+      expect(s.seed).toBe(5);
+    }
+    expect(res.tokens).toBe(samples.reduce((a, s) => a + s.tokens, 0));
+  });
+
+  it('same seed → identical file; different seed → different samples', async () => {
+    await sampleDataset(problems, fakeTask, engine, opts('b.jsonl'));
+    await sampleDataset(problems, fakeTask, engine, opts('c.jsonl', { seed: 6 }));
+    const a = await readFile(join(dir, 'a.jsonl'), 'utf8');
+    expect(await readFile(join(dir, 'b.jsonl'), 'utf8')).toBe(a);
+    const c = await readJsonlAll(join(dir, 'c.jsonl'), SampleSchema);
+    const aa = await readJsonlAll(join(dir, 'a.jsonl'), SampleSchema);
+    expect(c.map((s) => s.completion)).not.toEqual(aa.map((s) => s.completion));
+  });
+
+  it('resumes after a crash (and a half-written line) to the same file as an uninterrupted run', async () => {
+    const out = 'resume.jsonl';
+    await expect(sampleDataset(problems, fakeTask, crashingAfter(2, engine), opts(out))).rejects.toThrow('simulated crash');
+    const partial = await readJsonlAll(join(dir, out), SampleSchema);
+    expect(partial).toHaveLength(12);
+    // a crash mid-append: drop the last two records, leave half a line
+    const text = await readFile(join(dir, out), 'utf8');
+    const lines = text.trimEnd().split('\n');
+    await writeFile(join(dir, out), lines.slice(0, 10).join('\n') + '\n');
+    await appendFile(join(dir, out), lines[10].slice(0, 25));
+    const res = await sampleDataset(problems, fakeTask, engine, opts(out));
+    expect(res).toMatchObject({ resumed: 10, written: 11, done: 21 });
+    expect(await readFile(join(dir, out), 'utf8')).toBe(await readFile(join(dir, 'a.jsonl'), 'utf8'));
+    // a third run has nothing left to do
+    const again = await sampleDataset(problems, fakeTask, engine, opts(out));
+    expect(again.written).toBe(0);
+  });
+
+  it('stops on abort and resumes', async () => {
+    const ctrl = new AbortController();
+    const out = 'abort.jsonl';
+    await expect(
+      sampleDataset(problems, fakeTask, engine, opts(out, { signal: ctrl.signal, onProgress: (p) => p.done >= 6 && ctrl.abort(new Error('stop now')) })),
+    ).rejects.toThrow('stop now');
+    await sampleDataset(problems, fakeTask, engine, opts(out));
+    expect(await readFile(join(dir, out), 'utf8')).toBe(await readFile(join(dir, 'a.jsonl'), 'utf8'));
+  });
+
+  it('refuses to resume a file sampled with another seed', async () => {
+    await expect(sampleDataset(problems, fakeTask, engine, opts('a.jsonl', { seed: 99 }))).rejects.toThrow(/a\.jsonl:1: seed/);
+  });
+});

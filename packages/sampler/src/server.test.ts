@@ -1,0 +1,116 @@
+import { initBackend } from '@irpo/core';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CharTokenizer, FakeLM } from './testing/fakes.js';
+import { HttpEngine } from './http-engine.js';
+import { LocalEngine } from './local-engine.js';
+import { createServer, type OpenAIServer } from './server.js';
+import type { ChatMessage } from './types.js';
+
+const tok = new CharTokenizer();
+let model: FakeLM;
+let local: LocalEngine;
+let srv: OpenAIServer;
+let url: string;
+const template = (ms: ChatMessage[], o: { addGenerationPrompt: boolean }) => ms.map((m) => `${m.role[0].toUpperCase()}: ${m.content}\n`).join('') + (o.addGenerationPrompt ? 'A:' : '');
+
+beforeAll(async () => {
+  await initBackend('cpu');
+  model = new FakeLM(8);
+  local = new LocalEngine(model, tok);
+  srv = createServer(local, { modelName: 'fake-lm', tokenizer: tok, chatTemplate: template });
+  url = (await srv.listen()).url;
+});
+afterAll(async () => {
+  await srv.close();
+  model.dispose();
+});
+
+const client = () => new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 });
+
+async function post(path: string, body: string): Promise<{ status: number; json: { error?: { message: string; param: string | null } } }> {
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: res.status, json: (await res.json()) as { error?: { message: string; param: string | null } } };
+}
+
+describe('createServer (OpenAI-compatible)', () => {
+  it('binds to loopback by default and lists the model', async () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const models = await client().models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['fake-lm']);
+  });
+
+  it('answers completions from the official openai client like the engine itself', async () => {
+    const r = await client().completions.create({ model: 'fake-lm', prompt: 'Q: 3=?\nA:', max_tokens: 10, temperature: 0, n: 2, logprobs: 0 });
+    const [[direct]] = await local.generate({ prompts: ['Q: 3=?\nA:'], temperature: 0, maxNewTokens: 10, logprobs: true });
+    expect(r.choices.map((c) => c.text)).toEqual([direct.text, direct.text]);
+    expect(r.choices[0].finish_reason).toBe(direct.finishReason === 'length' ? 'length' : 'stop');
+    expect(r.choices[0].logprobs!.tokens!.join('')).toBe(direct.text);
+    expect(r.choices[0].logprobs!.token_logprobs).toEqual(direct.logprobs);
+    expect(r.usage!.completion_tokens).toBe(2 * direct.tokens);
+    expect(r.usage!.prompt_tokens).toBe(2 * 'Q: 3=?\nA:'.length);
+  });
+
+  it('streams completions and chat completions', async () => {
+    const stream = await client().completions.create({ model: 'fake-lm', prompt: 'ab', max_tokens: 8, temperature: 0, stream: true });
+    let text = '';
+    let pieces = 0;
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0].text;
+      if (chunk.choices[0].text) pieces++;
+      finish = chunk.choices[0].finish_reason ?? finish;
+    }
+    const [[direct]] = await local.generate({ prompts: ['ab'], temperature: 0, maxNewTokens: 8 });
+    expect(text).toBe(direct.text);
+    expect(pieces).toBe(direct.text.length); // one event per generated character: really streamed
+    expect(finish).toBe(direct.finishReason === 'length' ? 'length' : 'stop');
+
+    const messages = [{ role: 'user' as const, content: '2+2=?' }];
+    const chat = await client().chat.completions.create({ model: 'fake-lm', messages, max_tokens: 8, temperature: 0 });
+    const [[viaTemplate]] = await local.generate({ prompts: ['U: 2+2=?\nA:'], temperature: 0, maxNewTokens: 8 });
+    expect(chat.choices[0].message.content).toBe(viaTemplate.text);
+    const chatStream = await client().chat.completions.create({ model: 'fake-lm', messages, max_tokens: 8, temperature: 0, stream: true });
+    let streamed = '';
+    for await (const chunk of chatStream) streamed += chunk.choices[0]?.delta?.content ?? '';
+    expect(streamed).toBe(viaTemplate.text);
+  });
+
+  it('answers bad requests with 400 and a JSON error, and keeps serving', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['/v1/completions', '{not json', /not valid JSON/],
+      ['/v1/completions', '[1,2]', /JSON object/],
+      ['/v1/completions', JSON.stringify({ prompt: 5 }), /prompt must be/],
+      ['/v1/completions', JSON.stringify({ prompt: 'a', max_tokens: -1 }), /max_tokens must be an integer ≥ 1/],
+      ['/v1/completions', JSON.stringify({ prompt: 'a', temperature: 'hot' }), /temperature/],
+      ['/v1/completions', JSON.stringify({ prompt: 'a', top_p: 0 }), /top_p/],
+      ['/v1/completions', JSON.stringify({ prompt: 'a', stop: [1] }), /stop/],
+      ['/v1/completions', JSON.stringify({ prompt: 'a', echo: true }), /echo/],
+      ['/v1/chat/completions', JSON.stringify({ messages: [] }), /messages must be a non-empty array/],
+      ['/v1/chat/completions', JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'image_url' }] }] }), /only text parts/],
+    ];
+    for (const [path, body, msg] of cases) {
+      const r = await post(path, body);
+      expect(r.status, body).toBe(400);
+      expect(r.json.error!.message).toMatch(msg);
+    }
+    const notFound = await fetch(`${url}/v1/embeddings`, { method: 'POST', body: '{}' });
+    expect(notFound.status).toBe(404);
+    await expect(client().completions.create({ model: 'fake-lm', prompt: 'a', max_tokens: 0 })).rejects.toThrow(/400/);
+    // still alive
+    expect((await client().models.list()).data).toHaveLength(1);
+  });
+
+  it('HttpEngine against the server gives the local engine\'s samples (same seed)', async () => {
+    const http = new HttpEngine({ baseUrl: `${url}/v1`, model: 'fake-lm', concurrency: 2, countTokens: (t) => tok.encode(t).length });
+    const req = { prompts: ['ab', 'Q: 9=?\nA:', 'cd'], keys: ['k0', 'k1', 'k2'], n: 3, temperature: 1, topP: 0.9, maxNewTokens: 10, seed: 21 };
+    const viaHttp = await http.generate(req);
+    const again = await http.generate(req);
+    expect(again).toEqual(viaHttp);
+    // the HTTP engine sends one seed per prompt; the server derives its samples from that seed
+    expect(viaHttp.flat().every((c) => c.tokens === tok.encode(c.text).length)).toBe(true);
+    const other = await http.generate({ ...req, seed: 22 });
+    expect(other.map((cs) => cs.map((c) => c.text))).not.toEqual(viaHttp.map((cs) => cs.map((c) => c.text)));
+    expect(viaHttp[0].map((c) => c.finishReason).every((r) => ['eos', 'length', 'stop'].includes(r))).toBe(true);
+  });
+});
