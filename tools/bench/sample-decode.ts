@@ -3,7 +3,7 @@
  * KV cache and without it (full forward pass per step), for a tiny and a ~10M-parameter Llama.
  * One JSON line per measurement on stdout.
  *
- *   node --conditions=@irpo/source --import ./packages/sampler/test/ts-loader.mjs \
+ *   node --conditions=@irpo/source --import ./tools/test-support/ts-loader.mjs \
  *     tools/bench/sample-decode.ts [--new 32] [--prompt 16] [--batches 1,8,32,64] [--configs tiny,10m]
  *
  * Uses @irpo/model's createModel with random weights; until @irpo/model is merged it falls back

@@ -10,6 +10,7 @@ import {
   readJsonlAll,
   RefLogpsSchema,
   SampleSchema,
+  writeJsonAtomic,
   writeJsonlAtomic,
   type EvalReport,
   type Problem,
@@ -126,6 +127,8 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
           onProgress: (d) => progress.update(d),
         });
         progress.done(`${ref.size} pairs scored`);
+        // Which model the reference log-probs came from: M(t-1), by folder and weight hash.
+        await writeJsonAtomic(run.path(t, 'ref.json'), { model: prevDir, weightsSha256: await slot.weightsHash(), pairs: ref.size });
         await run.markDone(t, 'ref-logps');
         const optimizer = makeOptimizer(config.training, m.model.variables);
         let total = 0;

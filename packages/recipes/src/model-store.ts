@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,8 +35,26 @@ export class ModelSlot {
     held.dir = dir;
   }
 
+  /** sha256 over the held weights (names and float32 values, in name order). */
+  async weightsHash(): Promise<string> {
+    const held = this.current;
+    if (!held) throw new Error('no model loaded');
+    return hashWeights(held.model.variables);
+  }
+
   dispose(): void {
     this.current?.model.dispose();
     this.current = undefined;
   }
+}
+
+/** sha256 over weights by name (sorted) and their float32 bytes: equal hashes, equal models. */
+export async function hashWeights(variables: Map<string, { data(): Promise<unknown> }>): Promise<string> {
+  const h = createHash('sha256');
+  for (const name of [...variables.keys()].sort()) {
+    const data = (await variables.get(name)!.data()) as Float32Array;
+    h.update(name);
+    h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return h.digest('hex');
 }

@@ -10,7 +10,7 @@ import { LocalEngine } from '../src/local-engine.js';
 import { sampleDataset } from '../src/sample-dataset.js';
 import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from '../src/testing/fakes.js';
 
-const loader = new URL('./ts-loader.mjs', import.meta.url).href;
+const loader = new URL('../../../tools/test-support/ts-loader.mjs', import.meta.url).href;
 const child = fileURLToPath(new URL('./sample-child.ts', import.meta.url));
 const OPTIONS = { n: 3, temperature: 1, topP: 0.9, maxNewTokens: 12, seed: 5, batchSize: 2 }; // as sample-child.ts
 
