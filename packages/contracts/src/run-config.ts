@@ -88,6 +88,22 @@ export const TaskConfigSchema = z
     goldAsWinner: z.boolean().default(false),
     /** Prompt template file; the task's paper template when absent. */
     template: z.string().optional(),
+    /** Difficulty knobs of the built-in arith task (see @irpo/data ArithOptions). */
+    arith: z
+      .object({
+        seed: z.number().int(),
+        minSteps: z.number().int().positive(),
+        maxSteps: z.number().int().positive(),
+        maxStart: z.number().int().positive(),
+        maxOperand: z.number().int().positive(),
+        maxValue: z.number().int().positive(),
+        maxFactor: z.number().int().min(2),
+        operations: z.array(z.enum(['add', 'sub', 'mul', 'div'])).min(1),
+        size: z.object({ train: z.number().int().positive(), test: z.number().int().positive(), dev: z.number().int().positive() }).partial(),
+      })
+      .partial()
+      .strict()
+      .optional(),
   })
   .strict();
 export type TaskConfig = z.output<typeof TaskConfigSchema>;

@@ -14,7 +14,7 @@ import {
   type RunConfig,
 } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
-import { getTask } from '@irpo/data';
+import { taskOf } from './task-of.js';
 import { compareRuns, writeRunReport } from '@irpo/evaluator';
 import { LocalEngine } from '@irpo/sampler';
 import { buildPairs, trainSft, type SftExample } from '@irpo/trainer';
@@ -61,7 +61,7 @@ export async function runSftBaseline(kind: 'sft-chosen' | 'star', config: RunCon
   const run = await RunDir.open(o.out);
   const resolved = RunConfigSchema.parse({ ...config, name: `${config.name}-${kind}`, model: `${mainDir}/iter-0/model`, iterations: 1 });
   await run.writeRunJson({ config: resolved, baseline: kind });
-  const task = getTask(config.task.name, { path: config.task.path, templateFile: config.task.template });
+  const task = taskOf(config);
   const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
   const it = iterationSettings(config, 1);
   const slot = new ModelSlot();

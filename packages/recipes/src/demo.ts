@@ -14,12 +14,22 @@ import type { RunDir } from './run-dir.js';
  * 2-core CPU; every number is in run.json.
  */
 export const DEMO_MODEL = {
-  hiddenSize: 128,
-  intermediateSize: 344,
-  numLayers: 4,
+  hiddenSize: 96,
+  intermediateSize: 256,
+  numLayers: 3,
   numHeads: 4,
   numKvHeads: 4,
   maxPositions: 256,
+};
+
+/** The demo's arith difficulty: two add/sub steps on small numbers, short enough to learn on a CPU. */
+export const DEMO_ARITH = {
+  minSteps: 2,
+  maxSteps: 2,
+  maxStart: 20,
+  maxOperand: 9,
+  maxValue: 99,
+  operations: ['add', 'sub'] as ('add' | 'sub')[],
 };
 
 /** The SFT warm start that makes a weak M0 from random weights. */
@@ -46,23 +56,31 @@ export function demoConfig(over: RunConfigInput = {}): RunConfig {
 }
 
 /** Creates iter-0/model: a random tiny model, SFT on gold solutions to a weak M0. */
-export async function createDemoM0(run: RunDir, task: Task, train: Problem[], progress: Progress, seed = 0): Promise<void> {
+export interface DemoM0Options {
+  seed?: number;
+  model?: Partial<typeof DEMO_MODEL>;
+  warmStart?: Partial<typeof DEMO_WARM_START>;
+}
+
+export async function createDemoM0(run: RunDir, task: Task, train: Problem[], progress: Progress, options: DemoM0Options = {}): Promise<void> {
+  const seed = options.seed ?? 0;
   const tokenizer = new CharTokenizer(ARITH_CHARSET);
   const spec = ModelSpecSchema.parse({
     architecture: 'LlamaForCausalLM',
     vocabSize: tokenizer.vocabSize,
     ...DEMO_MODEL,
+    ...options.model,
     tieWordEmbeddings: true,
     bosTokenId: tokenizer.bosTokenId,
     eosTokenId: tokenizer.eosTokenIds[0],
     padTokenId: tokenizer.padTokenId,
   });
   const model = createModel(spec, { seed });
-  const examples = (await task.load('train', { limit: DEMO_WARM_START.examples }))
+  const w = { ...DEMO_WARM_START, ...options.warmStart };
+  const examples = (await task.load('train', { limit: w.examples }))
     .map((p) => ({ prompt: task.prompt(p), completion: task.goldCompletion(p) ?? '' }))
     .filter((e) => e.completion !== '');
   void train;
-  const w = DEMO_WARM_START;
   const training = { lr: w.lr, schedule: 'cosine' as const, warmupSteps: 20, batchSize: w.batchSize, gradAccum: 1, maxGradNorm: 1, checkpointEvery: 50 };
   const optimizer = makeOptimizer({ ...RunConfigSchema.parse({}).training, ...training }, model.variables);
   progress.start('M0 · SFT warm start', w.steps, 'steps');

@@ -17,7 +17,8 @@ import {
   type RunConfig,
 } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
-import { getTask, type Task } from '@irpo/data';
+import type { Task } from '@irpo/data';
+import { taskOf } from './task-of.js';
 import { writeRunReport } from '@irpo/evaluator';
 import { LocalEngine, sampleDataset } from '@irpo/sampler';
 import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference } from '@irpo/trainer';
@@ -59,7 +60,7 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
   const backend = await initBackend(config.backend);
   const run = await RunDir.open(o.out);
   await run.writeRunJson({ config, backend: backend.name, node: process.versions.node, startedAt: new Date().toISOString() });
-  const task = getTask(config.task.name, { path: config.task.path, templateFile: config.task.template });
+  const task = taskOf(config);
   const train = await task.load('train', { limit: config.task.trainLimit ?? undefined });
   const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
   progress.info(`irpo: ${task.name} · ${train.length} train / ${test.length} test problems · ${config.iterations} iterations · backend ${backend.name} · run ${o.out}`);

@@ -16,7 +16,7 @@ export interface PreferenceTrainOptions {
   logFile: string;
   checkpointDir: string;
   optimizer: Optimizer;
-  onStep?: (m: TrainStepMetrics, step: number, total: number) => void;
+  onStep?: (m: TrainStepMetrics, step: number, total: number) => void | Promise<void>;
 }
 
 /**

@@ -20,7 +20,7 @@ export interface SftOptions {
   logFile: string;
   checkpointDir: string;
   optimizer: Optimizer;
-  onStep?: (m: SftStepMetrics, step: number, total: number) => void;
+  onStep?: (m: SftStepMetrics, step: number, total: number) => void | Promise<void>;
 }
 
 /**

@@ -35,7 +35,7 @@ export interface LoopOptions<M> {
   logFile: string;
   logSchema: z.ZodType<M>;
   record: (step: number, averaged: Record<string, number>, extra: { lr: number; gradNorm: number; tokensPerS: number; loss: number }) => M;
-  onStep?: (record: M, step: number, total: number) => void;
+  onStep?: (record: M, step: number, total: number) => void | Promise<void>;
 }
 
 export class NonFiniteLossError extends Error {
@@ -117,7 +117,7 @@ export async function runTrainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: nu
       for (const [k, v] of Object.entries(sums)) mean[k] = v / micro.length;
       last = o.record(step + 1, mean, { lr, gradNorm: norm, tokensPerS: tokens / Math.max(seconds, 1e-9), loss: lossSum / micro.length });
       await appender.append(last);
-      o.onStep?.(last, step + 1, o.steps.length);
+      await o.onStep?.(last, step + 1, o.steps.length);
       if ((step + 1) % o.checkpointEvery === 0 && step + 1 < o.steps.length) {
         await appender.sync();
         await writeCheckpoint(o, step + 1);

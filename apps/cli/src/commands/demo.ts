@@ -25,7 +25,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
   handler: async (args) => {
     const { createDemoM0, demoConfig, runCompare, runIterativeRpo } = await import('@irpo/recipes');
     const config = demoConfig({ seed: args.seed, ...(args.iterations ? { iterations: args.iterations } : {}) });
-    const createM0: Parameters<typeof runIterativeRpo>[1]['createM0'] = (run, task, train, progress) => createDemoM0(run, task, train, progress, args.seed);
+    const createM0: Parameters<typeof runIterativeRpo>[1]['createM0'] = (run, task, train, progress) => createDemoM0(run, task, train, progress, { seed: args.seed });
     const o = createOutput(args.json);
     if (args.compare) {
       const r = await runCompare(config, { out: args.out, createM0 });
