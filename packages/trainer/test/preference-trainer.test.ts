@@ -102,7 +102,9 @@ describe('trainPreference', () => {
       logFile: join(dir, 'log.jsonl'),
       checkpointDir: join(dir, 'ckpt'),
       optimizer: sgd(),
-      onStep: () => counts.push(tf.memory().numTensors),
+      onStep: () => {
+        counts.push(tf.memory().numTensors);
+      },
     });
     expect(counts.length).toBe(8);
     expect(new Set(counts.slice(1)).size).toBe(1);
