@@ -1,3 +1,4 @@
+import { UsageError } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
 import type { LoadedModel } from '@irpo/model';
 import type { ChatTemplate } from '@irpo/sampler';
@@ -27,4 +28,15 @@ export async function chatTemplateOf(loaded: LoadedModel): Promise<ChatTemplate 
   const bosToken = special(tok.bosTokenId);
   const eosToken = special(tok.eosTokenIds[0]);
   return (messages, options) => applyChatTemplate(template, messages, { addGenerationPrompt: options.addGenerationPrompt, bosToken, eosToken });
+}
+
+/** The first model an OpenAI-compatible endpoint lists under /models. */
+export async function firstServedModel(endpoint: string, apiKeyEnv: string): Promise<string> {
+  const key = process.env[apiKeyEnv];
+  const res = await fetch(endpoint.replace(/\/+$/, '') + '/models', { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  if (!res.ok) throw new UsageError(`${endpoint}/models answered ${res.status}: pass --served-model`);
+  const json = (await res.json()) as { data?: { id: string }[] };
+  const id = json.data?.[0]?.id;
+  if (!id) throw new UsageError(`${endpoint}/models lists no model: pass --served-model`);
+  return id;
 }

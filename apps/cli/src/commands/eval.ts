@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { UsageError, writeFileAtomic, writeJsonAtomic } from '@irpo/contracts';
 import type { Argv, CommandModule } from 'yargs';
+import { firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
 import { createOutput } from '../output.js';
 
 interface EvalArgs {
@@ -8,6 +9,13 @@ interface EvalArgs {
   task: string;
   split: string;
   model?: string;
+  endpoint?: string;
+  servedModel?: string;
+  limit?: number;
+  dataPath?: string;
+  maxNewTokens: number;
+  temperature: number;
+  seed: number;
   maj?: number[];
   pass?: number[];
   problems?: string;
@@ -17,8 +25,8 @@ interface EvalArgs {
 }
 
 /**
- * `irpo eval --samples <file> --task <name>`: scores an existing samples.jsonl into eval.json
- * and eval.md. (Generating the samples with a model is the sampler's job.)
+ * `irpo eval`: greedy accuracy and maj@k of a model (`--model <dir>` or `--endpoint <url>`) on a
+ * task split, or the score of an existing samples.jsonl (`--samples`). Writes eval.json, eval.md.
  */
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
@@ -28,19 +36,31 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('samples', { type: 'string', describe: 'samples.jsonl to score (temperature-0 samples are the greedy answers)' })
       .option('task', { type: 'string', demandOption: true, describe: 'Task name (arith, gsm8k, math, arc): its answer normaliser is used for voting' })
       .option('split', { type: 'string', default: 'test', describe: 'Split the samples come from' })
-      .option('model', { type: 'string', describe: 'Model name recorded in eval.json (default: the samples path)' })
+      .option('model', { type: 'string', describe: 'Model folder to evaluate (Hugging Face layout); with --samples, the name recorded in eval.json' })
+      .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root to evaluate instead of a local model' })
+      .option('served-model', { type: 'string', describe: 'Model name at the endpoint (default: its first /v1/models entry)' })
+      .option('limit', { type: 'number', describe: 'Evaluate the first N problems of the split' })
+      .option('data-path', { type: 'string', describe: 'Data file or folder of the task (gsm8k, math, arc)' })
+      .option('max-new-tokens', { type: 'number', default: 512, describe: 'Longest completion' })
+      .option('temperature', { type: 'number', default: 0.8, describe: 'Temperature of the maj@k samples' })
+      .option('seed', { type: 'number', default: 0, describe: 'Seed of the maj@k samples' })
       .option('maj', { type: 'number', array: true, describe: 'maj@k to report (default: all samples per problem)' })
       .option('pass', { type: 'number', array: true, describe: 'pass@k to report (default: 1 and all samples per problem)' })
       .option('problems', { type: 'string', describe: 'problems.jsonl of the split: counts problems without samples and gives meta for --breakdown' })
       .option('breakdown', { type: 'string', array: true, describe: 'Problem meta fields to break accuracy down by (e.g. subject level)' })
       .option('out', { type: 'string', describe: 'Folder for eval.json and eval.md (default: beside the samples)' })
+      .example('irpo eval --task gsm8k --data-path data/gsm8k --model runs/x/iter-2/model --maj 32', 'Greedy and maj@32 on GSM8K test')
       .example('irpo eval --samples runs/x/iter-1/samples.jsonl --task arith', 'Score existing samples') as unknown as Argv<EvalArgs>, // --json is a global option, added by the parser
   handler: async (args) => {
     // Loaded here, not at the top: every other command would otherwise pay for loading vega.
     const { evalMarkdown, loadScoringTask, scoreSamplesFile } = await import('@irpo/evaluator');
-    if (!args.samples) throw new UsageError('irpo eval needs --samples <samples.jsonl> (sampling with a model is not built in yet)');
     for (const k of [...(args.maj ?? []), ...(args.pass ?? [])]) {
       if (!Number.isInteger(k) || k < 1) throw new UsageError(`--maj/--pass take positive integers, got ${k}`);
+    }
+    if (!args.samples) {
+      if (Boolean(args.model) === Boolean(args.endpoint)) throw new UsageError('irpo eval needs --samples <file>, or one of --model <dir> / --endpoint <url>');
+      await evalWithModel(args, evalMarkdown);
+      return;
     }
     const task = await loadScoringTask(args.task);
     const { report, notes } = await scoreSamplesFile({
@@ -61,3 +81,42 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     createOutput(args.json).result(report, () => md.trimEnd() + `\n\nWrote ${join(outDir, 'eval.json')} and eval.md`);
   },
 };
+
+async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/contracts').EvalReport) => string): Promise<void> {
+  if ((args.maj?.length ?? 0) > 1) throw new UsageError('with --model/--endpoint give one --maj k');
+  const { evaluateModel, createProgress } = await import('@irpo/recipes');
+  const { HttpEngine, LocalEngine } = await import('@irpo/sampler');
+  const task = await getTaskByName(args.task, { path: args.dataPath });
+  const problems = await task.load(args.split as 'train' | 'test' | 'dev', { limit: args.limit });
+  const outDir = args.out ?? (args.model ? join(args.model, `eval-${args.task}-${args.split}`) : `eval-${args.task}-${args.split}`);
+  let engine: import('@irpo/sampler').Engine;
+  let dispose = () => undefined as void;
+  if (args.endpoint) {
+    engine = new HttpEngine({ baseUrl: args.endpoint, model: args.servedModel ?? (await firstServedModel(args.endpoint, 'OPENAI_API_KEY')) });
+  } else {
+    const loaded = await loadModelFrom(args.model!);
+    engine = new LocalEngine(loaded.model, loaded.tokenizer);
+    dispose = () => loaded.model.dispose();
+  }
+  try {
+    const majK = args.maj?.[0] ?? 0;
+    const report = await evaluateModel(engine, task, problems, {
+      modelName: args.model ?? args.endpoint!,
+      split: args.split,
+      maxNewTokens: args.maxNewTokens,
+      majK,
+      temperature: args.temperature,
+      seed: args.seed,
+      greedyFile: join(outDir, 'greedy.jsonl'),
+      votesFile: join(outDir, `maj${majK}.jsonl`),
+      out: join(outDir, 'eval.json'),
+      progress: createProgress(process.stderr, args.json),
+      label: `${args.task}/${args.split}`,
+    });
+    const md = evalMarkdown(report);
+    await writeFileAtomic(join(outDir, 'eval.md'), md);
+    createOutput(args.json).result(report, () => md.trimEnd() + `\n\nWrote ${join(outDir, 'eval.json')} and eval.md (samples beside them; rerun to resume)`);
+  } finally {
+    dispose();
+  }
+}

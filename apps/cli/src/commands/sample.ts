@@ -1,6 +1,6 @@
 import { UsageError } from '@irpo/contracts';
 import type { CommandModule } from 'yargs';
-import { getTaskByName, loadModelFrom } from '../model-loading.js';
+import { firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
 import { createOutput } from '../output.js';
 import { formatDuration, formatProgress } from '../progress.js';
 
@@ -105,13 +105,3 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     }
   },
 };
-
-async function firstServedModel(endpoint: string, apiKeyEnv: string): Promise<string> {
-  const key = process.env[apiKeyEnv];
-  const res = await fetch(endpoint.replace(/\/+$/, '') + '/models', { headers: key ? { authorization: `Bearer ${key}` } : {} });
-  if (!res.ok) throw new UsageError(`${endpoint}/models answered ${res.status}: pass --served-model`);
-  const json = (await res.json()) as { data?: { id: string }[] };
-  const id = json.data?.[0]?.id;
-  if (!id) throw new UsageError(`${endpoint}/models lists no model: pass --served-model`);
-  return id;
-}

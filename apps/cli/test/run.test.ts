@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelSpecSchema } from '@irpo/contracts';
+import { initBackend } from '@irpo/core';
+import { ARITH_CHARSET } from '@irpo/data';
+import { CharTokenizer, createModel, saveModel } from '@irpo/model';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
+const irpo = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, IRPO_LOG_LEVEL: 'warn' } });
+
+async function tinyModel(dir: string): Promise<void> {
+  await initBackend('cpu');
+  const tokenizer = new CharTokenizer(ARITH_CHARSET);
+  const spec = ModelSpecSchema.parse({ vocabSize: tokenizer.vocabSize, hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, maxPositions: 256, tieWordEmbeddings: true, eosTokenId: 2 });
+  const model = createModel(spec, { seed: 1 });
+  await mkdir(dir, { recursive: true });
+  await saveModel(dir, model, tokenizer);
+  model.dispose();
+}
+
+describe('irpo run / pairs / eval', () => {
+  it('runs a configured recipe end to end and prints JSON; pairs and eval work on its files', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'irpo-cli-run-'));
+    await tinyModel(join(root, 'm0'));
+    const cfg = join(root, 'run.yaml');
+    await writeFile(
+      cfg,
+      [
+        `model: ${join(root, 'm0')}`,
+        'backend: wasm',
+        'iterations: 1',
+        'task: { name: arith, trainLimit: 6, testLimit: 4, goldAsWinner: true }',
+        'iteration: { n: 2, k: 2, maxNewTokens: 8, temperature: 1 }',
+        'training: { lr: 0.001, batchSize: 4 }',
+        'eval: { maxNewTokens: 8 }',
+      ].join('\n'),
+    );
+    const out = join(root, 'run');
+    const r = irpo('run', cfg, '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { evals: { greedy: { total: number } }[] };
+    expect(result.evals).toHaveLength(2);
+    expect(result.evals[1]!.greedy.total).toBe(4);
+
+    const p = irpo('pairs', '--samples', join(out, 'iter-1/samples.jsonl'), '--out', join(root, 'pairs.jsonl'), '--export', 'trl', '--json');
+    expect(p.status, p.stderr).toBe(0);
+    expect((JSON.parse(p.stdout) as { files: string[] }).files).toContain(join(root, 'pairs.jsonl.trl.json'));
+
+    const e = irpo('eval', '--task', 'arith', '--model', join(out, 'iter-1/model'), '--limit', '3', '--max-new-tokens', '8', '--out', join(root, 'ev'), '--json', '--backend', 'wasm');
+    expect(e.status, e.stderr).toBe(0);
+    expect((JSON.parse(e.stdout) as { greedy: { total: number } }).greedy.total).toBe(3);
+  }, 180_000);
+
+  it('rejects an unknown config key with the file and key named (exit 1)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'irpo-cli-run-'));
+    const cfg = join(root, 'bad.yaml');
+    await writeFile(cfg, 'training:\n  betta: 0.1\n');
+    const r = irpo('run', cfg, '--out', join(root, 'x'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${cfg}: training.betta: unknown key "betta"`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
