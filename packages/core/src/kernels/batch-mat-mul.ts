@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { TransposedCache } from './transposed-cache.js';
 import { kernelFn, offsetOf, type KernelArgs, type KernelFn, type WasmBackend } from './wasm-util.js';
 
 /**
@@ -8,7 +9,7 @@ import { kernelFn, offsetOf, type KernelArgs, type KernelFn, type WasmBackend } 
  * transpose explicitly (a memory-bound copy, ~100x cheaper than the product), fold a shared
  * right operand's batch into rows, and run any remaining batch as one 2-D product per entry.
  */
-export function makeFastBatchMatMul(stock: KernelFn): KernelFn {
+export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | null = new TransposedCache()): KernelFn {
   const reshape = kernelFn('Reshape', 'wasm');
   const transpose = kernelFn('Transpose', 'wasm');
   return (args: KernelArgs) => {
@@ -39,7 +40,11 @@ export function makeFastBatchMatMul(stock: KernelFn): KernelFn {
     };
     try {
       const a3 = to3d(a, batchA, m, k, transposeA);
-      const b3 = to3d(b, batchB, k, n, transposeB);
+      // A shared transposed right operand is nearly always a weight (x·Wᵀ): transpose it once.
+      const b3 =
+        transposeB && batchB === 1 && cache
+          ? cache.get(backend as WasmBackend & { dataIdMap: { has(id: unknown): boolean } }, b, keep(reshape({ inputs: { x: b }, backend, attrs: { shape: [1, n, k] } })), transpose)
+          : to3d(b, batchB, k, n, transposeB);
       const plainAttrs = { transposeA: false, transposeB: false };
       let out: tf.TensorInfo;
       if (batchB === 1) {
