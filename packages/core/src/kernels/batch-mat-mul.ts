@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { SMALL_ROWS, smallBatchMatMul } from './small-batch-mat-mul.js';
 import { TransposedCache } from './transposed-cache.js';
 import { kernelFn, offsetOf, type KernelArgs, type KernelFn, type WasmBackend } from './wasm-util.js';
 
@@ -31,6 +32,9 @@ export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | nu
     const kB = transposeB ? b.shape[b.shape.length - 1]! : b.shape[b.shape.length - 2]!;
     if (k !== kB) return stock(args); // it throws tfjs's usual shape error
     const outOuter = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+    if (m <= SMALL_ROWS && batchA > 1 && batchB > 1) {
+      return smallBatchMatMul(backend, a, b, transposeA, transposeB, batchA, batchB, m, k, n, [...outOuter, m, n]);
+    }
     const temps: tf.TensorInfo[] = [];
     const keep = (t: tf.TensorInfo) => (temps.push(t), t);
     // Untransposed rank-3 views: a3 [batchA, m, k], b3 [batchB, k, n].

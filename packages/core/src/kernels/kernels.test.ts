@@ -50,7 +50,7 @@ describe('core kernels on wasm match the cpu backend', () => {
   });
 
   for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-    for (const [sa, sb] of [[[7, 13], [13, 5]], [[3, 7, 13], [13, 5]], [[3, 7, 13], [3, 13, 5]], [[2, 3, 7, 13], [2, 3, 13, 5]], [[7, 13], [4, 13, 5]]]) {
+    for (const [sa, sb] of [[[7, 13], [13, 5]], [[3, 7, 13], [13, 5]], [[3, 7, 13], [3, 13, 5]], [[2, 3, 7, 13], [2, 3, 13, 5]], [[7, 13], [4, 13, 5]], [[2, 6, 1, 9], [2, 6, 9, 5]]]) {
       it(`BatchMatMul [${sa}]·[${sb}] transposeA=${tA} transposeB=${tB}, values and gradients`, async () => {
         const shapeA = tA ? [...sa.slice(0, -2), sa[sa.length - 1]!, sa[sa.length - 2]!] : sa;
         const shapeB = tB ? [...sb.slice(0, -2), sb[sb.length - 1]!, sb[sb.length - 2]!] : sb;
