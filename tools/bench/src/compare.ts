@@ -29,7 +29,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Line[] | null
     return null;
   }
   process.stdout.write(child.stdout);
-  if (child.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${child.status}`);
+  if (child.status !== 0) process.stderr.write(`bench:compare: ${path.basename(cmd)} exited with ${child.status}; ratios use the phases that ran\n`);
   return child.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
 }
 
@@ -45,7 +45,7 @@ function main(argv: string[]): void {
   for (const phase of args.phases) {
     const a = irpo.find((l) => l.phase === phase);
     const b = torch.find((l) => l.phase === phase);
-    const ratio = a && b ? Math.round((a.tokens_per_s / b.tokens_per_s) * 1000) / 1000 : null;
+    const ratio = a?.tokens_per_s && b?.tokens_per_s ? Math.round((a.tokens_per_s / b.tokens_per_s) * 1000) / 1000 : null;
     const line = { compare: 'irpo/torch', config: args.config, phase, irpo_tokens_per_s: a?.tokens_per_s ?? null, torch_tokens_per_s: b?.tokens_per_s ?? null, ratio };
     process.stdout.write(JSON.stringify(line) + '\n');
   }

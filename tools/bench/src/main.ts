@@ -16,11 +16,18 @@ const PHASE_RUNS: Record<Phase, typeof trainPhase> = { train: trainPhase, reflog
 async function main(argv: string[]): Promise<void> {
   const args = parseBenchArgs(argv);
   if (args.phases.length > 1) {
+    let failed = false;
     for (const phase of args.phases) {
       const rest = argv.filter((_, i) => argv[i] !== '--phase' && argv[i - 1] !== '--phase' && !argv[i]!.startsWith('--phase='));
       const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...rest, '--phase', phase], { stdio: 'inherit' });
-      if (child.status !== 0) process.exit(child.status ?? 1);
+      if (child.status === 2) process.exit(2);
+      // A phase that dies (e.g. the wasm heap's 4 GiB limit) is reported; the others still run.
+      if (child.status !== 0) {
+        process.stdout.write(JSON.stringify({ framework: 'irpo', backend: args.backend, config: args.config, phase, error: `exited with ${child.status ?? child.signal}` }) + '\n');
+        failed = true;
+      }
     }
+    if (failed) process.exitCode = 1;
     return;
   }
   const phase = args.phases[0]!;
