@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { SMALL_ROWS, smallBatchMatMul } from './small-batch-mat-mul.js';
+import { TransposedCache } from './transposed-cache.js';
 import { kernelFn, offsetOf, type KernelArgs, type KernelFn, type WasmBackend } from './wasm-util.js';
 
 /**
@@ -8,7 +10,7 @@ import { kernelFn, offsetOf, type KernelArgs, type KernelFn, type WasmBackend } 
  * transpose explicitly (a memory-bound copy, ~100x cheaper than the product), fold a shared
  * right operand's batch into rows, and run any remaining batch as one 2-D product per entry.
  */
-export function makeFastBatchMatMul(stock: KernelFn): KernelFn {
+export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | null = new TransposedCache()): KernelFn {
   const reshape = kernelFn('Reshape', 'wasm');
   const transpose = kernelFn('Transpose', 'wasm');
   return (args: KernelArgs) => {
@@ -30,6 +32,9 @@ export function makeFastBatchMatMul(stock: KernelFn): KernelFn {
     const kB = transposeB ? b.shape[b.shape.length - 1]! : b.shape[b.shape.length - 2]!;
     if (k !== kB) return stock(args); // it throws tfjs's usual shape error
     const outOuter = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+    if (m <= SMALL_ROWS && batchA > 1 && batchB > 1) {
+      return smallBatchMatMul(backend, a, b, transposeA, transposeB, batchA, batchB, m, k, n, [...outOuter, m, n]);
+    }
     const temps: tf.TensorInfo[] = [];
     const keep = (t: tf.TensorInfo) => (temps.push(t), t);
     // Untransposed rank-3 views: a3 [batchA, m, k], b3 [batchB, k, n].
@@ -39,7 +44,11 @@ export function makeFastBatchMatMul(stock: KernelFn): KernelFn {
     };
     try {
       const a3 = to3d(a, batchA, m, k, transposeA);
-      const b3 = to3d(b, batchB, k, n, transposeB);
+      // A shared transposed right operand is nearly always a weight (x·Wᵀ): transpose it once.
+      const b3 =
+        transposeB && batchB === 1 && cache
+          ? cache.get(backend as WasmBackend & { dataIdMap: { has(id: unknown): boolean } }, b, keep(reshape({ inputs: { x: b }, backend, attrs: { shape: [1, n, k] } })), transpose)
+          : to3d(b, batchB, k, n, transposeB);
       const plainAttrs = { transposeA: false, transposeB: false };
       let out: tf.TensorInfo;
       if (batchB === 1) {

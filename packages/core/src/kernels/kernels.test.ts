@@ -50,7 +50,7 @@ describe('core kernels on wasm match the cpu backend', () => {
   });
 
   for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-    for (const [sa, sb] of [[[7, 13], [13, 5]], [[3, 7, 13], [13, 5]], [[3, 7, 13], [3, 13, 5]], [[2, 3, 7, 13], [2, 3, 13, 5]], [[7, 13], [4, 13, 5]]]) {
+    for (const [sa, sb] of [[[7, 13], [13, 5]], [[3, 7, 13], [13, 5]], [[3, 7, 13], [3, 13, 5]], [[2, 3, 7, 13], [2, 3, 13, 5]], [[7, 13], [4, 13, 5]], [[2, 6, 1, 9], [2, 6, 9, 5]]]) {
       it(`BatchMatMul [${sa}]·[${sb}] transposeA=${tA} transposeB=${tB}, values and gradients`, async () => {
         const shapeA = tA ? [...sa.slice(0, -2), sa[sa.length - 1]!, sa[sa.length - 2]!] : sa;
         const shapeB = tB ? [...sb.slice(0, -2), sb[sb.length - 1]!, sb[sb.length - 2]!] : sb;
@@ -90,6 +90,42 @@ describe('core kernels on wasm match the cpu backend', () => {
       const lp = sequenceLogProbs(logits, targets, mask);
       return [lp, tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sequenceLogProbs(x as tf.Tensor3D, targets, mask), w)))(logits)];
     });
+  });
+
+  it('x·Wᵀ with a reused weight, then a new weight in its place (transposed copies by data id)', async () => {
+    await expectSame(() => {
+      const x = rand([6, 13], 12);
+      const w1 = rand([5, 13], 13);
+      const first = tf.matMul(x, w1, false, true); // fills the cache
+      const again = tf.matMul(x, w1, false, true); // served from it
+      w1.dispose();
+      const w2 = rand([5, 13], 14); // may reuse w1's heap bytes: must not see w1's copy
+      const second = tf.matMul(x, w2, false, true);
+      const v = tf.variable(rand([5, 13], 15));
+      const beforeAssign = tf.matMul(x, v, false, true);
+      v.assign(rand([5, 13], 16)); // a variable's new value has a new data id
+      const afterAssign = tf.matMul(x, v, false, true);
+      v.dispose();
+      return [first, again, second, beforeAssign, afterAssign];
+    });
+  });
+
+  it('frees the transposed copy of a weight once the weight is disposed', async () => {
+    await initBackend('wasm');
+    const x = rand([4, 13], 17);
+    const w0 = rand([5, 13], 18);
+    tf.matMul(x, w0, false, true).dispose();
+    w0.dispose(); // its transposed copy stays until the next insertion sweeps it
+    const buffers = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 5; i++) {
+      const w = rand([5, 13], 19 + i);
+      tf.matMul(x, w, false, true).dispose();
+      w.dispose();
+    }
+    // Each new copy sweeps those of disposed weights: only the last weight's copy remains.
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    x.dispose();
+    await initBackend('cpu');
   });
 
   it('leaks no wasm memory in the matmul kernel', async () => {

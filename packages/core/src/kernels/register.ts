@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { makeFastBatchMatMul } from './batch-mat-mul.js';
+import { TransposedCache } from './transposed-cache.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
-import type { KernelFn } from './wasm-util.js';
+import type { KernelFn, WasmBackend } from './wasm-util.js';
 import { registerZeroGradients } from './zero-gradients.js';
 
 let zeroGrads: string[] | null = null;
 let wasmStockMatMul: tf.KernelConfig | null = null;
+let transposed: TransposedCache | null = null;
 
 /** True once core's BatchMatMul replaces wasm's (the benchmark toggles it). */
 export function coreMatMulActive(): boolean {
@@ -39,12 +41,14 @@ export function useCoreMatMul(on: boolean): void {
       kernelName: 'BatchMatMul',
       backendName: 'wasm',
       setupFunc: stock.setupFunc,
-      kernelFunc: makeFastBatchMatMul(stock.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc,
+      kernelFunc: makeFastBatchMatMul(stock.kernelFunc as unknown as KernelFn, (transposed = new TransposedCache())) as unknown as tf.KernelFunc,
     });
     wasmStockMatMul = stock;
   } else {
     tf.unregisterKernel('BatchMatMul', 'wasm');
     tf.registerKernel(wasmStockMatMul!);
+    if (tf.getBackend() === 'wasm') transposed?.clear(tf.backend() as unknown as WasmBackend);
+    transposed = null;
     wasmStockMatMul = null;
   }
 }

@@ -155,13 +155,21 @@ export class LlamaModel implements CausalLM {
     const { cos, sin } = ropeTables(this.invFreq, positions); // [B|1, T, 1, d]
     let x = tf.reshape(tf.gather(this.embed, tf.cast(ids, 'int32')), [b * t, h]) as tf.Tensor2D; // [B*T, H]
     this.layers.forEach((layer, i) => {
-      const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
-      const attn = this.attention(layer, normed, b, t, cos, sin, bias, past?.[i] ?? null, kvOut); // [B*T, H]
-      x = tf.add<tf.Tensor2D>(x, attn);
-      const normed2 = rmsNorm(x, layer.postNorm, eps); // [B*T, H]
-      const gate = linear(normed2, layer.gate); // [B*T, I]
-      const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), linear(normed2, layer.up)); // [B*T, I] silu(gate)·up
-      x = tf.add<tf.Tensor2D>(x, linear(act, layer.down)); // [B*T, H]
+      // A scope per layer frees its temporaries as soon as it ends (a gradient tape keeps what
+      // the backward pass needs): without it a whole forward's intermediates live until the
+      // caller's tidy ends, and small's train step overflowed the wasm heap.
+      const out = tf.tidy(() => {
+        const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
+        const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
+        const attn = this.attention(layer, normed, b, t, cos, sin, bias, past?.[i] ?? null, kv); // [B*T, H]
+        const h1 = tf.add<tf.Tensor2D>(x, attn);
+        const normed2 = rmsNorm(h1, layer.postNorm, eps); // [B*T, H]
+        const gate = linear(normed2, layer.gate); // [B*T, I]
+        const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), linear(normed2, layer.up)); // [B*T, I] silu(gate)·up
+        return { x: tf.add<tf.Tensor2D>(h1, linear(act, layer.down)), kv: kv[0]! }; // [B*T, H]
+      });
+      x = out.x;
+      kvOut.push(out.kv);
     });
     return tf.reshape(rmsNorm(x, this.finalNorm, eps), [b, t, h]) as tf.Tensor3D;
   }

@@ -1,0 +1,70 @@
+import { UsageError } from '@irpo/contracts';
+import { BENCH_CONFIGS } from './configs.js';
+
+export const PHASES = ['train', 'reflogp', 'sample'] as const;
+export type Phase = (typeof PHASES)[number];
+const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
+
+export interface BenchArgs {
+  config: string;
+  phases: Phase[];
+  backend: (typeof BACKENDS)[number];
+  /** Timed repetitions; undefined → the config's default. */
+  reps?: number;
+  /** Untimed repetitions first (kernel set-up, heap growth, allocator warm-up). */
+  warmup: number;
+}
+
+/** `--config tiny|small|smollm --phase train|reflogp|sample|all [--backend wasm] [--reps N] [--warmup N]`. */
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const out: BenchArgs = { config: 'tiny', phases: [...PHASES], backend: 'wasm', warmup: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const [name, inline] = flag.startsWith('--') ? flag.slice(2).split('=', 2) : [flag, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name}: needs a value`);
+      return v;
+    };
+    const count = (min: number): number => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
+      return n;
+    };
+    switch (name) {
+      case 'config': {
+        const v = value();
+        if (!(v in BENCH_CONFIGS)) throw new UsageError(`--config: unknown '${v}' (expected ${Object.keys(BENCH_CONFIGS).join(', ')})`);
+        out.config = v;
+        break;
+      }
+      case 'phase': {
+        const v = value();
+        if (v === 'all') out.phases = [...PHASES];
+        else {
+          const list = v.split(',');
+          const bad = list.find((p) => !(PHASES as readonly string[]).includes(p));
+          if (bad !== undefined) throw new UsageError(`--phase: unknown '${bad}' (expected ${PHASES.join(', ')} or all)`);
+          out.phases = list as Phase[];
+        }
+        break;
+      }
+      case 'backend': {
+        const v = value();
+        if (!(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`--backend: unknown '${v}' (expected ${BACKENDS.join(', ')})`);
+        out.backend = v as BenchArgs['backend'];
+        break;
+      }
+      case 'reps':
+        out.reps = count(1);
+        break;
+      case 'warmup':
+        out.warmup = count(0);
+        break;
+      default:
+        throw new UsageError(`unknown argument '${flag}' (use --config, --phase, --backend, --reps, --warmup)`);
+    }
+  }
+  return out;
+}

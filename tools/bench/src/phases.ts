@@ -1,0 +1,134 @@
+import { AdamW, dpoNll, sequenceLogProbs, tf } from '@irpo/core';
+import { createModel, type LlamaModel } from '@irpo/model';
+import { LocalEngine, type Tokenizer } from '@irpo/sampler';
+import type { BenchConfig } from './configs.js';
+
+/** One phase, set up: `step` does one repetition (synchronously finished when it resolves). */
+export interface PhaseRun {
+  /** Tokens one step processes (what tokens_per_s counts). */
+  tokens: number;
+  step(): Promise<void>;
+  dispose(): void;
+}
+
+/** Deterministic token ids in [1, vocab) (0 is the pad id): a 32-bit LCG. */
+function ids(count: number, vocab: number, seed: number): Int32Array {
+  const out = new Int32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = 1 + (s % (vocab - 1));
+  }
+  return out;
+}
+
+/** The training/scoring batch: 2·pairs rows (chosen then rejected) of seq tokens, response after the prompt. */
+function pairBatch(c: BenchConfig) {
+  const rows = 2 * c.pairs;
+  const full = ids(rows * (c.seq + 1), c.spec.vocabSize, 1);
+  const input = new Int32Array(rows * c.seq);
+  const target = new Int32Array(rows * c.seq);
+  const mask = new Float32Array(rows * c.seq);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < c.seq; t++) {
+      input[r * c.seq + t] = full[r * (c.seq + 1) + t]!;
+      target[r * c.seq + t] = full[r * (c.seq + 1) + t + 1]!; // logits at t predict token t+1
+      mask[r * c.seq + t] = t + 1 >= c.promptTokens ? 1 : 0;
+    }
+  }
+  return {
+    inputs: tf.tensor2d(input, [rows, c.seq], 'int32'),
+    attention: tf.ones([rows, c.seq], 'float32') as tf.Tensor2D,
+    targets: tf.tensor2d(target, [rows, c.seq], 'int32'),
+    mask: tf.tensor2d(mask, [rows, c.seq]),
+  };
+}
+
+/** One DPO+NLL AdamW step: chosen and rejected in one forward, fused log-probs, gradients, update. */
+export function trainPhase(c: BenchConfig): PhaseRun {
+  const model = createModel(c.spec, { seed: 0 });
+  const batch = pairBatch(c);
+  const respLen = c.seq - c.promptTokens + 1;
+  const refChosen = tf.fill([c.pairs], -respLen * Math.log(c.spec.vocabSize)) as tf.Tensor1D;
+  const refRejected = tf.clone(refChosen);
+  const chosenLengths = tf.fill([c.pairs], respLen) as tf.Tensor1D;
+  const optimizer = new AdamW({ lr: 1e-4 });
+  // variableGrads names gradients by tfjs's (auto-generated) variable names; AdamW by HF names.
+  const byTfName = new Map([...model.variables].map(([hf, v]) => [v.name, hf]));
+  const varList = [...model.variables.values()];
+  return {
+    tokens: 2 * c.pairs * c.seq,
+    async step() {
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.forward(batch.inputs, batch.attention); // [2P, T, V]
+        const logps = sequenceLogProbs(logits, batch.targets, batch.mask); // [2P]
+        const [policyChosen, policyRejected] = tf.split(logps, 2) as [tf.Tensor1D, tf.Tensor1D];
+        const out = dpoNll({ policyChosen, policyRejected, refChosen, refRejected }, chosenLengths);
+        tf.dispose(Object.values(out.metrics));
+        return tf.mean(out.losses) as tf.Scalar;
+      }, varList);
+      const named: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(grads)) named[byTfName.get(name)!] = g;
+      optimizer.applyGradients(model.variables, named);
+      tf.dispose(Object.values(grads));
+      const loss = (await value.data())[0]!;
+      value.dispose();
+      if (!Number.isFinite(loss)) throw new Error(`train: loss is ${loss}`);
+    },
+    dispose() {
+      optimizer.dispose();
+      model.dispose();
+      tf.dispose([...Object.values(batch), refChosen, refRejected, chosenLengths]);
+    },
+  };
+}
+
+/** No-grad scoring of the same batch: what the reference model does once per iteration. */
+export function reflogpPhase(c: BenchConfig): PhaseRun {
+  const model = createModel(c.spec, { seed: 0 });
+  const batch = pairBatch(c);
+  return {
+    tokens: 2 * c.pairs * c.seq,
+    async step() {
+      const logps = tf.tidy(() => sequenceLogProbs(model.forward(batch.inputs, batch.attention), batch.targets, batch.mask));
+      await logps.data();
+      logps.dispose();
+    },
+    dispose() {
+      model.dispose();
+      tf.dispose(Object.values(batch));
+    },
+  };
+}
+
+/** Ids straight through, no EOS: every row decodes exactly newTokens. */
+function idTokenizer(vocabSize: number): Tokenizer {
+  return {
+    vocabSize,
+    bosTokenId: null,
+    eosTokenIds: [],
+    padTokenId: 0,
+    encode: (text) => Array.from(text, (ch) => 1 + (ch.charCodeAt(0) % (vocabSize - 1))),
+    decode: (list) => list.map((i) => String.fromCharCode(32 + (i % 90))).join(''),
+  };
+}
+
+/** KV-cache decoding at temperature 0.8 through the sampler's LocalEngine: sampleRows × newTokens. */
+export function samplePhase(c: BenchConfig): PhaseRun {
+  const model: LlamaModel = createModel(c.spec, { seed: 0 });
+  const engine = new LocalEngine(model, idTokenizer(c.spec.vocabSize), { maxBatchSize: c.sampleRows, addSpecialTokens: false });
+  const prompt = Array.from(ids(c.samplePrompt, 90, 7), (i) => String.fromCharCode(32 + i)).join('');
+  let seed = 0;
+  return {
+    tokens: c.sampleRows * c.newTokens,
+    async step() {
+      const before = engine.stats.completionTokens;
+      await engine.generate({ prompts: [prompt], n: c.sampleRows, temperature: 0.8, maxNewTokens: c.newTokens, seed: seed++ });
+      const made = engine.stats.completionTokens - before;
+      if (made !== c.sampleRows * c.newTokens) throw new Error(`sample: ${made} tokens, expected ${c.sampleRows * c.newTokens}`);
+    },
+    dispose() {
+      model.dispose();
+    },
+  };
+}
