@@ -1,26 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModelSpecSchema } from '@irpo/contracts';
-import { initBackend } from '@irpo/core';
-import { ARITH_CHARSET } from '@irpo/data';
-import { CharTokenizer, createModel, saveModel } from '@irpo/model';
 import { describe, expect, it } from 'vitest';
+import { tinyModel } from './tiny-model.js';
 
 const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
 const irpo = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, IRPO_LOG_LEVEL: 'warn' } });
-
-async function tinyModel(dir: string): Promise<void> {
-  await initBackend('cpu');
-  const tokenizer = new CharTokenizer(ARITH_CHARSET);
-  const spec = ModelSpecSchema.parse({ vocabSize: tokenizer.vocabSize, hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, maxPositions: 256, tieWordEmbeddings: true, eosTokenId: 2 });
-  const model = createModel(spec, { seed: 1 });
-  await mkdir(dir, { recursive: true });
-  await saveModel(dir, model, tokenizer);
-  model.dispose();
-}
 
 describe('irpo run / pairs / eval', () => {
   it('runs a configured recipe end to end and prints JSON; pairs and eval work on its files', async () => {
