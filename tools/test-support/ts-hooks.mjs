@@ -1,5 +1,5 @@
-// Node module hooks that run the package's TypeScript sources directly (for tests that start a
-// child process): `./x.js` falls back to `./x.ts`, and .ts files are transpiled on load.
+// Node module hooks that run TypeScript sources directly (tests that start a child process, the
+// bench): `./x.js` falls back to `./x.ts`, and .ts files are transpiled on load (types stripped).
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';

@@ -7,3 +7,4 @@ export * from './run-config.js';
 export * from './log.js';
 export * from './run-state.js';
 export * from './sft-records.js';
+export * from './random.js';

@@ -1,4 +1,5 @@
-import { rename, rm } from 'node:fs/promises';
+import { cp, rename, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { ModelSpecSchema, RunConfigSchema, type RunConfig, type RunConfigInput } from '@irpo/contracts';
 import { ARITH_CHARSET, type Task } from '@irpo/data';
 import { CharTokenizer, createModel, saveModel } from '@irpo/model';
@@ -21,6 +22,9 @@ export const DEMO_MODEL = {
   numKvHeads: 4,
   maxPositions: 256,
 };
+
+/** The shipped base model: a tiny character-level Llama trained here by tools/tiny-base. */
+export const DEMO_BASE_DIR = fileURLToPath(new URL('../assets/arith-base', import.meta.url));
 
 /** The demo's arith difficulty: two add/sub steps on small numbers, short enough to learn on a CPU. */
 export const DEMO_ARITH = {
@@ -45,24 +49,40 @@ export function demoConfig(over: RunConfigInput = {}): RunConfig {
   const base: RunConfigInput = {
     name: 'demo',
     seed: 0,
-    task: { name: 'arith', trainLimit: 300, testLimit: 200 },
+    task: { name: 'arith', trainLimit: 200, testLimit: 200, arith: DEMO_ARITH },
     iterations: 3,
-    iteration: { n: 8, k: 4, temperature: 0.8, maxNewTokens: 64, epochs: 2 },
+    iteration: { n: 8, k: 4, temperature: 0.8, maxNewTokens: 48, epochs: 2 },
     training: { lr: 2e-4, batchSize: 16, beta: 0.1, alpha: 1, maxGradNorm: 1, checkpointEvery: 20 },
-    eval: { majK: 0, maxNewTokens: 64 },
+    eval: { majK: 0, maxNewTokens: 48 },
     engine: { batchSize: 64 },
   };
   return RunConfigSchema.parse(deepMerge(base, over));
 }
 
-/** Creates iter-0/model: a random tiny model, SFT on gold solutions to a weak M0. */
 export interface DemoM0Options {
+  /**
+   * 'base': M0 is the shipped base model (trained here from scratch on gold solutions by
+   * tools/tiny-base, stopped while still weak); 'scratch': the warm start runs now, from random
+   * weights (several minutes more, and a weaker M0).
+   */
+  from?: 'base' | 'scratch';
   seed?: number;
   model?: Partial<typeof DEMO_MODEL>;
   warmStart?: Partial<typeof DEMO_WARM_START>;
 }
 
+/** Creates iter-0/model: the shipped base, or a random tiny model SFT-trained on gold solutions. */
 export async function createDemoM0(run: RunDir, task: Task, train: Problem[], progress: Progress, options: DemoM0Options = {}): Promise<void> {
+  if ((options.from ?? 'base') === 'base') {
+    const dir = run.path(0, 'model');
+    await rm(`${dir}.tmp`, { recursive: true, force: true });
+    await cp(DEMO_BASE_DIR, `${dir}.tmp`, { recursive: true });
+    await rename(`${dir}.tmp`, dir);
+    progress.info(`M0: the shipped base model (${DEMO_BASE_DIR}), an SFT warm start trained here from scratch by tools/tiny-base`);
+    await run.markDone(0, 'train');
+    await run.markDone(0, 'model');
+    return;
+  }
   const seed = options.seed ?? 0;
   const tokenizer = new CharTokenizer(ARITH_CHARSET);
   const spec = ModelSpecSchema.parse({

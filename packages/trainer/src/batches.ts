@@ -1,4 +1,4 @@
-import { mulberry32, shuffleInPlace } from './random.js';
+import { mulberry32, shuffleInPlace } from '@irpo/contracts';
 
 /**
  * Length-bucketed batches: items sorted by length are cut into batches of `batchSize`, so rows
@@ -31,4 +31,18 @@ export function epochBatches(
     out.push(...batches.slice(0, take));
   }
   return maxSteps !== null ? out.slice(0, maxSteps) : out;
+}
+
+/**
+ * Optimiser steps as lists of micro-batches (item indices): `batchSize` items per micro-batch,
+ * `gradAccum` micro-batches per step, over `epochs` (cut at `maxSteps` optimiser steps).
+ */
+export function optimizerSteps(
+  lengths: readonly number[],
+  o: { batchSize: number; gradAccum: number; seed: number; epochs: number; maxSteps: number | null },
+): number[][][] {
+  const micro = epochBatches(lengths, o.batchSize, o.seed, o.epochs, o.maxSteps === null ? null : o.maxSteps * o.gradAccum);
+  const steps: number[][][] = [];
+  for (let i = 0; i < micro.length; i += o.gradAccum) steps.push(micro.slice(i, i + o.gradAccum));
+  return steps;
 }

@@ -1,5 +1,5 @@
 import type { PreferencePair, Sample } from '@irpo/contracts';
-import { shuffleInPlace, mulberry32 } from './random.js';
+import { mulberry32, shuffleInPlace } from '@irpo/contracts';
 
 export interface PairOptions {
   /** Most pairs per prompt (paper: K = 10). */

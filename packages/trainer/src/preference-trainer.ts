@@ -1,7 +1,7 @@
 import type { PreferencePair, RefLogps, TrainingConfig, TrainStepMetrics } from '@irpo/contracts';
 import { TrainStepMetricsSchema } from '@irpo/contracts';
 import { dpoLoss, dpoNll, ipoLoss, sequenceLogProbs, tf, type LossOutput, type PairLogps } from '@irpo/core';
-import { epochBatches } from './batches.js';
+import { optimizerSteps } from './batches.js';
 import type { Optimizer } from './optimizer.js';
 import { scheduleFor } from './schedule.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
@@ -38,9 +38,7 @@ export async function trainPreference(
     ref: refOf(refLogps, p.id),
   }));
   const lengths = encoded.map((e) => Math.max(sequenceLength(e.chosen), sequenceLength(e.rejected)));
-  const micro = epochBatches(lengths, t.batchSize, o.seed, o.epochs, o.maxSteps === null ? null : o.maxSteps * t.gradAccum);
-  const steps: number[][][] = [];
-  for (let i = 0; i < micro.length; i += t.gradAccum) steps.push(micro.slice(i, i + t.gradAccum));
+  const steps = optimizerSteps(lengths, { batchSize: t.batchSize, gradAccum: t.gradAccum, seed: o.seed, epochs: o.epochs, maxSteps: o.maxSteps });
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
   return runTrainingLoop<TrainStepMetrics>({
     variables: model.variables,

@@ -1,6 +1,6 @@
 import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '@irpo/contracts';
 import { sequenceLogProbs, tf } from '@irpo/core';
-import { epochBatches } from './batches.js';
+import { optimizerSteps } from './batches.js';
 import type { Optimizer } from './optimizer.js';
 import { scheduleFor } from './schedule.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
@@ -36,9 +36,7 @@ export async function trainSft(
 ): Promise<{ steps: number; last?: SftStepMetrics }> {
   const t = o.training;
   const encoded = examples.map((e) => encodeSequence(tokenizer, e.prompt, e.completion));
-  const micro = epochBatches(encoded.map(sequenceLength), t.batchSize, o.seed, o.epochs, o.maxSteps === null ? null : o.maxSteps * t.gradAccum);
-  const steps: number[][][] = [];
-  for (let i = 0; i < micro.length; i += t.gradAccum) steps.push(micro.slice(i, i + t.gradAccum));
+  const steps = optimizerSteps(encoded.map(sequenceLength), { batchSize: t.batchSize, gradAccum: t.gradAccum, seed: o.seed, epochs: o.epochs, maxSteps: o.maxSteps });
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
   return runTrainingLoop<SftStepMetrics>({
     variables: model.variables,

@@ -7,6 +7,7 @@ interface DemoArgs {
   compare: boolean;
   seed: number;
   iterations?: number;
+  fromScratch: boolean;
   json: boolean;
 }
 
@@ -20,12 +21,13 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('compare', { type: 'boolean', default: false, describe: 'Also run DPO without NLL and SFT on chosen from the same M0' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed of data, model init, sampling and training' })
       .option('iterations', { type: 'number', describe: 'Iterations of RPO (default 3)' })
+      .option('from-scratch', { type: 'boolean', default: false, describe: 'Train M0 from random weights now instead of starting from the shipped base model (slower)' })
       .example('irpo demo', 'Warm start M0, then 3 iterations; prints the table and the report path')
       .example('irpo demo --compare --out runs/demo-compare', 'DPO+NLL vs DPO vs SFT on chosen') as unknown as Argv<DemoArgs>,
   handler: async (args) => {
     const { createDemoM0, demoConfig, runCompare, runIterativeRpo } = await import('@irpo/recipes');
     const config = demoConfig({ seed: args.seed, ...(args.iterations ? { iterations: args.iterations } : {}) });
-    const createM0: Parameters<typeof runIterativeRpo>[1]['createM0'] = (run, task, train, progress) => createDemoM0(run, task, train, progress, { seed: args.seed });
+    const createM0: Parameters<typeof runIterativeRpo>[1]['createM0'] = (run, task, train, progress) => createDemoM0(run, task, train, progress, { seed: args.seed, from: args.fromScratch ? 'scratch' : 'base' });
     const o = createOutput(args.json);
     if (args.compare) {
       const r = await runCompare(config, { out: args.out, createM0 });

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@irpo/contracts';
 /**
  * Seeded random streams. Each sample gets its own stream derived from (seed, key, index) so a
  * sample's text does not depend on which other samples shared its batch.
@@ -32,13 +33,4 @@ function mix32(x: number): number {
 }
 
 /** A uniform [0, 1) generator (mulberry32): small, fast, and the same on every platform. */
-export function createRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const createRng: (seed: number) => () => number = mulberry32;

@@ -1,4 +1,10 @@
-/** A small, fast, seedable PRNG (mulberry32): uniform floats in [0, 1). */
+/**
+ * Deterministic helpers every stage shares: a seeded PRNG (mulberry32) and a 32-bit string hash
+ * (FNV-1a). Neither is cryptographic; both are stable across platforms and versions, which is
+ * what reproducible data splits, sampling and shuffles need.
+ */
+
+/** Uniform floats in [0, 1) from a 32-bit seed. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -19,4 +25,14 @@ export function shuffleInPlace<T>(items: T[], rng: () => number): T[] {
     items[j] = tmp;
   }
   return items;
+}
+
+/** FNV-1a over UTF-16 code units. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
