@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import {
   EvalReportSchema,
-  PreferencePairSchema,
   readJsonFile,
   readJsonlAll,
   RunConfigSchema,
   SampleSchema,
+  TrainStepMetricsSchema,
+  writeFileAtomic,
   writeJsonAtomic,
   writeJsonlAtomic,
   iterationSettings,
@@ -60,7 +61,7 @@ export async function runSftBaseline(kind: 'sft-chosen' | 'star', config: RunCon
   await seedFrom(mainDir, o.out);
   const run = await RunDir.open(o.out);
   const resolved = RunConfigSchema.parse({ ...config, name: `${config.name}-${kind}`, model: `${mainDir}/iter-0/model`, iterations: 1 });
-  await run.writeRunJson({ config: resolved, baseline: kind });
+  await run.writeRunJson({ config: resolved, recipe: kind, baseline: kind });
   const task = taskOf(config);
   const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
   const it = iterationSettings(config, 1);
@@ -150,10 +151,47 @@ export async function runCompare(config: RunConfig, o: RecipeOptions & { baselin
     else await runSftBaseline(b, config, main, { ...o, out });
   }
   const table = await compareRuns(Object.values(dirs));
-  await writeJsonAtomic(`${o.out}/compare.json`, table.rows);
-  const { writeFileAtomic } = await import('@irpo/contracts');
-  await writeFileAtomic(`${o.out}/compare.md`, table.markdown + '\n');
-  return { dirs, markdown: table.markdown };
+  const drift = await logpDrift(dirs);
+  const markdown = `${table.markdown}\n\n${drift.markdown}`;
+  await writeJsonAtomic(`${o.out}/compare.json`, { runs: table.rows, iteration1: drift.rows });
+  await writeFileAtomic(`${o.out}/compare.md`, markdown + '\n');
+  return { dirs, markdown };
 }
 
-export { PreferencePairSchema, existsSync };
+export interface LogpDrift {
+  run: string;
+  steps: number;
+  chosenStart: number;
+  chosenEnd: number;
+  rejectedStart: number;
+  rejectedEnd: number;
+}
+
+/**
+ * How the chosen and rejected log-probs moved during iteration 1's preference training (mean
+ * of the first vs the last quarter of steps): the paper's Fig. 3 view, where DPO without the
+ * NLL term lowers the chosen log-probs too.
+ */
+export async function logpDrift(dirs: Record<string, string>): Promise<{ rows: LogpDrift[]; markdown: string }> {
+  const rows: LogpDrift[] = [];
+  for (const [run, dir] of Object.entries(dirs)) {
+    const file = `${dir}/iter-1/train-log.jsonl`;
+    if (!existsSync(file)) continue;
+    const log = await readJsonlAll(file, TrainStepMetricsSchema);
+    if (log.length === 0) continue;
+    const q = Math.max(1, Math.floor(log.length / 4));
+    const mean = (xs: typeof log, k: 'logps/chosen' | 'logps/rejected') => xs.reduce((a, r) => a + r[k], 0) / xs.length;
+    const [head, tail] = [log.slice(0, q), log.slice(-q)];
+    rows.push({ run, steps: log.length, chosenStart: mean(head, 'logps/chosen'), chosenEnd: mean(tail, 'logps/chosen'), rejectedStart: mean(head, 'logps/rejected'), rejectedEnd: mean(tail, 'logps/rejected') });
+  }
+  const f = (x: number) => x.toFixed(2);
+  const markdown = [
+    'Log-probs of chosen and rejected answers during iteration 1 (mean of the first → last quarter of training steps):',
+    '',
+    '| Run | Steps | log π(chosen) | log π(rejected) |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.run} | ${r.steps} | ${f(r.chosenStart)} → ${f(r.chosenEnd)} | ${f(r.rejectedStart)} → ${f(r.rejectedEnd)} |`),
+  ].join('\n');
+  return { rows, markdown };
+}
+

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   createLogger,
   EvalReportSchema,
@@ -8,7 +9,6 @@ import {
   PreferencePairSchema,
   readJsonFile,
   readJsonlAll,
-  RefLogpsSchema,
   SampleSchema,
   writeJsonAtomic,
   writeJsonlAtomic,
@@ -59,7 +59,7 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
   const progress = o.progress ?? createProgress();
   const backend = await initBackend(config.backend);
   const run = await RunDir.open(o.out);
-  await run.writeRunJson({ config, backend: backend.name, node: process.versions.node, startedAt: new Date().toISOString() });
+  await run.writeRunJson({ config, recipe: `iterative-rpo/${config.training.loss}`, backend: backend.name, node: process.versions.node, startedAt: new Date().toISOString() });
   const task = taskOf(config);
   const train = await task.load('train', { limit: config.task.trainLimit ?? undefined });
   const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
@@ -161,7 +161,7 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
   }
   const report = await writeRunReport(o.out);
   await run.markComplete();
-  const reportFile = report.files.find((f) => f.endsWith('report.md')) ?? `${o.out}/report.md`;
+  const reportFile = join(o.out, report.files.find((f) => f.endsWith('report.html')) ?? 'report.md');
   log.debug(`report: ${report.files.join(', ')}`);
   return { out: o.out, evals, reportFile };
 }
@@ -203,4 +203,4 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   return (JSON.parse(await readFile(`${runDir}/run.json`, 'utf8')) as { config: RunConfig }).config;
 }
 
-export { RefLogpsSchema };
+

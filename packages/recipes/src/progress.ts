@@ -22,10 +22,12 @@ export function createProgress(stream: NodeJS.WriteStream | { isTTY?: boolean; w
   let lastDraw = 0;
   const line = (done: number, extra?: string) => {
     const secs = (performance.now() - t0) / 1000;
-    const rate = done / Math.max(secs, 1e-9);
+    // No rate until a second has passed: the first update often lands right after start().
+    const rate = secs >= 1 ? done / secs : 0;
     const eta = rate > 0 && total > done ? (total - done) / rate : 0;
     const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
-    return `${label}: ${done}/${total} ${unit} (${pct}%) · ${rate.toFixed(1)} ${unit}/s · ETA ${fmtTime(eta)}${extra ? ` · ${extra}` : ''}`;
+    const speed = rate > 0 ? `${rate.toFixed(1)} ${unit}/s · ETA ${fmtTime(eta)}` : 'starting';
+    return `${label}: ${done}/${total} ${unit} (${pct}%) · ${speed}${extra ? ` · ${extra}` : ''}`;
   };
   return {
     start(l, n, u) {

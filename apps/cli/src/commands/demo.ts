@@ -8,6 +8,7 @@ interface DemoArgs {
   seed: number;
   iterations?: number;
   fromScratch: boolean;
+  set?: string[];
   json: boolean;
 }
 
@@ -21,12 +22,16 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('compare', { type: 'boolean', default: false, describe: 'Also run DPO without NLL and SFT on chosen from the same M0' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed of data, model init, sampling and training' })
       .option('iterations', { type: 'number', describe: 'Iterations of RPO (default 3)' })
+      .option('set', { type: 'string', array: true, describe: 'Override a field of the demo config: --set training.lr=1e-3' })
       .option('from-scratch', { type: 'boolean', default: false, describe: 'Train M0 from random weights now instead of starting from the shipped base model (slower)' })
       .example('irpo demo', 'Warm start M0, then 3 iterations; prints the table and the report path')
       .example('irpo demo --compare --out runs/demo-compare', 'DPO+NLL vs DPO vs SFT on chosen') as unknown as Argv<DemoArgs>,
   handler: async (args) => {
     const { createDemoM0, demoConfig, runCompare, runIterativeRpo } = await import('@irpo/recipes');
-    const config = demoConfig({ seed: args.seed, ...(args.iterations ? { iterations: args.iterations } : {}) });
+    const { applySet } = await import('../config-file.js');
+    const over: Record<string, unknown> = { seed: args.seed, ...(args.iterations ? { iterations: args.iterations } : {}) };
+    for (const s of args.set ?? []) applySet(over, s);
+    const config = demoConfig(over);
     const createM0: Parameters<typeof runIterativeRpo>[1]['createM0'] = (run, task, train, progress) => createDemoM0(run, task, train, progress, { seed: args.seed, from: args.fromScratch ? 'scratch' : 'base' });
     const o = createOutput(args.json);
     if (args.compare) {
