@@ -30,7 +30,7 @@ interface EvalArgs {
  */
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
-  describe: 'Score a samples.jsonl: greedy accuracy, maj@k, pass@k with 95% intervals; writes eval.json and eval.md',
+  describe: 'Evaluate a model (--model/--endpoint) on a task split, or score a samples.jsonl: greedy, maj@k, pass@k with 95% intervals',
   builder: (y) =>
     y
       .option('samples', { type: 'string', describe: 'samples.jsonl to score (temperature-0 samples are the greedy answers)' })

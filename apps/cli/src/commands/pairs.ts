@@ -39,7 +39,12 @@ export const pairsCommand: CommandModule<object, PairsArgs> = {
     if (args.export === 'trl') {
       // TRL's DPOTrainer computes the paper's loss as a weighted sum of its sigmoid (DPO) and sft
       // (NLL on chosen) losses; pairs.jsonl already uses the keys it reads.
-      const trl = { beta: args.beta, loss_type: ['sigmoid', 'sft'], loss_weights: [1, args.alpha], note: 'TRL DPOConfig fields for IRPO (DPO + alpha·NLL); pass with the pairs file as the train dataset' };
+      const trl = {
+        beta: args.beta,
+        loss_type: ['sigmoid', 'sft'],
+        loss_weights: [1, args.alpha],
+        note: "TRL DPOConfig fields for IRPO (DPO + alpha·NLL); pass with the pairs file as the train dataset. TRL's sft term is the token-mean NLL of the chosen answers; irpo's default normalises per sequence (training.nllNormalization: token-mean matches TRL).",
+      };
       await writeJsonAtomic(`${args.out}.trl.json`, trl);
       files.push(`${args.out}.trl.json`);
     }
