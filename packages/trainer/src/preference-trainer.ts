@@ -3,9 +3,8 @@ import { TrainStepMetricsSchema } from '@irpo/contracts';
 import { dpoLoss, dpoNll, ipoLoss, sequenceLogProbs, tf, type LossOutput, type PairLogps } from '@irpo/core';
 import { optimizerSteps } from './batches.js';
 import type { Optimizer } from './optimizer.js';
-import { scheduleFor } from './schedule.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
-import { runTrainingLoop } from './train-loop.js';
+import { commonLoopOptions, runTrainingLoop } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface PreferenceTrainOptions {
@@ -41,16 +40,8 @@ export async function trainPreference(
   const steps = optimizerSteps(lengths, { batchSize: t.batchSize, gradAccum: t.gradAccum, seed: o.seed, epochs: o.epochs, maxSteps: o.maxSteps });
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
   return runTrainingLoop<TrainStepMetrics>({
-    variables: model.variables,
-    optimizer: o.optimizer,
-    steps,
-    lr: scheduleFor(t, steps.length),
-    maxGradNorm: t.maxGradNorm,
-    checkpointDir: o.checkpointDir,
-    checkpointEvery: t.checkpointEvery,
-    logFile: o.logFile,
+    ...commonLoopOptions(model.variables, t, steps, o),
     logSchema: TrainStepMetricsSchema,
-    onStep: o.onStep,
     microStep: (items) => {
       const rows: EncodedSequence[] = [...items.map((i) => encoded[i]!.chosen), ...items.map((i) => encoded[i]!.rejected)];
       const b = packBatch(rows, pad);

@@ -2,9 +2,8 @@ import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '
 import { sequenceLogProbs, tf } from '@irpo/core';
 import { optimizerSteps } from './batches.js';
 import type { Optimizer } from './optimizer.js';
-import { scheduleFor } from './schedule.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
-import { runTrainingLoop } from './train-loop.js';
+import { commonLoopOptions, runTrainingLoop } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface SftExample {
@@ -39,16 +38,8 @@ export async function trainSft(
   const steps = optimizerSteps(encoded.map(sequenceLength), { batchSize: t.batchSize, gradAccum: t.gradAccum, seed: o.seed, epochs: o.epochs, maxSteps: o.maxSteps });
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
   return runTrainingLoop<SftStepMetrics>({
-    variables: model.variables,
-    optimizer: o.optimizer,
-    steps,
-    lr: scheduleFor(t, steps.length),
-    maxGradNorm: t.maxGradNorm,
-    checkpointDir: o.checkpointDir,
-    checkpointEvery: t.checkpointEvery,
-    logFile: o.logFile,
+    ...commonLoopOptions(model.variables, t, steps, o),
     logSchema: SftStepMetricsSchema,
-    onStep: o.onStep,
     microStep: (items) => {
       const b = packBatch(items.map((i) => encoded[i]!), pad);
       const ids = tf.tensor2d(b.inputIds, [b.batch, b.length], 'int32');

@@ -5,6 +5,7 @@ import { createLogger, JsonlAppender, readJsonlAll, writeJsonAtomic, writeJsonlA
 import { clipByGlobalNorm, GradientAccumulator, tf } from '@irpo/core';
 import type { z } from 'zod';
 import type { Optimizer } from './optimizer.js';
+import { scheduleFor } from './schedule.js';
 import { loadTensors, saveTensors } from './tensor-file.js';
 
 const log = createLogger('trainer');
@@ -36,6 +37,26 @@ export interface LoopOptions<M> {
   logSchema: z.ZodType<M>;
   record: (step: number, averaged: Record<string, number>, extra: { lr: number; gradNorm: number; tokensPerS: number; loss: number }) => M;
   onStep?: (record: M, step: number, total: number) => void | Promise<void>;
+}
+
+/** The loop settings both trainers take from a training config and their own options. */
+export function commonLoopOptions<M>(
+  variables: Map<string, tf.Variable>,
+  t: { lr: number; schedule: 'constant' | 'cosine' | 'linear'; warmupSteps: number; maxGradNorm: number; checkpointEvery: number },
+  steps: number[][][],
+  o: { optimizer: Optimizer; checkpointDir: string; logFile: string; onStep?: LoopOptions<M>['onStep'] },
+): Pick<LoopOptions<M>, 'variables' | 'optimizer' | 'steps' | 'lr' | 'maxGradNorm' | 'checkpointDir' | 'checkpointEvery' | 'logFile' | 'onStep'> {
+  return {
+    variables,
+    optimizer: o.optimizer,
+    steps,
+    lr: scheduleFor(t, steps.length),
+    maxGradNorm: t.maxGradNorm,
+    checkpointDir: o.checkpointDir,
+    checkpointEvery: t.checkpointEvery,
+    logFile: o.logFile,
+    onStep: o.onStep,
+  };
 }
 
 export class NonFiniteLossError extends Error {
