@@ -4,6 +4,7 @@ import { headDimOf } from '../config/hf-config.js';
 import type { CausalLM } from './causal-lm.js';
 import { LlamaKvCache, type KvCache } from './kv-cache.js';
 import { applyRope, ropeInvFreq, ropeTables } from './rope.js';
+import { addInPlace, hostAttention, hostRmsNorm, hostView, ropeRows, siluMulInPlace, take } from './host-decode.js';
 import { expectedWeightShapes } from './weight-names.js';
 
 /** Additive mask value: exp(-1e9 - max) is 0 in float32, and a fully masked row stays finite. */
@@ -89,7 +90,7 @@ export class LlamaModel implements CausalLM {
         ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, t])) // [B, T, T]
         : tf.reshape(causal, [1, t, t]); // [1, T, T]
       const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D; // [B|1, 1, T, T]
-      const hidden = this.run(inputIds, positions, bias, null, []);
+      const hidden = this.run(inputIds, positions, bias, []);
       return tf.reshape(this.logits(hidden), [b, t, this.spec.vocabSize]) as tf.Tensor3D;
     });
   }
@@ -105,37 +106,61 @@ export class LlamaModel implements CausalLM {
       const allowed = tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(mask, [b, 1, t])); // [B, T, T]
       const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [b, 1, t, t]) as tf.Tensor4D; // [B, 1, T, T]
       const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
-      const hidden = this.run(inputIds, positions, bias, null, kv);
+      const hidden = this.run(inputIds, positions, bias, kv);
       const last = tf.reshape(tf.slice(hidden, [0, t - 1, 0], [b, 1, -1]), [b, this.spec.hiddenSize]); // [B, H]
       const next = tf.reshape(tf.slice(counts, [0, t - 1], [b, 1]), [b]) as tf.Tensor1D; // [B]
       return { logits: this.logits(last) as tf.Tensor2D, keys: kv.map((p) => p[0]), values: kv.map((p) => p[1]), mask: mask as tf.Tensor2D, next };
     });
-    const cache = new LlamaKvCache(out.keys, out.values, out.mask, out.next, t + maxNewTokens);
+    const cache = LlamaKvCache.fromTensors(out.keys, out.values, out.mask, out.next, t + maxNewTokens);
+    tf.dispose([...out.keys, ...out.values, out.mask, out.next]);
     return { logits: out.logits, cache };
   }
 
+  /**
+   * One token per row through every layer with the host-side cache: the weight matmuls run on
+   * the backend, everything between them (norms, RoPE, attention over the cache, SwiGLU,
+   * residuals) runs on the host over [B, ·] rows, so a step launches ~6 kernels per layer
+   * instead of ~60 and never copies the cache.
+   */
   decode(tokens: tf.Tensor1D, kvCache: KvCache): tf.Tensor2D {
     if (!(kvCache instanceof LlamaKvCache)) throw new Error('decode: the cache must come from this model’s prefill');
     const cache = kvCache;
     const b = tokens.shape[0];
     if (b !== cache.batch) throw new Error(`decode: ${b} tokens for a cache of ${cache.batch} rows`);
-    const out = tf.tidy(() => {
-      const ids = tf.reshape(tokens, [b, 1]) as tf.Tensor2D; // [B, 1]
-      const positions = tf.reshape(cache.nextPositions, [b, 1]) as tf.Tensor2D; // [B, 1]
-      const mask = tf.concat([cache.keyMask, tf.ones([b, 1])], 1) as tf.Tensor2D; // [B, L+1]
-      const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [b, 1, 1, mask.shape[1]]) as tf.Tensor4D; // [B, 1, 1, L+1]
-      const past = cache.keys.map((k, i) => [k, cache.values[i]!] as [tf.Tensor4D, tf.Tensor4D]);
-      const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
-      const hidden = this.run(ids, positions, bias, past, kv); // [B, 1, H]
-      const logits = this.logits(tf.reshape(hidden, [b, this.spec.hiddenSize])) as tf.Tensor2D; // [B, V]
-      return { logits, keys: kv.map((p) => p[0]), values: kv.map((p) => p[1]), mask, next: tf.add(cache.nextPositions, 1) as tf.Tensor1D };
+    const { hiddenSize: h, rmsNormEps: eps, numHeads: nh } = this.spec;
+    cache.reserve();
+    const { cos, sin } = ropeRows(this.invFreq, cache.nextPositions);
+    const x = take(tf.gather(this.embed, tokens)); // [B, H]
+    const upload = (a: Float32Array, width: number): tf.Tensor2D => tf.tensor2d(a, [b, width]);
+    const project = (input: Float32Array, weights: tf.Tensor[], biases: (tf.Tensor | undefined)[]): Float32Array[] => {
+      const t = upload(input, h);
+      const outs = weights.map((w, i) => take(tf.tidy(() => linear(t, w, biases[i]))));
+      t.dispose();
+      return outs;
+    };
+    this.layers.forEach((layer, i) => {
+      const normed = hostRmsNorm(x, hostView(layer.inputNorm).slice(), h, eps);
+      const [q, k, v] = project(normed, [layer.q, layer.k, layer.v], [layer.qBias, layer.kBias, layer.vBias]);
+      const ctx = hostAttention(cache, i, q!, k!, v!, nh, cos, sin);
+      const ctxT = upload(ctx, ctx.length / b);
+      addInPlace(x, take(linear(ctxT, layer.o)));
+      ctxT.dispose();
+      const normed2 = hostRmsNorm(x, hostView(layer.postNorm).slice(), h, eps);
+      const [gate, up] = project(normed2, [layer.gate, layer.up], []);
+      siluMulInPlace(gate!, up!);
+      const actT = upload(gate!, gate!.length / b);
+      addInPlace(x, take(linear(actT, layer.down)));
+      actT.dispose();
     });
-    tf.dispose([...cache.keys, ...cache.values, cache.keyMask, cache.nextPositions]);
-    cache.keys = out.keys;
-    cache.values = out.values;
-    cache.keyMask = out.mask;
-    cache.nextPositions = out.next;
-    return out.logits;
+    for (let r = 0; r < b; r++) {
+      cache.keyMask[r * cache.capacity + cache.length] = 1;
+      cache.nextPositions[r]! += 1;
+    }
+    cache.length += 1;
+    const finalT = upload(hostRmsNorm(x, hostView(this.finalNorm).slice(), h, eps), h);
+    const logits = tf.tidy(() => this.logits(finalT));
+    finalT.dispose();
+    return logits;
   }
 
   dispose(): void {
@@ -147,7 +172,6 @@ export class LlamaModel implements CausalLM {
     ids: tf.Tensor2D,
     positions: tf.Tensor2D,
     bias: tf.Tensor4D,
-    past: [tf.Tensor4D, tf.Tensor4D][] | null,
     kvOut: [tf.Tensor4D, tf.Tensor4D][],
   ): tf.Tensor3D {
     const [b, t] = ids.shape;
@@ -161,7 +185,7 @@ export class LlamaModel implements CausalLM {
       const out = tf.tidy(() => {
         const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
         const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
-        const attn = this.attention(layer, normed, b, t, cos, sin, bias, past?.[i] ?? null, kv); // [B*T, H]
+        const attn = this.attention(layer, normed, b, t, cos, sin, bias, kv); // [B*T, H]
         const h1 = tf.add<tf.Tensor2D>(x, attn);
         const normed2 = rmsNorm(h1, layer.postNorm, eps); // [B*T, H]
         const gate = linear(normed2, layer.gate); // [B*T, I]
@@ -182,7 +206,6 @@ export class LlamaModel implements CausalLM {
     cos: tf.Tensor4D,
     sin: tf.Tensor4D,
     bias: tf.Tensor4D,
-    past: [tf.Tensor4D, tf.Tensor4D] | null,
     kvOut: [tf.Tensor4D, tf.Tensor4D][],
   ): tf.Tensor2D {
     const { numHeads: nh, numKvHeads: nkv } = this.spec;
@@ -193,12 +216,8 @@ export class LlamaModel implements CausalLM {
     const v = tf.reshape(linear(x, layer.v, layer.vBias), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
     // Scale q before the score matmul: T·d multiplies instead of T·Tk.
     const qr = tf.mul(applyRope(q, cos, sin), 1 / Math.sqrt(d)); // [B, T, nh, d]
-    let kh = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
-    let vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
-    if (past) {
-      kh = tf.concat([past[0], kh], 2); // [B, nkv, L+T, d]
-      vh = tf.concat([past[1], vh], 2); // [B, nkv, L+T, d]
-    }
+    const kh = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
+    const vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
     kvOut.push([kh, vh]);
     const tk = kh.shape[2];
     // Grouped-query attention without repeating k/v: head h = g·rep + r uses kv head g (HF repeat_kv),
