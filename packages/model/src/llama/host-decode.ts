@@ -1,9 +1,6 @@
 import { tf } from '@irpo/core';
 import type { LlamaKvCache } from './kv-cache.js';
 
-/** Additive mask value, as in the full forward pass. */
-const MASKED = -1e9;
-
 /**
  * A float32 tensor's values without a copy where the backend allows it (wasm heap, cpu's typed
  * array), else a copy. A wasm view is only valid until the next tensor allocation.
@@ -90,17 +87,23 @@ export function hostAttention(
   cache: LlamaKvCache, layer: number, q: Float32Array, k: Float32Array, v: Float32Array,
   nh: number, cos: Float32Array, sin: Float32Array,
 ): Float32Array {
-  const { kvHeads: nkv, headDim: d, capacity: cap, length: col } = cache;
+  const { kvHeads: nkv, headDim: d, capacity: cap, length: col, keyMask } = cache;
   const b = cache.batch;
   const rep = nh / nkv;
   const K = cache.keys[layer]!;
   const V = cache.values[layer]!;
   const out = new Float32Array(b * nh * d);
   const qr = new Float32Array(d);
-  const scores = new Float32Array(col + 1);
+  const acc = new Float32Array(d);
+  const scores = new Float64Array(col + 1);
+  const cols = new Int32Array(col + 1);
   const scale = 1 / Math.sqrt(d);
+  const d4 = d - (d % 4);
   for (let r = 0; r < b; r++) {
-    const maskRow = r * cap;
+    // The columns this row attends to: its real tokens (not left padding) and the new one.
+    let n = 0;
+    for (let t = 0; t < col; t++) if (keyMask[r * cap + t]) cols[n++] = t;
+    cols[n++] = col;
     for (let g = 0; g < nkv; g++) {
       const base = (r * nkv + g) * cap * d;
       rope(k, (r * nkv + g) * d, K, base + col * d, d, cos, sin, r, 1);
@@ -108,29 +111,34 @@ export function hostAttention(
       for (let h = g * rep; h < (g + 1) * rep; h++) {
         rope(q, (r * nh + h) * d, qr, 0, d, cos, sin, r, scale);
         let max = -Infinity;
-        for (let t = 0; t <= col; t++) {
-          let s = MASKED;
-          if (t === col || cache.keyMask[maskRow + t]) {
-            s = 0;
-            const kt = base + t * d;
-            for (let j = 0; j < d; j++) s += qr[j]! * K[kt + j]!;
+        for (let i = 0; i < n; i++) {
+          const kt = base + cols[i]! * d;
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          let j = 0;
+          for (; j < d4; j += 4) {
+            s0 += qr[j]! * K[kt + j]!;
+            s1 += qr[j + 1]! * K[kt + j + 1]!;
+            s2 += qr[j + 2]! * K[kt + j + 2]!;
+            s3 += qr[j + 3]! * K[kt + j + 3]!;
           }
-          scores[t] = s;
+          for (; j < d; j++) s0 += qr[j]! * K[kt + j]!;
+          const s = s0 + s1 + s2 + s3;
+          scores[i] = s;
           if (s > max) max = s;
         }
         let sum = 0;
-        for (let t = 0; t <= col; t++) {
-          const e = Math.exp(scores[t]! - max);
-          scores[t] = e;
+        for (let i = 0; i < n; i++) {
+          const e = Math.exp(scores[i]! - max);
+          scores[i] = e;
           sum += e;
         }
-        const o = (r * nh + h) * d;
-        for (let t = 0; t <= col; t++) {
-          const p = scores[t]! / sum;
-          if (p === 0) continue;
-          const vt = base + t * d;
-          for (let j = 0; j < d; j++) out[o + j]! += p * V[vt + j]!;
+        acc.fill(0);
+        for (let i = 0; i < n; i++) {
+          const p = scores[i]! / sum;
+          const vt = base + cols[i]! * d;
+          for (let j = 0; j < d; j++) acc[j]! += p * V[vt + j]!;
         }
+        out.set(acc, (r * nh + h) * d);
       }
     }
   }
