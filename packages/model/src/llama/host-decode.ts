@@ -82,63 +82,48 @@ function rope(src: Float32Array, off: number, dst: Float32Array, dOff: number, d
  * and k [B, nkv·d], writes k and v into the cache at column `cache.length`, and returns the
  * attention output [B, nh·d] over the columns the mask allows (the new one included).
  * The caller advances cache.length and sets the new mask column after the last layer.
+ * The scores and weighted sums run in the cache's SIMD kernels (attention-simd.ts).
  */
 export function hostAttention(
   cache: LlamaKvCache, layer: number, q: Float32Array, k: Float32Array, v: Float32Array,
   nh: number, cos: Float32Array, sin: Float32Array,
 ): Float32Array {
-  const { kvHeads: nkv, headDim: d, capacity: cap, length: col, keyMask } = cache;
+  const { kvHeads: nkv, headDim: d, capacity: cap, length: col, keyMask, memory, kernels, scratch } = cache;
   const b = cache.batch;
   const rep = nh / nkv;
   const K = cache.keys[layer]!;
   const V = cache.values[layer]!;
+  // Byte offsets of this layer's blocks in the cache's memory.
+  const kOff = K.byteOffset;
+  const vOff = V.byteOffset;
+  const qAt = scratch.q / 4;
+  const sAt = scratch.scores / 4;
+  const oAt = scratch.out / 4;
   const out = new Float32Array(b * nh * d);
-  const qr = new Float32Array(d);
-  const acc = new Float32Array(d);
-  const scores = new Float64Array(col + 1);
-  const cols = new Int32Array(col + 1);
   const scale = 1 / Math.sqrt(d);
-  const d4 = d - (d % 4);
+  const n = col + 1;
   for (let r = 0; r < b; r++) {
-    // The columns this row attends to: its real tokens (not left padding) and the new one.
-    let n = 0;
-    for (let t = 0; t < col; t++) if (keyMask[r * cap + t]) cols[n++] = t;
-    cols[n++] = col;
+    const maskRow = r * cap;
     for (let g = 0; g < nkv; g++) {
       const base = (r * nkv + g) * cap * d;
       rope(k, (r * nkv + g) * d, K, base + col * d, d, cos, sin, r, 1);
       V.set(v.subarray((r * nkv + g) * d, (r * nkv + g + 1) * d), base + col * d);
       for (let h = g * rep; h < (g + 1) * rep; h++) {
-        rope(q, (r * nh + h) * d, qr, 0, d, cos, sin, r, scale);
-        let max = -Infinity;
-        for (let i = 0; i < n; i++) {
-          const kt = base + cols[i]! * d;
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-          let j = 0;
-          for (; j < d4; j += 4) {
-            s0 += qr[j]! * K[kt + j]!;
-            s1 += qr[j + 1]! * K[kt + j + 1]!;
-            s2 += qr[j + 2]! * K[kt + j + 2]!;
-            s3 += qr[j + 3]! * K[kt + j + 3]!;
-          }
-          for (; j < d; j++) s0 += qr[j]! * K[kt + j]!;
-          const s = s0 + s1 + s2 + s3;
-          scores[i] = s;
-          if (s > max) max = s;
-        }
+        rope(q, (r * nh + h) * d, memory, qAt, d, cos, sin, r, scale);
+        kernels.dots(scratch.q, kOff + base * 4, n, d, scratch.scores);
+        // Softmax over the columns this row may see (left padding gets probability 0).
+        let max = memory[sAt + col]!;
+        for (let t = 0; t < col; t++) if (keyMask[maskRow + t] && memory[sAt + t]! > max) max = memory[sAt + t]!;
         let sum = 0;
-        for (let i = 0; i < n; i++) {
-          const e = Math.exp(scores[i]! - max);
-          scores[i] = e;
+        for (let t = 0; t <= col; t++) {
+          const e = t === col || keyMask[maskRow + t] ? Math.exp(memory[sAt + t]! - max) : 0;
+          memory[sAt + t] = e;
           sum += e;
         }
-        acc.fill(0);
-        for (let i = 0; i < n; i++) {
-          const p = scores[i]! / sum;
-          const vt = base + cols[i]! * d;
-          for (let j = 0; j < d; j++) acc[j]! += p * V[vt + j]!;
-        }
-        out.set(acc, (r * nh + h) * d);
+        const inv = 1 / sum;
+        for (let t = 0; t <= col; t++) memory[sAt + t]! *= inv;
+        kernels.mix(scratch.out, scratch.scores, vOff + base * 4, n, d);
+        out.set(memory.subarray(oAt, oAt + d), (r * nh + h) * d);
       }
     }
   }
