@@ -16,16 +16,31 @@ export function hostView(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-/** Reads a tensor's values into a fresh array and disposes it. */
-export function take(t: tf.Tensor): Float32Array {
-  const out = hostView(t).slice();
+/** Reads a tensor's values into `into` (a fresh array without it) and disposes the tensor. */
+export function take(t: tf.Tensor, into?: Float32Array): Float32Array {
+  const view = hostView(t);
+  const out = into ?? new Float32Array(view.length);
+  out.set(view);
   t.dispose();
   return out;
 }
 
+/** Named host buffers reused across decode steps (fewer allocations, less garbage collection). */
+export class ScratchBuffers {
+  private readonly buffers = new Map<string, Float32Array>();
+
+  get(name: string, length: number): Float32Array {
+    let b = this.buffers.get(name);
+    if (!b || b.length !== length) {
+      b = new Float32Array(length);
+      this.buffers.set(name, b);
+    }
+    return b;
+  }
+}
+
 /** out[r] = w · x[r] / sqrt(mean(x[r]²) + eps) for rows of width h. */
-export function hostRmsNorm(x: Float32Array, weight: Float32Array, h: number, eps: number): Float32Array {
-  const out = new Float32Array(x.length);
+export function hostRmsNorm(x: Float32Array, weight: Float32Array, h: number, eps: number, out: Float32Array = new Float32Array(x.length)): Float32Array {
   for (let o = 0; o < x.length; o += h) {
     let s = 0;
     for (let j = 0; j < h; j++) s += x[o + j]! * x[o + j]!;
@@ -86,7 +101,7 @@ function rope(src: Float32Array, off: number, dst: Float32Array, dOff: number, d
  */
 export function hostAttention(
   cache: LlamaKvCache, layer: number, q: Float32Array, k: Float32Array, v: Float32Array,
-  nh: number, cos: Float32Array, sin: Float32Array,
+  nh: number, cos: Float32Array, sin: Float32Array, out: Float32Array = new Float32Array(cache.batch * nh * cache.headDim),
 ): Float32Array {
   const { kvHeads: nkv, headDim: d, capacity: cap, length: col, keyMask, memory, kernels, scratch } = cache;
   const b = cache.batch;
@@ -99,7 +114,6 @@ export function hostAttention(
   const qAt = scratch.q / 4;
   const sAt = scratch.scores / 4;
   const oAt = scratch.out / 4;
-  const out = new Float32Array(b * nh * d);
   const scale = 1 / Math.sqrt(d);
   const n = col + 1;
   for (let r = 0; r < b; r++) {

@@ -4,7 +4,7 @@ import { headDimOf } from '../config/hf-config.js';
 import type { CausalLM } from './causal-lm.js';
 import { LlamaKvCache, type KvCache } from './kv-cache.js';
 import { applyRope, ropeInvFreq, ropeTables } from './rope.js';
-import { addInPlace, hostAttention, hostRmsNorm, hostView, ropeRows, siluMulInPlace, take } from './host-decode.js';
+import { addInPlace, hostAttention, hostRmsNorm, hostView, ropeRows, ScratchBuffers, siluMulInPlace, take } from './host-decode.js';
 import { expectedWeightShapes } from './weight-names.js';
 
 /** Additive mask value: exp(-1e9 - max) is 0 in float32, and a fully masked row stays finite. */
@@ -38,6 +38,7 @@ export class LlamaModel implements CausalLM {
   private readonly head: tf.Variable;
   private readonly invFreq: Float32Array;
   private readonly headDim: number;
+  private readonly scratch = new ScratchBuffers();
 
   /** Takes ownership of `weights` (HF names → float32 tensors of the expected shapes). */
   constructor(
@@ -130,34 +131,35 @@ export class LlamaModel implements CausalLM {
     const { hiddenSize: h, rmsNormEps: eps, numHeads: nh } = this.spec;
     cache.reserve();
     const { cos, sin } = ropeRows(this.invFreq, cache.nextPositions);
-    const x = take(tf.gather(this.embed, tokens)); // [B, H]
+    const buf = (name: string, width: number): Float32Array => this.scratch.get(name, b * width);
+    const x = take(tf.gather(this.embed, tokens), buf('x', h)); // [B, H]
     const upload = (a: Float32Array, width: number): tf.Tensor2D => tf.tensor2d(a, [b, width]);
-    const project = (input: Float32Array, weights: tf.Tensor[], biases: (tf.Tensor | undefined)[]): Float32Array[] => {
-      const t = upload(input, h);
-      const outs = weights.map((w, i) => take(tf.tidy(() => linear(t, w, biases[i]))));
+    /** input [B, width] · each weightᵀ (+ bias) into the named buffers. */
+    const project = (input: Float32Array, width: number, outs: [string, tf.Tensor, tf.Tensor | undefined][]): Float32Array[] => {
+      const t = upload(input, width);
+      const res = outs.map(([name, w, bias]) => {
+        const y = bias ? tf.tidy(() => linear(t, w, bias)) : linear(t, w);
+        return take(y, buf(name, y.shape[1]));
+      });
       t.dispose();
-      return outs;
+      return res;
     };
+    const norm = (weight: tf.Tensor): Float32Array => hostRmsNorm(x, hostView(weight).slice(), h, eps, buf('normed', h));
+    const d = this.headDim;
     this.layers.forEach((layer, i) => {
-      const normed = hostRmsNorm(x, hostView(layer.inputNorm).slice(), h, eps);
-      const [q, k, v] = project(normed, [layer.q, layer.k, layer.v], [layer.qBias, layer.kBias, layer.vBias]);
-      const ctx = hostAttention(cache, i, q!, k!, v!, nh, cos, sin);
-      const ctxT = upload(ctx, ctx.length / b);
-      addInPlace(x, take(linear(ctxT, layer.o)));
-      ctxT.dispose();
-      const normed2 = hostRmsNorm(x, hostView(layer.postNorm).slice(), h, eps);
-      const [gate, up] = project(normed2, [layer.gate, layer.up], []);
+      const [q, k, v] = project(norm(layer.inputNorm), h, [['q', layer.q, layer.qBias], ['k', layer.k, layer.kBias], ['v', layer.v, layer.vBias]]);
+      const ctx = hostAttention(cache, i, q!, k!, v!, nh, cos, sin, buf('ctx', nh * d));
+      addInPlace(x, project(ctx, nh * d, [['o', layer.o, undefined]])[0]!);
+      const [gate, up] = project(norm(layer.postNorm), h, [['gate', layer.gate, undefined], ['up', layer.up, undefined]]);
       siluMulInPlace(gate!, up!);
-      const actT = upload(gate!, gate!.length / b);
-      addInPlace(x, take(linear(actT, layer.down)));
-      actT.dispose();
+      addInPlace(x, project(gate!, gate!.length / b, [['down', layer.down, undefined]])[0]!);
     });
     for (let r = 0; r < b; r++) {
       cache.keyMask[r * cache.capacity + cache.length] = 1;
       cache.nextPositions[r]! += 1;
     }
     cache.length += 1;
-    const finalT = upload(hostRmsNorm(x, hostView(this.finalNorm).slice(), h, eps), h);
+    const finalT = upload(norm(this.finalNorm), h);
     const logits = tf.tidy(() => this.logits(finalT));
     finalT.dispose();
     return logits;
