@@ -55,14 +55,6 @@ export function addInPlace(x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
 }
 
-/** silu(gate)·up in place in gate. */
-export function siluMulInPlace(gate: Float32Array, up: Float32Array): void {
-  for (let i = 0; i < gate.length; i++) {
-    const g = gate[i]!;
-    gate[i] = (g / (1 + Math.exp(-g))) * up[i]!;
-  }
-}
-
 /** cos and sin [B, d/2] of each row's position (float32 angles, as the tensor path computes them). */
 export function ropeRows(invFreq: Float32Array, positions: Int32Array): { cos: Float32Array; sin: Float32Array } {
   const half = invFreq.length;
