@@ -118,10 +118,10 @@ export class LlamaModel implements CausalLM {
   }
 
   /**
-   * One token per row through every layer with the host-side cache: the weight matmuls run on
-   * the backend, everything between them (norms, RoPE, attention over the cache, SwiGLU,
-   * residuals) runs on the host over [B, ·] rows (SwiGLU stays on the backend), so a step launches ~10 kernels per layer
-   * instead of ~60 and never copies the cache.
+   * One token per row through every layer with the host-side cache: the weight matmuls and the
+   * SwiGLU run on the backend; norms, RoPE, attention over the cache and the residuals run on
+   * the host over [B, ·] rows, so a step launches ~10 kernels per layer instead of ~60 and
+   * never copies the cache.
    */
   decode(tokens: tf.Tensor1D, kvCache: KvCache): tf.Tensor2D {
     if (!(kvCache instanceof LlamaKvCache)) throw new Error('decode: the cache must come from this model’s prefill');
