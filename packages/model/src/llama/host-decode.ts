@@ -110,26 +110,38 @@ export function hostAttention(
   const n = col + 1;
   for (let r = 0; r < b; r++) {
     const maskRow = r * cap;
+    let padded = false;
+    for (let t = 0; t < col && !padded; t++) padded = !keyMask[maskRow + t];
     for (let g = 0; g < nkv; g++) {
       const base = (r * nkv + g) * cap * d;
       rope(k, (r * nkv + g) * d, K, base + col * d, d, cos, sin, r, 1);
-      V.set(v.subarray((r * nkv + g) * d, (r * nkv + g + 1) * d), base + col * d);
+      for (let j = 0, src = (r * nkv + g) * d, dst = base + col * d; j < d; j++) V[dst + j] = v[src + j]!;
       for (let h = g * rep; h < (g + 1) * rep; h++) {
         rope(q, (r * nh + h) * d, memory, qAt, d, cos, sin, r, scale);
         kernels.dots(scratch.q, kOff + base * 4, n, d, scratch.scores);
-        // Softmax over the columns this row may see (left padding gets probability 0).
-        let max = memory[sAt + col]!;
-        for (let t = 0; t < col; t++) if (keyMask[maskRow + t] && memory[sAt + t]! > max) max = memory[sAt + t]!;
+        // Softmax over the columns this row may see (left padding gets probability 0); the
+        // weighted sum takes unnormalised weights and the output is divided by their sum once.
+        let max = -Infinity;
         let sum = 0;
-        for (let t = 0; t <= col; t++) {
-          const e = t === col || keyMask[maskRow + t] ? Math.exp(memory[sAt + t]! - max) : 0;
-          memory[sAt + t] = e;
-          sum += e;
+        if (padded) {
+          for (let t = 0; t < n; t++) if ((t === col || keyMask[maskRow + t]) && memory[sAt + t]! > max) max = memory[sAt + t]!;
+          for (let t = 0; t < n; t++) {
+            const e = t === col || keyMask[maskRow + t] ? Math.exp(memory[sAt + t]! - max) : 0;
+            memory[sAt + t] = e;
+            sum += e;
+          }
+        } else {
+          for (let t = 0; t < n; t++) if (memory[sAt + t]! > max) max = memory[sAt + t]!;
+          for (let t = 0; t < n; t++) {
+            const e = Math.exp(memory[sAt + t]! - max);
+            memory[sAt + t] = e;
+            sum += e;
+          }
         }
-        const inv = 1 / sum;
-        for (let t = 0; t <= col; t++) memory[sAt + t]! *= inv;
         kernels.mix(scratch.out, scratch.scores, vOff + base * 4, n, d);
-        out.set(memory.subarray(oAt, oAt + d), (r * nh + h) * d);
+        const inv = 1 / sum;
+        const o = (r * nh + h) * d;
+        for (let j = 0; j < d; j++) out[o + j] = memory[oAt + j]! * inv;
       }
     }
   }
