@@ -32,47 +32,83 @@ function loop(x: number, limit: number, step: number[], body: number[]): number[
   ];
 }
 
-function dotsBody(): number[] {
-  const [q, k, n, d, out, i, j, row, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const I32_LT_U = 0x49, IF = 0x04;
+const hsum = (acc: number) => [GET, acc, ...lane(0), GET, acc, ...lane(1), F32_ADD, GET, acc, ...lane(2), F32_ADD, GET, acc, ...lane(3), F32_ADD];
+/** `while (i + 1 < n) body` (two rows per iteration), then `if (i < n) tail`. */
+function pairs(i: number, n: number, body: number[], tail: number[]): number[] {
   return [
-    GET, d, I32_CONST, 2, I32_SHL, SET, row,
-    I32_CONST, 0, SET, i,
-    ...loop(i, n, [I32_CONST, 1], [
-      ...V128_ZERO, SET, acc,
-      I32_CONST, 0, SET, j,
-      ...loop(j, row, [I32_CONST, 16], [
-        GET, acc,
-        GET, q, GET, j, I32_ADD, ...V128_LOAD,
-        GET, k, GET, j, I32_ADD, ...V128_LOAD,
-        ...F32X4_MUL, ...F32X4_ADD, SET, acc,
+    BLOCK, VOID, LOOP, VOID,
+    GET, i, I32_CONST, 1, I32_ADD, GET, n, I32_GE_U, BR_IF, 1,
+    ...body,
+    GET, i, I32_CONST, 2, I32_ADD, SET, i,
+    BR, 0, END, END,
+    GET, i, GET, n, I32_LT_U, IF, VOID, ...tail, END,
+  ];
+}
+
+// Locals after the five parameters: i, j, row (i32); a, b, c (v128).
+const [LI, LJ, ROW, VA, VB, VC] = [5, 6, 7, 8, 9, 10];
+
+function dotsBody(): number[] {
+  const [q, k, n, d, out] = [0, 1, 2, 3, 4];
+  const at = (extra: number[]) => [GET, out, GET, LI, ...extra, I32_CONST, 2, I32_SHL, I32_ADD];
+  return [
+    GET, d, I32_CONST, 2, I32_SHL, SET, ROW,
+    I32_CONST, 0, SET, LI,
+    ...pairs(LI, n, [
+      // Two key rows per pass share each load of q.
+      ...V128_ZERO, SET, VA, ...V128_ZERO, SET, VB,
+      I32_CONST, 0, SET, LJ,
+      ...loop(LJ, ROW, [I32_CONST, 16], [
+        GET, q, GET, LJ, I32_ADD, ...V128_LOAD, SET, VC,
+        GET, VA, GET, VC, GET, k, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD, SET, VA,
+        GET, VB, GET, VC, GET, k, GET, ROW, I32_ADD, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD, SET, VB,
       ]),
-      GET, out, GET, i, I32_CONST, 2, I32_SHL, I32_ADD,
-      GET, acc, ...lane(0), GET, acc, ...lane(1), F32_ADD, GET, acc, ...lane(2), F32_ADD, GET, acc, ...lane(3), F32_ADD,
-      F32_STORE, 2, 0,
-      GET, k, GET, row, I32_ADD, SET, k,
+      ...at([]), ...hsum(VA), F32_STORE, 2, 0,
+      ...at([I32_CONST, 1, I32_ADD]), ...hsum(VB), F32_STORE, 2, 0,
+      GET, k, GET, ROW, I32_CONST, 1, I32_SHL, I32_ADD, SET, k,
+    ], [
+      ...V128_ZERO, SET, VA,
+      I32_CONST, 0, SET, LJ,
+      ...loop(LJ, ROW, [I32_CONST, 16], [
+        GET, VA, GET, q, GET, LJ, I32_ADD, ...V128_LOAD, GET, k, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD, SET, VA,
+      ]),
+      ...at([]), ...hsum(VA), F32_STORE, 2, 0,
     ]),
     END,
   ];
 }
 
 function mixBody(): number[] {
-  const [out, p, v, n, d, i, j, row, pv] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [out, p, v, n, d] = [0, 1, 2, 3, 4];
+  const splat = (extra: number[]) => [GET, p, GET, LI, ...extra, I32_CONST, 2, I32_SHL, I32_ADD, F32_LOAD, 2, 0, ...F32X4_SPLAT];
+  const outJ = [GET, out, GET, LJ, I32_ADD];
   return [
-    GET, d, I32_CONST, 2, I32_SHL, SET, row,
-    I32_CONST, 0, SET, j,
-    ...loop(j, row, [I32_CONST, 16], [GET, out, GET, j, I32_ADD, ...V128_ZERO, ...V128_STORE]),
-    I32_CONST, 0, SET, i,
-    ...loop(i, n, [I32_CONST, 1], [
-      GET, p, GET, i, I32_CONST, 2, I32_SHL, I32_ADD, F32_LOAD, 2, 0, ...F32X4_SPLAT, SET, pv,
-      I32_CONST, 0, SET, j,
-      ...loop(j, row, [I32_CONST, 16], [
-        GET, out, GET, j, I32_ADD,
-        GET, out, GET, j, I32_ADD, ...V128_LOAD,
-        GET, pv,
-        GET, v, GET, j, I32_ADD, ...V128_LOAD,
-        ...F32X4_MUL, ...F32X4_ADD, ...V128_STORE,
+    GET, d, I32_CONST, 2, I32_SHL, SET, ROW,
+    I32_CONST, 0, SET, LJ,
+    ...loop(LJ, ROW, [I32_CONST, 16], [...outJ, ...V128_ZERO, ...V128_STORE]),
+    I32_CONST, 0, SET, LI,
+    ...pairs(LI, n, [
+      // Two value rows per pass: one load and one store of the output for both.
+      ...splat([]), SET, VA, ...splat([I32_CONST, 1, I32_ADD]), SET, VB,
+      I32_CONST, 0, SET, LJ,
+      ...loop(LJ, ROW, [I32_CONST, 16], [
+        ...outJ,
+        ...outJ, ...V128_LOAD,
+        GET, VA, GET, v, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD,
+        GET, VB, GET, v, GET, ROW, I32_ADD, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD,
+        ...V128_STORE,
       ]),
-      GET, v, GET, row, I32_ADD, SET, v,
+      GET, v, GET, ROW, I32_CONST, 1, I32_SHL, I32_ADD, SET, v,
+    ], [
+      ...splat([]), SET, VA,
+      I32_CONST, 0, SET, LJ,
+      ...loop(LJ, ROW, [I32_CONST, 16], [
+        ...outJ,
+        ...outJ, ...V128_LOAD,
+        GET, VA, GET, v, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD,
+        ...V128_STORE,
+      ]),
     ]),
     END,
   ];
@@ -94,7 +130,7 @@ const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 
 function moduleBytes(): Uint8Array {
-  const locals = [...uleb(2), 3, I32, 1, V128]; // i, j, row: i32; acc/pv: v128
+  const locals = [...uleb(2), 3, I32, 3, V128]; // i, j, row: i32; three v128
   const fn = (body: number[]) => {
     const all = [...locals, ...body];
     return [...uleb(all.length), ...all];
