@@ -184,7 +184,7 @@ export class LlamaModel implements CausalLM {
     const { hiddenSize: h, rmsNormEps: eps } = this.spec;
     const { cos, sin } = ropeTables(this.invFreq, positions); // [B|1, T, 1, d]
     let x = tf.reshape(tf.gather(this.embed, tf.cast(ids, 'int32')), [b * t, h]) as tf.Tensor2D; // [B*T, H]
-    this.layers.forEach((layer, i) => {
+    for (const layer of this.layers) {
       // A scope per layer frees its temporaries as soon as it ends (a gradient tape keeps what
       // the backward pass needs): without it a whole forward's intermediates live until the
       // caller's tidy ends, and small's train step overflowed the wasm heap.
@@ -200,7 +200,7 @@ export class LlamaModel implements CausalLM {
       });
       x = out.x;
       kvOut.push(out.kv);
-    });
+    }
     return tf.reshape(rmsNorm(x, this.finalNorm, eps), [b, t, h]) as tf.Tensor3D;
   }
 
