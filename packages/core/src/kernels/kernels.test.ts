@@ -146,4 +146,25 @@ describe('core kernels on wasm match the cpu backend', () => {
     tf.dispose([a, b, w]);
     await initBackend('cpu');
   });
+
+  it('Identity and same-dtype Cast share the buffer; a clone outlives its source; other casts convert', async () => {
+    await initBackend('wasm');
+    const x = tf.tensor1d([1.5, -2, 3]);
+    const buffers = tf.engine().backend.numDataIds();
+    const y = tf.clone(x);
+    const z = tf.cast(x, 'float32');
+    expect(tf.engine().backend.numDataIds()).toBe(buffers); // no new buffer for either
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1.5, -2, 3]);
+    z.dispose();
+    expect(Array.from(await y.data())).toEqual([1.5, -2, 3]);
+    y.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(buffers - 1); // freed with its last tensor
+    const i = tf.tensor1d([1, 2, 3], 'int32');
+    const f = tf.cast(i, 'float32');
+    expect(f.dtype).toBe('float32');
+    expect(Array.from(await f.data())).toEqual([1, 2, 3]);
+    tf.dispose([i, f]);
+    await initBackend('cpu');
+  });
 });

@@ -4,10 +4,12 @@ import { TransposedCache } from './transposed-cache.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import type { KernelFn, WasmBackend } from './wasm-util.js';
 import { registerZeroGradients } from './zero-gradients.js';
+import { sharedIdentityConfigs } from './shared-identity.js';
 
 let zeroGrads: string[] | null = null;
 let wasmStockMatMul: tf.KernelConfig | null = null;
 let transposed: TransposedCache | null = null;
+let sharedIdentity = false;
 
 /** True once core's BatchMatMul replaces wasm's (the benchmark toggles it). */
 export function coreMatMulActive(): boolean {
@@ -25,6 +27,14 @@ export function registerCoreKernels(backend: string): string[] {
   const segmentSum = tf.getKernel('UnsortedSegmentSum', 'wasm');
   if (!segmentSum) tf.registerKernel(unsortedSegmentSumConfig);
   if (!segmentSum || segmentSum.kernelFunc === unsortedSegmentSumConfig.kernelFunc) provided.push('UnsortedSegmentSum (wasm: missing)');
+  if (!sharedIdentity) {
+    for (const config of sharedIdentityConfigs()) {
+      tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+    }
+    sharedIdentity = true;
+  }
+  provided.push('Identity, Cast to the same dtype (wasm: share the buffer, no copy)');
   useCoreMatMul(true);
   provided.push('BatchMatMul (wasm: transposed/batched operands through the fast path)');
   return provided;

@@ -4,6 +4,7 @@ import { headDimOf } from '../config/hf-config.js';
 import type { CausalLM } from './causal-lm.js';
 import { LlamaKvCache, type KvCache } from './kv-cache.js';
 import { applyRope, ropeInvFreq, ropeTables } from './rope.js';
+import { addInPlace, hostAttention, hostRmsNorm, hostView, ropeRows, ScratchBuffers, take } from './host-decode.js';
 import { expectedWeightShapes } from './weight-names.js';
 
 /** Additive mask value: exp(-1e9 - max) is 0 in float32, and a fully masked row stays finite. */
@@ -37,6 +38,7 @@ export class LlamaModel implements CausalLM {
   private readonly head: tf.Variable;
   private readonly invFreq: Float32Array;
   private readonly headDim: number;
+  private readonly scratch = new ScratchBuffers();
 
   /** Takes ownership of `weights` (HF names → float32 tensors of the expected shapes). */
   constructor(
@@ -89,7 +91,7 @@ export class LlamaModel implements CausalLM {
         ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, t])) // [B, T, T]
         : tf.reshape(causal, [1, t, t]); // [1, T, T]
       const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D; // [B|1, 1, T, T]
-      const hidden = this.run(inputIds, positions, bias, null, []);
+      const hidden = this.run(inputIds, positions, bias, []);
       return tf.reshape(this.logits(hidden), [b, t, this.spec.vocabSize]) as tf.Tensor3D;
     });
   }
@@ -105,37 +107,66 @@ export class LlamaModel implements CausalLM {
       const allowed = tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(mask, [b, 1, t])); // [B, T, T]
       const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [b, 1, t, t]) as tf.Tensor4D; // [B, 1, T, T]
       const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
-      const hidden = this.run(inputIds, positions, bias, null, kv);
+      const hidden = this.run(inputIds, positions, bias, kv);
       const last = tf.reshape(tf.slice(hidden, [0, t - 1, 0], [b, 1, -1]), [b, this.spec.hiddenSize]); // [B, H]
       const next = tf.reshape(tf.slice(counts, [0, t - 1], [b, 1]), [b]) as tf.Tensor1D; // [B]
       return { logits: this.logits(last) as tf.Tensor2D, keys: kv.map((p) => p[0]), values: kv.map((p) => p[1]), mask: mask as tf.Tensor2D, next };
     });
-    const cache = new LlamaKvCache(out.keys, out.values, out.mask, out.next, t + maxNewTokens);
+    const cache = LlamaKvCache.fromTensors(out.keys, out.values, out.mask, out.next, t + maxNewTokens);
+    tf.dispose([...out.keys, ...out.values, out.mask, out.next]);
     return { logits: out.logits, cache };
   }
 
+  /**
+   * One token per row through every layer with the host-side cache: the weight matmuls and the
+   * SwiGLU run on the backend; norms, RoPE, attention over the cache and the residuals run on
+   * the host over [B, ·] rows, so a step launches ~10 kernels per layer instead of ~60 and
+   * never copies the cache.
+   */
   decode(tokens: tf.Tensor1D, kvCache: KvCache): tf.Tensor2D {
     if (!(kvCache instanceof LlamaKvCache)) throw new Error('decode: the cache must come from this model’s prefill');
     const cache = kvCache;
     const b = tokens.shape[0];
     if (b !== cache.batch) throw new Error(`decode: ${b} tokens for a cache of ${cache.batch} rows`);
-    const out = tf.tidy(() => {
-      const ids = tf.reshape(tokens, [b, 1]) as tf.Tensor2D; // [B, 1]
-      const positions = tf.reshape(cache.nextPositions, [b, 1]) as tf.Tensor2D; // [B, 1]
-      const mask = tf.concat([cache.keyMask, tf.ones([b, 1])], 1) as tf.Tensor2D; // [B, L+1]
-      const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [b, 1, 1, mask.shape[1]]) as tf.Tensor4D; // [B, 1, 1, L+1]
-      const past = cache.keys.map((k, i) => [k, cache.values[i]!] as [tf.Tensor4D, tf.Tensor4D]);
-      const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
-      const hidden = this.run(ids, positions, bias, past, kv); // [B, 1, H]
-      const logits = this.logits(tf.reshape(hidden, [b, this.spec.hiddenSize])) as tf.Tensor2D; // [B, V]
-      return { logits, keys: kv.map((p) => p[0]), values: kv.map((p) => p[1]), mask, next: tf.add(cache.nextPositions, 1) as tf.Tensor1D };
+    const { hiddenSize: h, rmsNormEps: eps, numHeads: nh } = this.spec;
+    cache.reserve();
+    const { cos, sin } = ropeRows(this.invFreq, cache.nextPositions);
+    const buf = (name: string, width: number): Float32Array => this.scratch.get(name, b * width);
+    const x = take(tf.gather(this.embed, tokens), buf('x', h)); // [B, H]
+    const upload = (a: Float32Array, width: number): tf.Tensor2D => tf.tensor2d(a, [b, width]);
+    /** input [B, width] · each weightᵀ (+ bias) into the named buffers. */
+    const project = (input: Float32Array, width: number, outs: [string, tf.Tensor, tf.Tensor | undefined][]): Float32Array[] => {
+      const t = upload(input, width);
+      const res = outs.map(([name, w, bias]) => {
+        const y = bias ? tf.tidy(() => linear(t, w, bias)) : linear(t, w);
+        return take(y, buf(name, y.shape[1]));
+      });
+      t.dispose();
+      return res;
+    };
+    const norm = (weight: tf.Tensor): Float32Array => hostRmsNorm(x, hostView(weight).slice(), h, eps, buf('normed', h));
+    const d = this.headDim;
+    this.layers.forEach((layer, i) => {
+      const [q, k, v] = project(norm(layer.inputNorm), h, [['q', layer.q, layer.qBias], ['k', layer.k, layer.kBias], ['v', layer.v, layer.vBias]]);
+      const ctx = hostAttention(cache, i, q!, k!, v!, nh, cos, sin, buf('ctx', nh * d));
+      addInPlace(x, project(ctx, nh * d, [['o', layer.o, undefined]])[0]!);
+      // SwiGLU on the backend: its vectorised sigmoid beats Math.exp per element on the host.
+      const normedT = upload(norm(layer.postNorm), h);
+      addInPlace(x, take(tf.tidy(() => {
+        const gate = linear(normedT, layer.gate);
+        return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(normedT, layer.up)), layer.down);
+      }), buf('down', h)));
+      normedT.dispose();
     });
-    tf.dispose([...cache.keys, ...cache.values, cache.keyMask, cache.nextPositions]);
-    cache.keys = out.keys;
-    cache.values = out.values;
-    cache.keyMask = out.mask;
-    cache.nextPositions = out.next;
-    return out.logits;
+    for (let r = 0; r < b; r++) {
+      cache.keyMask[r * cache.capacity + cache.length] = 1;
+      cache.nextPositions[r]! += 1;
+    }
+    cache.length += 1;
+    const finalT = upload(norm(this.finalNorm), h);
+    const logits = tf.tidy(() => this.logits(finalT));
+    finalT.dispose();
+    return logits;
   }
 
   dispose(): void {
@@ -147,21 +178,20 @@ export class LlamaModel implements CausalLM {
     ids: tf.Tensor2D,
     positions: tf.Tensor2D,
     bias: tf.Tensor4D,
-    past: [tf.Tensor4D, tf.Tensor4D][] | null,
     kvOut: [tf.Tensor4D, tf.Tensor4D][],
   ): tf.Tensor3D {
     const [b, t] = ids.shape;
     const { hiddenSize: h, rmsNormEps: eps } = this.spec;
     const { cos, sin } = ropeTables(this.invFreq, positions); // [B|1, T, 1, d]
     let x = tf.reshape(tf.gather(this.embed, tf.cast(ids, 'int32')), [b * t, h]) as tf.Tensor2D; // [B*T, H]
-    this.layers.forEach((layer, i) => {
+    for (const layer of this.layers) {
       // A scope per layer frees its temporaries as soon as it ends (a gradient tape keeps what
       // the backward pass needs): without it a whole forward's intermediates live until the
       // caller's tidy ends, and small's train step overflowed the wasm heap.
       const out = tf.tidy(() => {
         const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
         const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
-        const attn = this.attention(layer, normed, b, t, cos, sin, bias, past?.[i] ?? null, kv); // [B*T, H]
+        const attn = this.attention(layer, normed, b, t, cos, sin, bias, kv); // [B*T, H]
         const h1 = tf.add<tf.Tensor2D>(x, attn);
         const normed2 = rmsNorm(h1, layer.postNorm, eps); // [B*T, H]
         const gate = linear(normed2, layer.gate); // [B*T, I]
@@ -170,7 +200,7 @@ export class LlamaModel implements CausalLM {
       });
       x = out.x;
       kvOut.push(out.kv);
-    });
+    }
     return tf.reshape(rmsNorm(x, this.finalNorm, eps), [b, t, h]) as tf.Tensor3D;
   }
 
@@ -182,7 +212,6 @@ export class LlamaModel implements CausalLM {
     cos: tf.Tensor4D,
     sin: tf.Tensor4D,
     bias: tf.Tensor4D,
-    past: [tf.Tensor4D, tf.Tensor4D] | null,
     kvOut: [tf.Tensor4D, tf.Tensor4D][],
   ): tf.Tensor2D {
     const { numHeads: nh, numKvHeads: nkv } = this.spec;
@@ -193,12 +222,8 @@ export class LlamaModel implements CausalLM {
     const v = tf.reshape(linear(x, layer.v, layer.vBias), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
     // Scale q before the score matmul: T·d multiplies instead of T·Tk.
     const qr = tf.mul(applyRope(q, cos, sin), 1 / Math.sqrt(d)); // [B, T, nh, d]
-    let kh = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
-    let vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
-    if (past) {
-      kh = tf.concat([past[0], kh], 2); // [B, nkv, L+T, d]
-      vh = tf.concat([past[1], vh], 2); // [B, nkv, L+T, d]
-    }
+    const kh = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
+    const vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
     kvOut.push([kh, vh]);
     const tk = kh.shape[2];
     // Grouped-query attention without repeating k/v: head h = g·rep + r uses kv head g (HF repeat_kv),
