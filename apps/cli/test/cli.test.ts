@@ -1,15 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { irpo } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function irpo(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, IRPO_LOG_LEVEL: 'warn' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('irpo binary', () => {
   it('--help lists the global options and examples', () => {

@@ -1,16 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { irpo } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
 const shared = fileURLToPath(new URL('../../../../shared/data', import.meta.url));
-
-function irpo(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, IRPO_LOG_LEVEL: 'warn' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('irpo data inspect', () => {
   it('summarises the built-in arith task as JSON', () => {

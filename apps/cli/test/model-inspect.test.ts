@@ -1,15 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { irpo } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
 const smol = fileURLToPath(new URL('../../../../shared/tokenizers/SmolLM2-135M-Instruct', import.meta.url));
 const fixture = fileURLToPath(new URL('../../../packages/model/test/fixtures/llama-tied', import.meta.url));
-
-function irpo(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, IRPO_LOG_LEVEL: 'warn' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('irpo model inspect', () => {
   it('prints SmolLM2-135M parameters and a memory estimate', () => {

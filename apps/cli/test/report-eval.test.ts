@@ -1,19 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { irpo } from './irpo-bin.js';
 
-const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../../packages/evaluator/test/fixtures', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'irpo-cli-report-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function irpo(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, IRPO_LOG_LEVEL: 'warn' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('irpo report', () => {
   it('writes the report and, with --compare, the comparison; --json lists them', () => {

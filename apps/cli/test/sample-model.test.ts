@@ -3,12 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HttpEngine } from '@irpo/sampler';
+import { bin } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 import { tinyModel } from './tiny-model.js';
 
-const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
 const env = { ...process.env, IRPO_LOG_LEVEL: 'info' };
 const lineCount = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0);
 

@@ -1,13 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { irpo } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../bin/irpo.js', import.meta.url));
-
-function irpo(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, IRPO_LOG_LEVEL: 'warn' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('irpo sample / serve', () => {
   it('sample --help lists its options', () => {
