@@ -11,7 +11,8 @@
  */
 import type { ModelSpec } from '@irpo/contracts';
 import { initBackend, tf } from '@irpo/core';
-import { LocalEngine, type CausalLM, type Tokenizer } from '@irpo/sampler';
+import { LocalEngine, type CausalLM } from '@irpo/sampler';
+import { idTokenizer } from './src/phases.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,18 +30,6 @@ const SPECS: Record<string, ModelSpec> = {
   // 8 layers × 0.79M + 2 × 8192 × 256 embeddings ≈ 10.5M parameters
   '10m': { ...base, vocabSize: 8192, hiddenSize: 256, intermediateSize: 688, numLayers: 8, numHeads: 8, numKvHeads: 4, maxPositions: 1024 } as ModelSpec,
 };
-
-/** Ids straight through: the bench measures the model, not a tokenizer. No EOS: every row runs to the limit. */
-function idTokenizer(vocabSize: number): Tokenizer {
-  return {
-    vocabSize,
-    bosTokenId: null,
-    eosTokenIds: [],
-    padTokenId: 0,
-    encode: (text) => Array.from(text, (c) => 1 + (c.charCodeAt(0) % (vocabSize - 1))),
-    decode: (ids) => ids.map((i) => String.fromCharCode(32 + (i % 90))).join(''),
-  };
-}
 
 async function makeModel(spec: ModelSpec): Promise<{ model: CausalLM; fake: boolean }> {
   const mod = (await import('@irpo/model' as string)) as { createModel?: (s: ModelSpec, o?: { seed?: number }) => CausalLM };

@@ -101,8 +101,8 @@ export function reflogpPhase(c: BenchConfig): PhaseRun {
   };
 }
 
-/** Ids straight through, no EOS: every row decodes exactly newTokens. */
-function idTokenizer(vocabSize: number): Tokenizer {
+/** Ids straight through, no EOS: every row decodes exactly its token limit. */
+export function idTokenizer(vocabSize: number): Tokenizer {
   return {
     vocabSize,
     bosTokenId: null,
