@@ -1,7 +1,7 @@
 export { buildPairs, type PairOptions, type PairStats } from './pairs.js';
 export { encodeSequence, packBatch, sequenceLength, type EncodedSequence, type PackedBatch } from './tokenize.js';
 export { lengthBucketedBatches, epochBatches, optimizerSteps } from './batches.js';
-export { runTrainingLoop, NonFiniteLossError, type LoopOptions, type MicroStep } from './train-loop.js';
+export { runTrainingLoop, NonFiniteLossError, type LoopOptions, type MicroStep, type TrainRunOptions } from './train-loop.js';
 export { trainPreference, type PreferenceTrainOptions } from './preference-trainer.js';
 export { trainSft, type SftExample, type SftOptions } from './sft-trainer.js';
 export { computeRefLogps, scoreSequences, type RefLogpsOptions } from './ref-logps.js';

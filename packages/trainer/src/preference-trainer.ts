@@ -2,20 +2,12 @@ import type { PreferencePair, RefLogps, TrainingConfig, TrainStepMetrics } from 
 import { TrainStepMetricsSchema } from '@irpo/contracts';
 import { dpoLoss, dpoNll, ipoLoss, sequenceLogProbs, tf, type LossOutput, type PairLogps } from '@irpo/core';
 import { optimizerSteps } from './batches.js';
-import type { Optimizer } from './optimizer.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
-import { commonLoopOptions, runTrainingLoop } from './train-loop.js';
+import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
-export interface PreferenceTrainOptions {
+export interface PreferenceTrainOptions extends TrainRunOptions<TrainStepMetrics> {
   training: TrainingConfig;
-  epochs: number;
-  maxSteps: number | null;
-  seed: number;
-  logFile: string;
-  checkpointDir: string;
-  optimizer: Optimizer;
-  onStep?: (m: TrainStepMetrics, step: number, total: number) => void | Promise<void>;
 }
 
 /**

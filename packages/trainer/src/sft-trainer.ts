@@ -1,9 +1,8 @@
 import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '@irpo/contracts';
 import { sequenceLogProbs, tf } from '@irpo/core';
 import { optimizerSteps } from './batches.js';
-import type { Optimizer } from './optimizer.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
-import { commonLoopOptions, runTrainingLoop } from './train-loop.js';
+import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface SftExample {
@@ -11,15 +10,8 @@ export interface SftExample {
   completion: string;
 }
 
-export interface SftOptions {
+export interface SftOptions extends TrainRunOptions<SftStepMetrics> {
   training: Pick<TrainingConfig, 'lr' | 'schedule' | 'warmupSteps' | 'batchSize' | 'gradAccum' | 'maxGradNorm' | 'checkpointEvery'>;
-  epochs: number;
-  maxSteps: number | null;
-  seed: number;
-  logFile: string;
-  checkpointDir: string;
-  optimizer: Optimizer;
-  onStep?: (m: SftStepMetrics, step: number, total: number) => void | Promise<void>;
 }
 
 /**

@@ -39,6 +39,17 @@ export interface LoopOptions<M> {
   onStep?: (record: M, step: number, total: number) => void | Promise<void>;
 }
 
+/** What a caller gives either trainer besides the data: schedule length, files, optimiser. */
+export interface TrainRunOptions<M> {
+  epochs: number;
+  maxSteps: number | null;
+  seed: number;
+  logFile: string;
+  checkpointDir: string;
+  optimizer: Optimizer;
+  onStep?: (m: M, step: number, total: number) => void | Promise<void>;
+}
+
 /** The loop settings both trainers take from a training config and their own options. */
 export function commonLoopOptions<M>(
   variables: Map<string, tf.Variable>,
