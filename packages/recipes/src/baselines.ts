@@ -83,7 +83,7 @@ export async function runSftBaseline(kind: 'sft-chosen' | 'star', config: RunCon
       }
       await run.markDone(1, 'pairs');
       if (examples.length === 0) throw new Error(`${kind}: no correct samples to train on`);
-      const optimizer = makeOptimizer(config.training, m.model.variables);
+      const optimizer = makeOptimizer(config.training);
       progress.start(`${kind} · training`, 0, 'steps');
       let total = 0;
       await trainSft(m.model, m.tokenizer, examples, {

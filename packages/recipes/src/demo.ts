@@ -105,7 +105,7 @@ export async function createDemoM0(run: RunDir, task: Task, train: Problem[], pr
     .filter((e) => e.completion !== '');
   void train;
   const training = { lr: w.lr, schedule: 'cosine' as const, warmupSteps: 20, batchSize: w.batchSize, gradAccum: 1, maxGradNorm: 1, checkpointEvery: 50 };
-  const optimizer = makeOptimizer({ ...RunConfigSchema.parse({}).training, ...training }, model.variables);
+  const optimizer = makeOptimizer({ ...RunConfigSchema.parse({}).training, ...training });
   progress.start('M0 · SFT warm start', w.steps, 'steps');
   await trainSft(model, tokenizer, examples, {
     training,

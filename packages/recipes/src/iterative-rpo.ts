@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   createLogger,
@@ -131,7 +131,7 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
         // Which model the reference log-probs came from: M(t-1), by folder and weight hash.
         await writeJsonAtomic(run.path(t, 'ref.json'), { model: prevDir, weightsSha256: await slot.weightsHash(), pairs: ref.size });
         await run.markDone(t, 'ref-logps');
-        const optimizer = makeOptimizer(config.training, m.model.variables);
+        const optimizer = makeOptimizer(config.training);
         let total = 0;
         progress.start(`${tag} · training`, 0, 'steps');
         const result = await trainPreference(m.model, m.tokenizer, pairs, ref, {
@@ -198,9 +198,5 @@ function goldMap(task: Task, problems: Problem[]): Map<string, string> {
   return m;
 }
 
-/** The resolved config a run was started with, from its run.json. */
-export async function readRunConfig(runDir: string): Promise<RunConfig> {
-  return (JSON.parse(await readFile(`${runDir}/run.json`, 'utf8')) as { config: RunConfig }).config;
-}
 
 

@@ -27,7 +27,7 @@ export async function trainOnPairs(
     progress.start('reference log-probs', pairs.length, 'pairs');
     const ref = await computeRefLogps(m.model, m.tokenizer, pairs, { out: join(out, 'ref-logps.jsonl'), batchSize: config.training.batchSize, onProgress: (d) => progress.update(d) });
     progress.done(`${ref.size} pairs`);
-    const optimizer = makeOptimizer(config.training, m.model.variables);
+    const optimizer = makeOptimizer(config.training);
     let total = 0;
     const r = await trainPreference(m.model, m.tokenizer, pairs, ref, {
       training: config.training,
