@@ -24,6 +24,11 @@ export function buildParser(argv: string[], io: Required<RunIO>): Argv {
       type: 'string',
       global: true,
     })
+    .option('threads', {
+      type: 'string',
+      describe: 'Threads of the wasm backend (default: the cores Node may use, at most 8); also IRPO_THREADS',
+      global: true,
+    })
     .option('log-level', {
       choices: LOG_LEVELS,
       default: 'info' as LogLevel,
@@ -34,6 +39,11 @@ export function buildParser(argv: string[], io: Required<RunIO>): Argv {
     .middleware((args) => {
       setLogLevel(args.logLevel as LogLevel);
       if (args.backend) process.env.IRPO_BACKEND = String(args.backend);
+      if (args.threads !== undefined) {
+        const t = String(args.threads);
+        if (!/^[1-9][0-9]*$/.test(t)) throw new UsageError(`--threads: expected a whole number ≥ 1, got '${t}'`);
+        process.env.IRPO_THREADS = t;
+      }
     })
     .example('irpo demo', 'Run the whole loop on the built-in arithmetic task (minutes, CPU)')
     .example('irpo run config.yaml --set iterations=2', 'Run a configured recipe, overriding a field')

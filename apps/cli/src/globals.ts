@@ -3,6 +3,7 @@ import { LOG_LEVELS, type LogLevel } from '@irpo/contracts';
 /** Options every command takes. */
 export interface GlobalOptions {
   backend?: 'tensorflow' | 'wasm' | 'cpu';
+  threads?: string;
   logLevel: LogLevel;
   json: boolean;
 }

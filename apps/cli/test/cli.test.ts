@@ -30,6 +30,16 @@ describe('irpo binary', () => {
     expect(r.stderr).toContain('backend');
   });
 
+  it('--threads sets the wasm pool (env reports it); a bad count exits 2', () => {
+    const bad = irpo('env', '--threads', 'two');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--threads: expected a whole number ≥ 1, got 'two'");
+    const r = irpo('env', '--backend', 'wasm', '--threads', '2', '--json');
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as { reasons: string[] };
+    expect(parsed.reasons).toContain('wasm: chosen (SIMD on, threads 2 (XNNPACK pool in worker_threads))');
+  });
+
   it('--backend tensorflow without the native package exits 2 with one line, no stack', () => {
     const r = irpo('env', '--backend', 'tensorflow');
     expect(r.code).toBe(2);

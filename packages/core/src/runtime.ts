@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { createLogger, UsageError } from '@irpo/contracts';
 import { registerCoreKernels } from './kernels/register.js';
+import { registerThreadedWasm, wasmThreadCount, type ThreadedWasmInfo } from './wasm-threads.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -81,20 +82,53 @@ export function wasmBinaryDir(): string {
   return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
 }
 
-async function useWasm(reasons: string[]): Promise<boolean> {
+/** How the 'wasm' backend of this process was registered (the binary is chosen once). */
+let wasmSetup: { threads: number; info: ThreadedWasmInfo | null; note: string } | null = null;
+
+/**
+ * Registers the threaded binary when more than one thread is wanted (once per process: the
+ * wasm module and its pool live as long as the process). Falls back to the stock
+ * single-threaded registration, saying why, when the threaded one cannot start.
+ */
+async function setUpWasm(threads: number): Promise<void> {
+  if (wasmSetup) return;
+  if (threads <= 1) {
+    wasmSetup = { threads: 1, info: null, note: 'threads 1' };
+    return;
+  }
+  const stock = tf.engine().registryFactory.wasm;
+  try {
+    const info = await registerThreadedWasm(threads);
+    if (!(await tf.setBackend('wasm'))) throw new Error('the threaded binary failed to start (warning above)');
+    wasmSetup = { threads, info, note: `threads ${info.threads} (XNNPACK pool in worker_threads)` };
+  } catch (e) {
+    tf.removeBackend('wasm');
+    if (stock) tf.registerBackend('wasm', stock.factory, stock.priority);
+    const why = e instanceof Error ? e.message : String(e);
+    wasmSetup = { threads: 1, info: null, note: `threads 1 (threaded binary unavailable: ${why})` };
+  }
+}
+
+async function useWasm(reasons: string[], threads: number | undefined): Promise<boolean> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmBinaryDir());
+    await setUpWasm(wasmThreadCount(threads));
     if (!(await tf.setBackend('wasm'))) throw new Error('setBackend returned false');
     await tf.ready();
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     reasons.push(`wasm: failed to initialise (${e instanceof Error ? e.message : String(e)})`);
     return false;
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  reasons.push(`wasm: chosen (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off: Node runs the single-threaded binary'})`);
+  reasons.push(`wasm: chosen (SIMD ${simd ? 'on' : 'off'}, ${wasmSetup?.note ?? 'threads 1'})`);
   return true;
+}
+
+/** Threads in the wasm backend's pool (1 before it starts or when single-threaded). */
+export function wasmThreads(): number {
+  return wasmSetup?.info?.threads || 1;
 }
 
 async function useCpu(reasons: string[]): Promise<void> {
@@ -112,12 +146,20 @@ function parseBackendName(value: string, source: string): BackendName {
   throw new UsageError(`${source}: unknown backend '${value}' (expected one of ${BACKEND_NAMES.join(', ')})`);
 }
 
+export interface InitBackendOptions {
+  /**
+   * Threads for the wasm backend (default IRPO_THREADS, else the cores Node may use; at most
+   * 8). Fixed by the first initialisation in a process.
+   */
+  threads?: number;
+}
+
 /**
  * Initialises TensorFlow.js and returns the choice: `requested`, else IRPO_BACKEND, else the
  * best present (tfjs-node-gpu, tfjs-node, wasm, cpu). A requested backend that cannot start
  * throws UsageError (one line; the CLI exits 2). Safe to call again: it re-selects.
  */
-export async function initBackend(requested?: BackendName): Promise<BackendChoice> {
+export async function initBackend(requested?: BackendName, options: InitBackendOptions = {}): Promise<BackendChoice> {
   const env = process.env.IRPO_BACKEND;
   const name = requested ?? (env ? parseBackendName(env, 'IRPO_BACKEND') : undefined);
   const reasons: string[] = [];
@@ -131,7 +173,7 @@ export async function initBackend(requested?: BackendName): Promise<BackendChoic
     }
   }
   if (!choice && (name === undefined || name === 'wasm')) {
-    if (await useWasm(reasons)) choice = { name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', reasons, kernels: [] };
+    if (await useWasm(reasons, options.threads)) choice = { name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', reasons, kernels: [] };
     else if (name === 'wasm') throw new UsageError(`backend 'wasm' is unavailable: ${reasons.join('; ')}`);
   }
   if (!choice) {

@@ -13,9 +13,11 @@ export interface BenchArgs {
   reps?: number;
   /** Untimed repetitions first (kernel set-up, heap growth, allocator warm-up). */
   warmup: number;
+  /** wasm pool threads; undefined → core's default (IRPO_THREADS, else the cores, at most 8). */
+  threads?: number;
 }
 
-/** `--config tiny|small|smollm --phase train|reflogp|sample|all [--backend wasm] [--reps N] [--warmup N]`. */
+/** `--config tiny|small|smollm --phase train|reflogp|sample|all [--backend wasm] [--threads N] [--reps N] [--warmup N]`. */
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const out: BenchArgs = { config: 'tiny', phases: [...PHASES], backend: 'wasm', warmup: 1 };
   for (let i = 0; i < argv.length; i++) {
@@ -62,8 +64,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case 'warmup':
         out.warmup = count(0);
         break;
+      case 'threads':
+        out.threads = count(1);
+        break;
       default:
-        throw new UsageError(`unknown argument '${flag}' (use --config, --phase, --backend, --reps, --warmup)`);
+        throw new UsageError(`unknown argument '${flag}' (use --config, --phase, --backend, --threads, --reps, --warmup)`);
     }
   }
   return out;

@@ -1,11 +1,11 @@
 /**
  * `npm run bench -- --config tiny|small|smollm --phase train|reflogp|sample|all [--backend wasm]
- * [--reps N] [--warmup N]`: one JSON line per phase on stdout. Several phases run one child
+ * [--threads N] [--reps N] [--warmup N]`: one JSON line per phase on stdout. Several phases run one child
  * process each, so every line's peak memory belongs to its phase alone.
  */
 import { spawnSync } from 'node:child_process';
 import { UsageError } from '@irpo/contracts';
-import { initBackend, tf } from '@irpo/core';
+import { initBackend, tf, wasmThreads } from '@irpo/core';
 import { parseBenchArgs, type Phase } from './args.js';
 import { BENCH_CONFIGS } from './configs.js';
 import { mallocEnv, memoryPeaks, timeSteps } from './measure.js';
@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<void> {
   const phase = args.phases[0]!;
   const config = BENCH_CONFIGS[args.config]!;
   const reps = args.reps ?? config.reps;
-  const backend = await initBackend(args.backend);
+  const backend = await initBackend(args.backend, { threads: args.threads });
   const run: PhaseRun = PHASE_RUNS[phase](config);
   const timing = await timeSteps(run, reps, args.warmup);
   run.dispose();
@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
     times_ms: timing.times_ms,
     tokens: run.tokens,
     ...(reps < 5 ? { note: `only ${reps} timed repetitions (fewer than the usual 5: ${config.name === 'smollm' ? 'smollm steps take long' : 'asked for'})` } : {}),
-    threads: 1,
+    threads: backend.name === 'wasm' ? wasmThreads() : null,
     malloc: mallocEnv(),
     node: process.version,
     tfjs: tf.version_core,

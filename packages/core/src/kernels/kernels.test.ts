@@ -3,6 +3,7 @@ import { expectClose } from '../../test/close.js';
 import { initBackend } from '../runtime.js';
 import { tf } from '../index.js';
 import { sequenceLogProbs } from '../losses/sequence-log-probs.js';
+import { asBlockSwap } from './fast-transpose.js';
 
 /** Runs f on a backend and returns its outputs as plain arrays (inputs are re-created there). */
 async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<number[][]> {
@@ -69,6 +70,45 @@ describe('core kernels on wasm match the cpu backend', () => {
       });
     }
   }
+
+  it('Transpose: matrix-like permutations exactly as the cpu backend, float32 and int32', async () => {
+    const cases: [number[], number[]][] = [[[37, 19], [1, 0]], [[3, 17, 9], [0, 2, 1]], [[4, 5, 6], [1, 2, 0]], [[4, 5, 6], [2, 0, 1]], [[3, 4, 5, 6], [0, 2, 1, 3]], [[2, 3, 4], [2, 1, 0]]];
+    for (const [shape, perm] of cases) {
+      await expectSame(() => [tf.transpose(rand(shape, 11), perm), tf.transpose(tf.cast(tf.mul(rand(shape, 12), 1000), 'int32'), perm)], 0);
+    }
+  });
+
+  it('Transpose: which permutations are one swap of two axis groups', () => {
+    expect(asBlockSwap([2, 3, 4, 5], [0, 2, 1, 3])).toEqual({ outer: 2, rows: 3, cols: 4, inner: 5 });
+    expect(asBlockSwap([4, 5, 6], [1, 2, 0])).toEqual({ outer: 1, rows: 4, cols: 30, inner: 1 });
+    expect(asBlockSwap([4, 5, 6], [2, 0, 1])).toEqual({ outer: 1, rows: 20, cols: 6, inner: 1 });
+    expect(asBlockSwap([4, 5], [0, 1])).toBeNull();
+    expect(asBlockSwap([2, 3, 4], [2, 1, 0])).toBeNull();
+  });
+
+  it('Sum over leading axes (and others, through the stock kernel), with keepDims', async () => {
+    await expectSame(() => {
+      const x = rand([6, 7], 13);
+      const y = rand([3, 4, 5], 14);
+      return [tf.sum(x, 0), tf.sum(x, -2, true), tf.sum(y, [1, 0]), tf.sum(y, [0, 1], true), tf.sum(y, 1), tf.sum(y), tf.sum(y, 2)];
+    });
+    // Hand-checked: column sums of [[1, 2], [3, 4], [5, 6]].
+    await initBackend('wasm');
+    expect(Array.from(await tf.sum(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), 0).data())).toEqual([9, 12]);
+    await initBackend('cpu');
+  });
+
+  it('GatherV2 along axis 0: float and int tables, 1-D and 2-D indices; an index off the table throws', async () => {
+    await expectSame(() => {
+      const table = rand([11, 6], 15);
+      const ints = tf.cast(tf.mul(rand([9, 2, 3], 16), 100), 'int32');
+      const idx = tf.tensor2d([[1, 4, 4], [10, 0, 4]], undefined, 'int32');
+      return [tf.gather(table, idx), tf.gather(ints, tf.tensor1d([8, 0, 3], 'int32')), tf.gather(tf.range(0, 5), tf.tensor1d([4, 4, 1], 'int32')), tf.gather(table, tf.tensor1d([2, 3], 'int32'), 1)];
+    });
+    await initBackend('wasm');
+    expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))).toThrow('GatherV2: the index value 3 is not in [0, 2]');
+    await initBackend('cpu');
+  });
 
   it('zero gradients through comparisons', async () => {
     await expectSame(() => {

@@ -5,11 +5,15 @@ import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import type { KernelFn, WasmBackend } from './wasm-util.js';
 import { registerZeroGradients } from './zero-gradients.js';
 import { sharedIdentityConfigs } from './shared-identity.js';
+import { makeFastTranspose } from './fast-transpose.js';
+import { makeLeadingSum } from './leading-sum.js';
+import { makeRowGather } from './row-gather.js';
 
 let zeroGrads: string[] | null = null;
 let wasmStockMatMul: tf.KernelConfig | null = null;
 let transposed: TransposedCache | null = null;
 let sharedIdentity = false;
+let wrappedStock = false;
 
 /** True once core's BatchMatMul replaces wasm's (the benchmark toggles it). */
 export function coreMatMulActive(): boolean {
@@ -35,9 +39,27 @@ export function registerCoreKernels(backend: string): string[] {
     sharedIdentity = true;
   }
   provided.push('Identity, Cast to the same dtype (wasm: share the buffer, no copy)');
+  // Before the matmul: core's BatchMatMul looks Transpose up when it is made.
+  if (!wrappedStock) {
+    wrapStock('Transpose', makeFastTranspose);
+    wrapStock('Sum', makeLeadingSum);
+    wrapStock('GatherV2', makeRowGather);
+    wrappedStock = true;
+  }
+  provided.push('Transpose (wasm: blocked copy for one swap of two axis groups)');
+  provided.push('Sum (wasm: over leading axes in one pass)');
+  provided.push('GatherV2 (wasm: axis 0 as row copies)');
   useCoreMatMul(true);
   provided.push('BatchMatMul (wasm: transposed/batched operands through the fast path)');
   return provided;
+}
+
+/** Replaces wasm's `name` kernel by `make(stock)`, which handles some cases and passes the rest on. */
+function wrapStock(name: string, make: (stock: KernelFn) => KernelFn): void {
+  const stock = tf.getKernel(name, 'wasm');
+  if (!stock) throw new Error(`core: wasm has no ${name} kernel to wrap`);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc });
 }
 
 /** Swaps wasm's BatchMatMul between core's and the stock kernel (for benchmarks and tests). */
