@@ -16,3 +16,4 @@ export { lrSchedule, type LrScheduleOptions } from './optim/lr-schedule.js';
 export { GradientAccumulator } from './optim/gradient-accumulator.js';
 export type { NamedTensors } from './optim/named-tensors.js';
 export { registerCoreKernels, useCoreMatMul, coreMatMulActive } from './kernels/register.js';
+export { setWeightCaching } from './kernels/batch-mat-mul.js';

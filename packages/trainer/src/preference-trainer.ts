@@ -3,7 +3,7 @@ import { TrainStepMetricsSchema } from '@irpo/contracts';
 import { dpoLoss, dpoNll, ipoLoss, sequenceLogProbs, tf, type LossOutput, type PairLogps } from '@irpo/core';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
-import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
+import { commonLoopOptions, runTrainingLoop, withCheckpointing, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface PreferenceTrainOptions extends TrainRunOptions<TrainStepMetrics> {
@@ -31,7 +31,7 @@ export async function trainPreference(
   const lengths = encoded.map((e) => Math.max(sequenceLength(e.chosen), sequenceLength(e.rejected)));
   const steps = optimizerSteps(lengths, { batchSize: t.batchSize, gradAccum: t.gradAccum, seed: o.seed, epochs: o.epochs, maxSteps: o.maxSteps });
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
-  return runTrainingLoop<TrainStepMetrics>({
+  return withCheckpointing(model, t.gradientCheckpointing, () => runTrainingLoop<TrainStepMetrics>({
     ...commonLoopOptions(model.variables, t, steps, o),
     logSchema: TrainStepMetricsSchema,
     microStep: (items) => {
@@ -84,7 +84,7 @@ export async function trainPreference(
       lr: extra.lr,
       tokens_per_s: extra.tokensPerS,
     }),
-  });
+  }));
 }
 
 function refOf(ref: ReadonlyMap<string, RefLogps>, id: string): RefLogps {

@@ -2,7 +2,7 @@ import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '
 import { sequenceLogProbs, tf } from '@irpo/core';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
-import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
+import { commonLoopOptions, runTrainingLoop, withCheckpointing, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface SftExample {
@@ -11,7 +11,7 @@ export interface SftExample {
 }
 
 export interface SftOptions extends TrainRunOptions<SftStepMetrics> {
-  training: Pick<TrainingConfig, 'lr' | 'schedule' | 'warmupSteps' | 'batchSize' | 'gradAccum' | 'maxGradNorm' | 'checkpointEvery'>;
+  training: Pick<TrainingConfig, 'lr' | 'schedule' | 'warmupSteps' | 'batchSize' | 'gradAccum' | 'maxGradNorm' | 'checkpointEvery'> & { gradientCheckpointing?: boolean };
 }
 
 /**
@@ -29,7 +29,7 @@ export async function trainSft(
   const encoded = examples.map((e) => encodeSequence(tokenizer, e.prompt, e.completion));
   const steps = optimizerSteps(encoded.map(sequenceLength), { batchSize: t.batchSize, gradAccum: t.gradAccum, seed: o.seed, epochs: o.epochs, maxSteps: o.maxSteps });
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
-  return runTrainingLoop<SftStepMetrics>({
+  return withCheckpointing(model, t.gradientCheckpointing ?? false, () => runTrainingLoop<SftStepMetrics>({
     ...commonLoopOptions(model.variables, t, steps, o),
     logSchema: SftStepMetricsSchema,
     microStep: (items) => {
@@ -62,5 +62,5 @@ export async function trainSft(
       lr: extra.lr,
       tokens_per_s: extra.tokensPerS,
     }),
-  });
+  }));
 }

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger, JsonlAppender, readJsonlAll, writeJsonAtomic, writeJsonlAtomic } from '@irpo/contracts';
-import { clipByGlobalNorm, GradientAccumulator, tf } from '@irpo/core';
+import { createLogger, JsonlAppender, readJsonlAll, UsageError, writeJsonAtomic, writeJsonlAtomic } from '@irpo/contracts';
+import { clipByGlobalNorm, GradientAccumulator, setWeightCaching, tf } from '@irpo/core';
 import type { z } from 'zod';
 import type { Optimizer } from './optimizer.js';
+import type { TrainableLM } from './types.js';
 import { scheduleFor } from './schedule.js';
 import { loadTensors, saveTensors } from './tensor-file.js';
 
@@ -87,6 +88,29 @@ interface CheckpointMeta {
  * A non-finite loss stops the run before the update, leaving the last good checkpoint.
  */
 export async function runTrainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: number; last?: M }> {
+  // Weights change every step: per-weight kernel caches would only hold extra model copies.
+  const caching = setWeightCaching(false);
+  try {
+    return await trainingLoop(o);
+  } finally {
+    setWeightCaching(caching);
+  }
+}
+
+/** Runs `train` with the model's gradient checkpointing set to `on`, then restores it. */
+export async function withCheckpointing<T>(model: TrainableLM, on: boolean, train: () => Promise<T>): Promise<T> {
+  if (!on) return train();
+  if (model.gradientCheckpointing === undefined) throw new UsageError('training.gradientCheckpointing: this model cannot recompute its activations');
+  const was = model.gradientCheckpointing;
+  model.gradientCheckpointing = true;
+  try {
+    return await train();
+  } finally {
+    model.gradientCheckpointing = was;
+  }
+}
+
+async function trainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: number; last?: M }> {
   const start = await resume(o);
   const appender = await JsonlAppender.open(o.logFile);
   let last: M | undefined;

@@ -1,4 +1,4 @@
-import { AdamW, dpoNll, sequenceLogProbs, tf } from '@irpo/core';
+import { AdamW, dpoNll, GradientAccumulator, sequenceLogProbs, setWeightCaching, tf } from '@irpo/core';
 import { createModel, type LlamaModel } from '@irpo/model';
 import { LocalEngine, type Tokenizer } from '@irpo/sampler';
 import type { BenchConfig } from './configs.js';
@@ -44,41 +44,81 @@ function pairBatch(c: BenchConfig) {
   };
 }
 
-/** One DPO+NLL AdamW step: chosen and rejected in one forward, fused log-probs, gradients, update. */
+/** Rows [from, to) of each pair half: chosen pairs from..to then their rejected ones. */
+function pairChunk(batch: ReturnType<typeof pairBatch>, pairs: number, from: number, to: number) {
+  const pick = (t: tf.Tensor2D) => tf.concat([t.slice([from, 0], [to - from, -1]), t.slice([pairs + from, 0], [to - from, -1])]) as tf.Tensor2D;
+  return { inputs: pick(batch.inputs), attention: pick(batch.attention), targets: pick(batch.targets), mask: pick(batch.mask) };
+}
+
+/**
+ * One DPO+NLL AdamW step: chosen and rejected through the model, fused log-probs, gradients,
+ * update. With `trainChunkPairs` < pairs the pairs go through in chunks whose gradients are
+ * accumulated (the same step: the loss is a mean over pairs), as the trainer's micro-batches do,
+ * so the activations of only one chunk are alive at a time.
+ */
 export function trainPhase(c: BenchConfig): PhaseRun {
   const model = createModel(c.spec, { seed: 0 });
-  const batch = pairBatch(c);
+  model.gradientCheckpointing = c.checkpoint;
+  const full = pairBatch(c);
+  const chunks: ReturnType<typeof pairChunk>[] = [];
+  for (let p = 0; p < c.pairs; p += c.trainChunkPairs) chunks.push(pairChunk(full, c.pairs, p, Math.min(p + c.trainChunkPairs, c.pairs)));
+  tf.dispose(Object.values(full));
   const respLen = c.seq - c.promptTokens + 1;
-  const refChosen = tf.fill([c.pairs], -respLen * Math.log(c.spec.vocabSize)) as tf.Tensor1D;
-  const refRejected = tf.clone(refChosen);
-  const chosenLengths = tf.fill([c.pairs], respLen) as tf.Tensor1D;
   const optimizer = new AdamW({ lr: 1e-4 });
   // variableGrads names gradients by tfjs's (auto-generated) variable names; AdamW by HF names.
   const byTfName = new Map([...model.variables].map(([hf, v]) => [v.name, hf]));
   const varList = [...model.variables.values()];
+  const chunkGrads = (batch: (typeof chunks)[number]) => {
+    const pairs = batch.inputs.shape[0] / 2;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = model.forward(batch.inputs, batch.attention); // [2P, T, V]
+      const logps = sequenceLogProbs(logits, batch.targets, batch.mask); // [2P]
+      const [policyChosen, policyRejected] = tf.split(logps, 2) as [tf.Tensor1D, tf.Tensor1D];
+      const ref = () => tf.fill([pairs], -respLen * Math.log(c.spec.vocabSize)) as tf.Tensor1D;
+      const out = dpoNll({ policyChosen, policyRejected, refChosen: ref(), refRejected: ref() }, tf.fill([pairs], respLen) as tf.Tensor1D);
+      tf.dispose(Object.values(out.metrics));
+      return tf.mean(out.losses) as tf.Scalar;
+    }, varList);
+    const named: Record<string, tf.Tensor> = {};
+    for (const [name, g] of Object.entries(grads)) named[byTfName.get(name)!] = g;
+    return { value, named };
+  };
   return {
     tokens: 2 * c.pairs * c.seq,
     async step() {
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = model.forward(batch.inputs, batch.attention); // [2P, T, V]
-        const logps = sequenceLogProbs(logits, batch.targets, batch.mask); // [2P]
-        const [policyChosen, policyRejected] = tf.split(logps, 2) as [tf.Tensor1D, tf.Tensor1D];
-        const out = dpoNll({ policyChosen, policyRejected, refChosen, refRejected }, chosenLengths);
-        tf.dispose(Object.values(out.metrics));
-        return tf.mean(out.losses) as tf.Scalar;
-      }, varList);
-      const named: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(grads)) named[byTfName.get(name)!] = g;
-      optimizer.applyGradients(model.variables, named);
-      tf.dispose(Object.values(grads));
-      const loss = (await value.data())[0]!;
-      value.dispose();
-      if (!Number.isFinite(loss)) throw new Error(`train: loss is ${loss}`);
+      // As the trainer does: weights change every step, so no per-weight caches.
+      const caching = setWeightCaching(false);
+      try {
+        let loss = 0;
+        let grads: Record<string, tf.Tensor>;
+        if (chunks.length === 1) {
+          const { value, named } = chunkGrads(chunks[0]!);
+          grads = named;
+          loss = (await value.data())[0]!;
+          value.dispose();
+        } else {
+          const acc = new GradientAccumulator();
+          for (const chunk of chunks) {
+            const { value, named } = chunkGrads(chunk);
+            acc.add(named);
+            tf.dispose(Object.values(named));
+            loss += (await value.data())[0]! / chunks.length;
+            value.dispose();
+          }
+          grads = acc.mean();
+          acc.reset();
+        }
+        optimizer.applyGradients(model.variables, grads);
+        tf.dispose(Object.values(grads));
+        if (!Number.isFinite(loss)) throw new Error(`train: loss is ${loss}`);
+      } finally {
+        setWeightCaching(caching);
+      }
     },
     dispose() {
       optimizer.dispose();
       model.dispose();
-      tf.dispose([...Object.values(batch), refChosen, refRejected, chosenLengths]);
+      for (const chunk of chunks) tf.dispose(Object.values(chunk));
     },
   };
 }

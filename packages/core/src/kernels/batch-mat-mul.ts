@@ -3,6 +3,43 @@ import { SMALL_ROWS, smallBatchMatMul } from './small-batch-mat-mul.js';
 import { TransposedCache } from './transposed-cache.js';
 import { kernelFn, offsetOf, type KernelArgs, type KernelFn, type WasmBackend } from './wasm-util.js';
 
+let weightCaching = true;
+
+/**
+ * Whether x·W products may keep per-weight state between calls: the transposed copy of W
+ * (TransposedCache) and XNNPACK's packed copy of the right operand, which the stock kernel
+ * keeps by tensor id until that tensor is disposed. Both pay off when the same weights are
+ * used again and again (sampling, scoring); in training every step gives the weights new
+ * buffers, so they would only hold one or two extra copies of the model for the rest of the
+ * step (smollm: 540 MB each, which is what pushed its train step past the wasm heap). Returns
+ * the previous setting. The trainer turns it off while it trains.
+ */
+export function setWeightCaching(on: boolean): boolean {
+  const was = weightCaching;
+  weightCaching = on;
+  return was;
+}
+
+function isPlain(args: KernelArgs): boolean {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  return !transposeA && !transposeB && a.shape.length <= 3 && b.shape.length <= 3 && (a.shape.length < 3 || a.shape[0] === 1) && (b.shape.length < 3 || b.shape[0] === 1) && b.dtype === 'float32';
+}
+
+/** The stock product with the right operand in a fresh buffer, freed (with XNNPACK's packed copy) at once. */
+function throughCopy(args: KernelArgs, stock: KernelFn): tf.TensorInfo {
+  const backend = args.backend;
+  const b = args.inputs['b'] as tf.TensorInfo;
+  const copy = backend.makeOutput(b.shape, b.dtype);
+  const from = offsetOf(backend, b);
+  backend.wasm.HEAPU8.copyWithin(offsetOf(backend, copy), from, from + b.shape.reduce((x, y) => x * y, 1) * 4);
+  try {
+    return stock({ ...args, inputs: { ...args.inputs, b: copy } });
+  } finally {
+    backend.disposeData(copy.dataId);
+  }
+}
+
 /**
  * BatchMatMul for wasm through its fast path. The stock kernel reaches XNNPACK (~20-40 GFLOP/s
  * here) only for one untransposed pair; a transposed or batched operand falls to a naive loop at
@@ -14,6 +51,7 @@ export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | nu
   const reshape = kernelFn('Reshape', 'wasm');
   const transpose = kernelFn('Transpose', 'wasm');
   return (args: KernelArgs) => {
+    if (!weightCaching && isPlain(args)) return throughCopy(args, stock);
     const backend = args.backend;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
@@ -46,7 +84,7 @@ export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | nu
       const a3 = to3d(a, batchA, m, k, transposeA);
       // A shared transposed right operand is nearly always a weight (x·Wᵀ): transpose it once.
       const b3 =
-        transposeB && batchB === 1 && cache
+        transposeB && batchB === 1 && cache && weightCaching
           ? cache.get(backend as WasmBackend & { dataIdMap: { has(id: unknown): boolean } }, b, keep(reshape({ inputs: { x: b }, backend, attrs: { shape: [1, n, k] } })), transpose)
           : to3d(b, batchB, k, n, transposeB);
       const plainAttrs = { transposeA: false, transposeB: false };

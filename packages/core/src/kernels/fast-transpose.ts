@@ -82,7 +82,8 @@ export function makeFastTranspose(stock: KernelFn): KernelFn {
     const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
     const srcOffset = backend.dataIdMap.get(x.dataId).memoryOffset;
     const dstOffset = backend.dataIdMap.get(out.dataId).memoryOffset;
-    blockSwap(heap, srcOffset >> 2, dstOffset >> 2, swap);
+    // Division, not >> 2: offsets pass 2^31 once the heap is over 2 GiB.
+    blockSwap(heap, srcOffset / 4, dstOffset / 4, swap);
     return out;
   };
 }

@@ -4,6 +4,7 @@ import { initBackend } from '../runtime.js';
 import { tf } from '../index.js';
 import { sequenceLogProbs } from '../losses/sequence-log-probs.js';
 import { asBlockSwap } from './fast-transpose.js';
+import { setWeightCaching } from './batch-mat-mul.js';
 
 /** Runs f on a backend and returns its outputs as plain arrays (inputs are re-created there). */
 async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<number[][]> {
@@ -107,6 +108,29 @@ describe('core kernels on wasm match the cpu backend', () => {
     });
     await initBackend('wasm');
     expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))).toThrow('GatherV2: the index value 3 is not in [0, 2]');
+    await initBackend('cpu');
+  });
+
+  it('with weight caching off (training), x·Wᵀ and x·W give the same values and keep no copies of W', async () => {
+    await initBackend('wasm');
+    const w = rand([12, 20], 17);
+    const x = rand([9, 20], 18);
+    const y = rand([9, 12], 19);
+    const cached = [tf.matMul(x, w, false, true), tf.matMul(y, w)];
+    const want = await Promise.all(cached.map((t) => t.data()));
+    tf.dispose(cached);
+    const was = setWeightCaching(false);
+    try {
+      const buffers = tf.engine().backend.numDataIds();
+      const fresh = [tf.matMul(x, w, false, true), tf.matMul(y, w)];
+      expect(tf.engine().backend.numDataIds()).toBe(buffers + 2); // the outputs only
+      const got = await Promise.all(fresh.map((t) => t.data()));
+      got.forEach((g, i) => expectClose(Array.from(g), Array.from(want[i]!), 0, `product ${i}`));
+      tf.dispose(fresh);
+    } finally {
+      setWeightCaching(was);
+    }
+    tf.dispose([w, x, y]);
     await initBackend('cpu');
   });
 

@@ -30,8 +30,8 @@ export function makeRowGather(stock: KernelFn): KernelFn {
     // Views and offsets after the allocation: makeOutput may grow the heap.
     const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
     const idv = backend.typedArrayFromHeap(indices) as Int32Array;
-    const src = backend.dataIdMap.get(x.dataId).memoryOffset >> 2;
-    const dst = backend.dataIdMap.get(out.dataId).memoryOffset >> 2;
+    const src = backend.dataIdMap.get(x.dataId).memoryOffset / 4; // not >> 2: offsets pass 2^31 past a 2 GiB heap
+    const dst = backend.dataIdMap.get(out.dataId).memoryOffset / 4; // not >> 2: offsets pass 2^31 past a 2 GiB heap
     for (let i = 0; i < n; i++) {
       const s = src + idv[i]! * row;
       heap.copyWithin(dst + i * row, s, s + row);

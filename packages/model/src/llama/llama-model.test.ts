@@ -80,4 +80,34 @@ describe('training forward', () => {
     tf.dispose([ids, mask]);
     model.dispose();
   });
+
+  it('gradient checkpointing gives the same loss and gradients (qwen2 biases and GQA), keeps fewer tensors, leaks none', async () => {
+    const { model } = await loadCheckpoint(fixtureDir('qwen2-bias'));
+    const ids = tf.tensor2d([[1, 17, 5, 42, 9, 3], [1, 23, 8, 0, 0, 0]], undefined, 'int32');
+    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], undefined, 'int32');
+    const loss = (): tf.Scalar => tf.tidy(() => tf.mean(tf.slice(tf.logSoftmax(model.forward(ids, mask)), [0, 0, 7], [-1, -1, 1])) as tf.Scalar);
+    const run = async (checkpoint: boolean) => {
+      model.gradientCheckpointing = checkpoint;
+      const before = tf.memory().numTensors;
+      const info = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(loss);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      const { value, grads } = tf.variableGrads(loss);
+      const out = { loss: (await value.data())[0]!, grads: new Map<string, Float32Array>() };
+      for (const [n, g] of Object.entries(grads)) out.grads.set(n, (await g.data()) as Float32Array);
+      tf.dispose([value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+      return { ...out, peakBytes: info.peakBytes };
+    };
+    const plain = await run(false);
+    const ckpt = await run(true);
+    model.gradientCheckpointing = false;
+    expect(ckpt.loss).toBeCloseTo(plain.loss, 6);
+    expect(ckpt.grads.size).toBe(model.variables.size);
+    for (const [n, g] of plain.grads) expect(maxAbsDiff(ckpt.grads.get(n)!, g)).toBeLessThan(1e-6);
+    expect(ckpt.peakBytes).toBeLessThan(plain.peakBytes);
+    tf.dispose([ids, mask]);
+    model.dispose();
+  });
 });

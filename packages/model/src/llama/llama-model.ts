@@ -39,6 +39,14 @@ export class LlamaModel implements CausalLM {
   private readonly invFreq: Float32Array;
   private readonly headDim: number;
   private readonly scratch = new ScratchBuffers();
+  /**
+   * Gradient checkpointing (HF's gradient_checkpointing_enable): forward() keeps only each
+   * block's input for the backward pass and recomputes the block there. What a training step
+   * holds drops from every block's intermediates (attention scores and probabilities, MLP
+   * activations: ~140 KB per token per block at SmolLM2-135M's shapes) to one [tokens, hidden]
+   * tensor per block, for one more forward's worth of compute. Off by default.
+   */
+  gradientCheckpointing = false;
 
   /** Takes ownership of `weights` (HF names → float32 tensors of the expected shapes). */
   constructor(
@@ -91,7 +99,7 @@ export class LlamaModel implements CausalLM {
         ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, t])) // [B, T, T]
         : tf.reshape(causal, [1, t, t]); // [1, T, T]
       const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D; // [B|1, 1, T, T]
-      const hidden = this.run(inputIds, positions, bias, []);
+      const hidden = this.run(inputIds, positions, bias, [], this.gradientCheckpointing);
       return tf.reshape(this.logits(hidden), [b, t, this.spec.vocabSize]) as tf.Tensor3D;
     });
   }
@@ -173,35 +181,88 @@ export class LlamaModel implements CausalLM {
     for (const v of this.variables.values()) v.dispose();
   }
 
-  /** Embeds ids [B,T] and runs every block; pushes each layer's (k, v) onto `kvOut`. → [B,T,H]. */
+  /** Embeds ids [B,T] and runs every block; pushes each layer's (k, v) onto `kvOut` (not when checkpointing). → [B,T,H]. */
   private run(
     ids: tf.Tensor2D,
     positions: tf.Tensor2D,
     bias: tf.Tensor4D,
     kvOut: [tf.Tensor4D, tf.Tensor4D][],
+    checkpoint = false,
   ): tf.Tensor3D {
     const [b, t] = ids.shape;
     const { hiddenSize: h, rmsNormEps: eps } = this.spec;
     const { cos, sin } = ropeTables(this.invFreq, positions); // [B|1, T, 1, d]
     let x = tf.reshape(tf.gather(this.embed, tf.cast(ids, 'int32')), [b * t, h]) as tf.Tensor2D; // [B*T, H]
     for (const layer of this.layers) {
+      if (checkpoint) {
+        x = this.checkpointedBlock(layer, x, b, t, cos, sin, bias);
+        continue;
+      }
       // A scope per layer frees its temporaries as soon as it ends (a gradient tape keeps what
       // the backward pass needs): without it a whole forward's intermediates live until the
       // caller's tidy ends, and small's train step overflowed the wasm heap.
       const out = tf.tidy(() => {
         const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
-        const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
-        const attn = this.attention(layer, normed, b, t, cos, sin, bias, kv); // [B*T, H]
-        const h1 = tf.add<tf.Tensor2D>(x, attn);
-        const normed2 = rmsNorm(h1, layer.postNorm, eps); // [B*T, H]
-        const gate = linear(normed2, layer.gate); // [B*T, I]
-        const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), linear(normed2, layer.up)); // [B*T, I] silu(gate)·up
-        return { x: tf.add<tf.Tensor2D>(h1, linear(act, layer.down)), kv: kv[0]! }; // [B*T, H]
+        const y = this.block(layer, x, b, t, cos, sin, bias, kv);
+        return { x: y, kv: kv[0]! };
       });
       x = out.x;
       kvOut.push(out.kv);
     }
     return tf.reshape(rmsNorm(x, this.finalNorm, eps), [b, t, h]) as tf.Tensor3D;
+  }
+
+  /** One decoder block: x + attention(norm x), then + SwiGLU MLP(norm). [B*T, H] → [B*T, H]. */
+  private block(
+    layer: LayerWeights,
+    x: tf.Tensor2D,
+    b: number,
+    t: number,
+    cos: tf.Tensor4D,
+    sin: tf.Tensor4D,
+    bias: tf.Tensor4D,
+    kvOut: [tf.Tensor4D, tf.Tensor4D][],
+  ): tf.Tensor2D {
+    const eps = this.spec.rmsNormEps;
+    const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
+    const attn = this.attention(layer, normed, b, t, cos, sin, bias, kvOut); // [B*T, H]
+    const h1 = tf.add<tf.Tensor2D>(x, attn);
+    const normed2 = rmsNorm(h1, layer.postNorm, eps); // [B*T, H]
+    const gate = linear(normed2, layer.gate); // [B*T, I]
+    const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), linear(normed2, layer.up)); // [B*T, I] silu(gate)·up
+    return tf.add<tf.Tensor2D>(h1, linear(act, layer.down)); // [B*T, H]
+  }
+
+  /**
+   * The block as one taped op whose gradient recomputes it: the tape keeps the block's input
+   * (and the RoPE tables and mask, saved because the recomputation needs them), not its
+   * intermediates. The gradient differentiates the recomputed block w.r.t. its input and weights.
+   */
+  private checkpointedBlock(layer: LayerWeights, x: tf.Tensor2D, b: number, t: number, cos: tf.Tensor4D, sin: tf.Tensor4D, bias: tf.Tensor4D): tf.Tensor2D {
+    const weights = Object.values(layer) as tf.Variable[];
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const input = args[0] as tf.Tensor2D;
+      save([input, cos, sin, bias]);
+      const value = tf.tidy(() => this.block(layer, input, b, t, cos, sin, bias, []));
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, c, s, m] = saved as [tf.Tensor2D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+          // The weights are the same tensors the recomputed block reads, so the tape links them.
+          // tfjs keeps one tape: a gradient taken inside the outer backward pass ends by
+          // clearing it, and the outer pass then fails freeing its saved tensors. Put it back.
+          const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
+          const outerTape = state.activeTape;
+          try {
+            return tf.grads((xi: tf.Tensor) => this.block(layer, xi as tf.Tensor2D, b, t, c, s, m, []))([xs, ...weights], dy);
+          } finally {
+            state.activeTape = outerTape;
+          }
+        },
+      };
+    });
+    return op(x, ...weights) as tf.Tensor2D;
   }
 
   private attention(
