@@ -36,7 +36,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Line[] | null
 function main(argv: string[]): void {
   const args = parseBenchArgs(argv); // validates before either side starts
   const common = ['--config', args.config, '--phase', args.phases.join(','), '--warmup', String(args.warmup), ...(args.reps ? ['--reps', String(args.reps)] : [])];
-  const irpo = run(process.execPath, [...process.execArgv, path.join(here, 'main.ts'), ...common, '--backend', args.backend], process.env)!;
+  const irpo = run(process.execPath, [...process.execArgv, path.join(here, 'main.ts'), ...common, '--backend', args.backend, ...(args.threads ? ['--threads', String(args.threads)] : [])], process.env)!;
   const python = process.env.IRPO_BENCH_PYTHON ?? '/usr/bin/python3';
   const blasDir = process.env.IRPO_BENCH_BLAS_DIR;
   const env = blasDir ? { ...process.env, LD_LIBRARY_PATH: [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : process.env;
