@@ -37,7 +37,7 @@ describe('irpo binary', () => {
     const r = irpo('env', '--backend', 'wasm', '--threads', '2', '--json');
     expect(r.code).toBe(0);
     const parsed = JSON.parse(r.stdout) as { reasons: string[] };
-    expect(parsed.reasons).toContain('wasm: chosen (SIMD on, threads 2 (XNNPACK pool in worker_threads))');
+    expect(parsed.reasons).toContain('wasm: chosen (SIMD on, threads 2 (XNNPACK pool in worker_threads; small ops without it))');
   });
 
   it('--backend tensorflow without the native package exits 2 with one line, no stack', () => {

@@ -13,6 +13,7 @@ interface ChildOut {
   value: number;
   ga: string;
   gb: string;
+  small: string;
   bigTail: number[];
 }
 
@@ -43,11 +44,12 @@ describe('wasm backend with a thread pool', () => {
     expect(one.threads).toBe(1);
     expect(one.reason).toBe('wasm: chosen (SIMD on, threads 1)');
     expect(two.threads).toBe(2);
-    expect(two.reason).toBe('wasm: chosen (SIMD on, threads 2 (XNNPACK pool in worker_threads))');
+    expect(two.reason).toBe('wasm: chosen (SIMD on, threads 2 (XNNPACK pool in worker_threads; small ops without it))');
     // XNNPACK splits a matmul's output tiles between threads, never a dot product's terms.
     expect(two.value).toBe(one.value);
     expect(two.ga).toBe(one.ga);
     expect(two.gb).toBe(one.gb);
+    expect(two.small).toBe(one.small);
     expect(Number.isFinite(two.value) && two.value > 0).toBe(true);
     // A 256 MB tensor read back after the shared heap grew: the views follow the new buffer.
     expect(two.bigTail).toEqual([1.5, 1.5, 2.5, 2.5]);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '@irpo/contracts';
+import { firstLoadAddress, poolSwitch, type PoolSwitch } from './pool-switch.js';
 
 /**
  * The wasm backend with XNNPACK's thread pool, in Node.
@@ -127,7 +128,9 @@ async function instantiateThreaded(threads: number): Promise<ThreadedModule> {
   const factory = require(mainScript) as Factory;
   // Compiled up front so that a bad binary rejects here; Emscripten's instantiateWasm hook
   // then instantiates synchronously (a throw there rejects the factory's promise).
-  const compiled = await webAssembly.compile(fs.readFileSync(binary));
+  const bytes = fs.readFileSync(binary);
+  const compiled = await webAssembly.compile(bytes);
+  poolSlot = firstLoadAddress(bytes, 'get_threads_count');
   const config: Record<string, unknown> = {
     locateFile: (file: string) => (file.endsWith('.worker.js') ? worker : file.endsWith('.wasm') ? binary : path.join(dir, 'wasm-out', file)),
     // Each pool worker evaluates this script itself (Node's importScripts shim reads a path).
@@ -160,15 +163,28 @@ async function instantiateThreaded(threads: number): Promise<ThreadedModule> {
   return module;
 }
 
+/** Address of the backend's thread-pool pointer in the threaded binary (see pool-switch.ts). */
+let poolSlot: number | null = null;
+let activeSwitch: PoolSwitch | null = null;
+
+/** The running threaded backend's pool switch, or null (single-threaded, or not verified). */
+export function currentPoolSwitch(): PoolSwitch | null {
+  return activeSwitch;
+}
+
 /** After the backend created its pool: let the process exit, drop the spare workers. */
-function settlePool(module: ThreadedModule): void {
+function settlePool(module: ThreadedModule, threads: number): void {
   for (const w of module.PThread.runningWorkers) w.unref();
   for (const w of module.PThread.unusedWorkers.splice(0)) void w.terminate();
+  const getThreadsCount = (module.tfjs as { getThreadsCount: () => number }).getThreadsCount;
+  activeSwitch = poolSwitch(poolSlot, () => module['HEAP32'] as Int32Array, getThreadsCount, threads);
 }
 
 export interface ThreadedWasmInfo {
   /** Threads in XNNPACK's pool (what the backend reports once initialised). */
   threads: number;
+  /** Whether small ops run without the pool (the switch verified itself; see pool-switch.ts). */
+  smallOpsSequential: boolean;
 }
 
 /**
@@ -183,7 +199,7 @@ export async function registerThreadedWasm(threads: number): Promise<ThreadedWas
     setThreadsCount(n: number): void;
     getThreadsCount(): number;
   };
-  const info: ThreadedWasmInfo = { threads: 0 };
+  const info: ThreadedWasmInfo = { threads: 0, smallOpsSequential: false };
   wasmPkg.setThreadsCount(threads);
   // (tf.findBackend would initialise the stock backend: look at the registry instead.)
   if (tf.engine().registryFactory.wasm) tf.removeBackend('wasm');
@@ -192,8 +208,9 @@ export async function registerThreadedWasm(threads: number): Promise<ThreadedWas
     async () => {
       const module = await instantiateThreaded(threads);
       const backend = new wasmPkg.BackendWasm(module);
-      settlePool(module);
+      settlePool(module, threads);
       info.threads = wasmPkg.getThreadsCount();
+      info.smallOpsSequential = activeSwitch !== null;
       return backend;
     },
     2,

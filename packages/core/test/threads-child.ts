@@ -9,6 +9,8 @@ const b = tf.tensor2d(Float32Array.from({ length: inner * cols }, (_, i) => Math
 // A value and a gradient through XNNPACK's matmuls (forward, and both operand gradients).
 const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D)));
 const [ga, gb] = tf.grads(f)([a, b]);
+// Small ops run without the pool: a small product, a small elementwise op.
+const small = tf.sigmoid(tf.matMul(tf.slice(a, [0, 0], [6, 257]), tf.slice(b, [0, 0], [257, 5])));
 const bits = (t: tf.Tensor) => Buffer.from(new Float32Array(t.dataSync()).buffer).toString('base64');
 // Grow the heap well past its start (16 MiB) and read the result back through the backend.
 const n = 64 * 1024 * 1024;
@@ -21,5 +23,6 @@ console.log(JSON.stringify({
   value: f(a, b).dataSync()[0],
   ga: bits(ga!),
   gb: bits(gb!),
+  small: bits(small),
   bigTail,
 }));

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SMALL_ROWS, smallBatchMatMul } from './small-batch-mat-mul.js';
 import { TransposedCache } from './transposed-cache.js';
 import { kernelFn, offsetOf, type KernelArgs, type KernelFn, type WasmBackend } from './wasm-util.js';
+import { POOL_MIN_MACS } from '../pool-switch.js';
+import { currentPoolSwitch } from '../wasm-threads.js';
 
 let weightCaching = true;
 
@@ -18,6 +20,19 @@ export function setWeightCaching(on: boolean): boolean {
   const was = weightCaching;
   weightCaching = on;
   return was;
+}
+
+/** Multiply-adds of a (batched) product: batch·m·k·n. */
+function productMacs(args: KernelArgs): number {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  const size = (t: tf.TensorInfo) => t.shape.reduce((x, y) => x * y, 1);
+  const last = (t: tf.TensorInfo, i: number) => t.shape[t.shape.length - i] ?? 1;
+  const m = transposeA ? last(a, 1) : last(a, 2);
+  const k = transposeA ? last(a, 2) : last(a, 1);
+  const n = transposeB ? last(b, 2) : last(b, 1);
+  const batch = Math.max(size(a) / (m * k), size(b) / (k * n), 1);
+  return batch * m * k * n;
 }
 
 function isPlain(args: KernelArgs): boolean {
@@ -50,7 +65,7 @@ function throughCopy(args: KernelArgs, stock: KernelFn): tf.TensorInfo {
 export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | null = new TransposedCache()): KernelFn {
   const reshape = kernelFn('Reshape', 'wasm');
   const transpose = kernelFn('Transpose', 'wasm');
-  return (args: KernelArgs) => {
+  const run = (args: KernelArgs): tf.TensorInfo => {
     if (!weightCaching && isPlain(args)) return throughCopy(args, stock);
     const backend = args.backend;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -101,6 +116,10 @@ export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | nu
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);
     }
+  };
+  return (args: KernelArgs) => {
+    const pool = currentPoolSwitch();
+    return pool && productMacs(args) < POOL_MIN_MACS ? pool.withoutPool(() => run(args)) : run(args);
   };
 }
 

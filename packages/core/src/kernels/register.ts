@@ -8,6 +8,8 @@ import { sharedIdentityConfigs } from './shared-identity.js';
 import { makeFastTranspose } from './fast-transpose.js';
 import { makeLeadingSum } from './leading-sum.js';
 import { makeRowGather } from './row-gather.js';
+import { POOL_MIN_ELEMENTS } from '../pool-switch.js';
+import { currentPoolSwitch } from '../wasm-threads.js';
 
 let zeroGrads: string[] | null = null;
 let wasmStockMatMul: tf.KernelConfig | null = null;
@@ -44,14 +46,30 @@ export function registerCoreKernels(backend: string): string[] {
     wrapStock('Transpose', makeFastTranspose);
     wrapStock('Sum', makeLeadingSum);
     wrapStock('GatherV2', makeRowGather);
+    // Every other kernel: small ones without the thread pool (BatchMatMul decides by its product).
+    for (const config of tf.getKernelsForBackend('wasm')) {
+      if (config.kernelName !== 'BatchMatMul') wrapStock(config.kernelName, smallWithoutPool);
+    }
     wrappedStock = true;
   }
   provided.push('Transpose (wasm: blocked copy for one swap of two axis groups)');
   provided.push('Sum (wasm: over leading axes in one pass)');
   provided.push('GatherV2 (wasm: axis 0 as row copies)');
+  if (currentPoolSwitch()) provided.push('all kernels (wasm: small ops run without the thread pool)');
   useCoreMatMul(true);
   provided.push('BatchMatMul (wasm: transposed/batched operands through the fast path)');
   return provided;
+}
+
+/** `stock`, run without XNNPACK's thread pool when its largest input is small (pool-switch.ts). */
+function smallWithoutPool(stock: KernelFn): KernelFn {
+  return (args) => {
+    const pool = currentPoolSwitch();
+    if (!pool) return stock(args);
+    let largest = 0;
+    for (const t of Object.values(args.inputs)) if (t) largest = Math.max(largest, (t as tf.TensorInfo).shape.reduce((a, b) => a * b, 1));
+    return largest < POOL_MIN_ELEMENTS ? pool.withoutPool(() => stock(args)) : stock(args);
+  };
 }
 
 /** Replaces wasm's `name` kernel by `make(stock)`, which handles some cases and passes the rest on. */
