@@ -110,4 +110,33 @@ describe('trainPreference', () => {
     expect(new Set(counts.slice(1)).size).toBe(1);
     model.dispose();
   });
+
+  it('training.gradientCheckpointing: on for the model while it trains, restored after; a model without it is a usage error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'irpo-pref-'));
+    const options = (training: ReturnType<typeof trainingConfig>) => ({
+      training,
+      epochs: 1,
+      maxSteps: null,
+      seed: 5,
+      logFile: join(dir, 'train-log.jsonl'),
+      checkpointDir: join(dir, 'ckpt'),
+      optimizer: sgd(),
+    });
+    const model = Object.assign(bigramModel(3), { gradientCheckpointing: false });
+    const seen: boolean[] = [];
+    const forward = model.forward.bind(model);
+    model.forward = (ids, mask) => {
+      seen.push(model.gradientCheckpointing);
+      return forward(ids, mask);
+    };
+    await trainPreference(model, charTokenizer, pairs, zeroRef, options(trainingConfig({ batchSize: 4, gradientCheckpointing: true })));
+    expect(seen).toEqual([true, true]); // 8 pairs / 4 per batch, one epoch
+    expect(model.gradientCheckpointing).toBe(false);
+    model.dispose();
+    const plain = bigramModel(3);
+    await expect(
+      trainPreference(plain, charTokenizer, pairs, zeroRef, { ...options(trainingConfig({ gradientCheckpointing: true })), logFile: join(dir, 'other.jsonl'), checkpointDir: join(dir, 'ckpt2') }),
+    ).rejects.toThrow('training.gradientCheckpointing: this model cannot recompute its activations');
+    plain.dispose();
+  });
 });
