@@ -10,6 +10,15 @@ import { expectedWeightShapes } from './weight-names.js';
 /** Additive mask value: exp(-1e9 - max) is 0 in float32, and a fully masked row stays finite. */
 const MASKED = -1e9;
 
+/** What every block of one forward shares: batch, length, RoPE tables [B|1, T, 1, d], mask bias [B|1, 1, T, T]. */
+interface BlockContext {
+  b: number;
+  t: number;
+  cos: tf.Tensor4D;
+  sin: tf.Tensor4D;
+  bias: tf.Tensor4D;
+}
+
 interface LayerWeights {
   inputNorm: tf.Variable;
   postNorm: tf.Variable;
@@ -192,10 +201,11 @@ export class LlamaModel implements CausalLM {
     const [b, t] = ids.shape;
     const { hiddenSize: h, rmsNormEps: eps } = this.spec;
     const { cos, sin } = ropeTables(this.invFreq, positions); // [B|1, T, 1, d]
+    const ctx: BlockContext = { b, t, cos, sin, bias };
     let x = tf.reshape(tf.gather(this.embed, tf.cast(ids, 'int32')), [b * t, h]) as tf.Tensor2D; // [B*T, H]
     for (const layer of this.layers) {
       if (checkpoint) {
-        x = this.checkpointedBlock(layer, x, b, t, cos, sin, bias);
+        x = this.checkpointedBlock(layer, x, ctx);
         continue;
       }
       // A scope per layer frees its temporaries as soon as it ends (a gradient tape keeps what
@@ -203,7 +213,7 @@ export class LlamaModel implements CausalLM {
       // caller's tidy ends, and small's train step overflowed the wasm heap.
       const out = tf.tidy(() => {
         const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
-        const y = this.block(layer, x, b, t, cos, sin, bias, kv);
+        const y = this.block(layer, x, ctx, kv);
         return { x: y, kv: kv[0]! };
       });
       x = out.x;
@@ -213,19 +223,10 @@ export class LlamaModel implements CausalLM {
   }
 
   /** One decoder block: x + attention(norm x), then + SwiGLU MLP(norm). [B*T, H] → [B*T, H]. */
-  private block(
-    layer: LayerWeights,
-    x: tf.Tensor2D,
-    b: number,
-    t: number,
-    cos: tf.Tensor4D,
-    sin: tf.Tensor4D,
-    bias: tf.Tensor4D,
-    kvOut: [tf.Tensor4D, tf.Tensor4D][],
-  ): tf.Tensor2D {
+  private block(layer: LayerWeights, x: tf.Tensor2D, ctx: BlockContext, kvOut: [tf.Tensor4D, tf.Tensor4D][]): tf.Tensor2D {
     const eps = this.spec.rmsNormEps;
     const normed = rmsNorm(x, layer.inputNorm, eps); // [B*T, H]
-    const attn = this.attention(layer, normed, b, t, cos, sin, bias, kvOut); // [B*T, H]
+    const attn = this.attention(layer, normed, ctx, kvOut); // [B*T, H]
     const h1 = tf.add<tf.Tensor2D>(x, attn);
     const normed2 = rmsNorm(h1, layer.postNorm, eps); // [B*T, H]
     const gate = linear(normed2, layer.gate); // [B*T, I]
@@ -238,13 +239,14 @@ export class LlamaModel implements CausalLM {
    * (and the RoPE tables and mask, saved because the recomputation needs them), not its
    * intermediates. The gradient differentiates the recomputed block w.r.t. its input and weights.
    */
-  private checkpointedBlock(layer: LayerWeights, x: tf.Tensor2D, b: number, t: number, cos: tf.Tensor4D, sin: tf.Tensor4D, bias: tf.Tensor4D): tf.Tensor2D {
+  private checkpointedBlock(layer: LayerWeights, x: tf.Tensor2D, ctx: BlockContext): tf.Tensor2D {
+    const { cos, sin, bias } = ctx;
     const weights = Object.values(layer) as tf.Variable[];
     const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const save = args[args.length - 1] as tf.GradSaveFunc;
       const input = args[0] as tf.Tensor2D;
       save([input, cos, sin, bias]);
-      const value = tf.tidy(() => this.block(layer, input, b, t, cos, sin, bias, []));
+      const value = tf.tidy(() => this.block(layer, input, ctx, []));
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -255,7 +257,8 @@ export class LlamaModel implements CausalLM {
           const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
           const outerTape = state.activeTape;
           try {
-            return tf.grads((xi: tf.Tensor) => this.block(layer, xi as tf.Tensor2D, b, t, c, s, m, []))([xs, ...weights], dy);
+            const saved = { ...ctx, cos: c, sin: s, bias: m };
+            return tf.grads((xi: tf.Tensor) => this.block(layer, xi as tf.Tensor2D, saved, []))([xs, ...weights], dy);
           } finally {
             state.activeTape = outerTape;
           }
@@ -265,16 +268,8 @@ export class LlamaModel implements CausalLM {
     return op(x, ...weights) as tf.Tensor2D;
   }
 
-  private attention(
-    layer: LayerWeights,
-    x: tf.Tensor2D,
-    b: number,
-    t: number,
-    cos: tf.Tensor4D,
-    sin: tf.Tensor4D,
-    bias: tf.Tensor4D,
-    kvOut: [tf.Tensor4D, tf.Tensor4D][],
-  ): tf.Tensor2D {
+  private attention(layer: LayerWeights, x: tf.Tensor2D, ctx: BlockContext, kvOut: [tf.Tensor4D, tf.Tensor4D][]): tf.Tensor2D {
+    const { b, t, cos, sin, bias } = ctx;
     const { numHeads: nh, numKvHeads: nkv } = this.spec;
     const d = this.headDim;
     const rep = nh / nkv;
@@ -292,8 +287,8 @@ export class LlamaModel implements CausalLM {
     const qg = tf.reshape(tf.transpose(qr, [0, 2, 1, 3]), [b, nkv, rep * t, d]); // [B, nkv, rep*T, d]
     const scores = tf.reshape(tf.matMul(qg, kh, false, true), [b, nh, t, tk]); // [B, nh, T, Tk]
     const probs = tf.softmax(tf.add(scores, bias)); // [B, nh, T, Tk]
-    const ctx = tf.matMul(tf.reshape(probs, [b, nkv, rep * t, tk]), vh); // [B, nkv, rep*T, d]
-    const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(ctx, [b, nh, t, d]), [0, 2, 1, 3]), [b * t, nh * d]); // [B*T, nh*d]
+    const mixed = tf.matMul(tf.reshape(probs, [b, nkv, rep * t, tk]), vh); // [B, nkv, rep*T, d]
+    const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(mixed, [b, nh, t, d]), [0, 2, 1, 3]), [b * t, nh * d]); // [B*T, nh*d]
     return linear(merged, layer.o); // [B*T, H]
   }
 
