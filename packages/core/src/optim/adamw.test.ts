@@ -24,6 +24,11 @@ beforeAll(async () => {
 const makeParams = () => new Map(Object.entries(fx.init).map(([k, v]) => [k, tf.variable(tf.tensor(v), true, `adamw-test-${k}-${Math.random()}`)]));
 
 describe('AdamW', () => {
+  it('exempts norms and biases from decay by Hugging Face name', () => {
+    for (const n of ['model.layers.0.input_layernorm.weight', 'model.layers.3.post_attention_layernorm.weight', 'model.norm.weight', 'model.layers.0.self_attn.q_proj.bias']) expect(defaultNoDecay(n)).toBe(true);
+    for (const n of ['model.embed_tokens.weight', 'lm_head.weight', 'model.layers.0.self_attn.q_proj.weight']) expect(defaultNoDecay(n)).toBe(false);
+  });
+
   // Both places the moments can live: host arrays with a fused update, and tfjs variables.
   for (const moments of ['host', 'tensor'] as const) {
     describe(`moments on the ${moments}`, () => {
@@ -45,10 +50,6 @@ describe('AdamW', () => {
         expect(opt.step).toBe(1);
       });
 
-      it('exempts norms and biases from decay by Hugging Face name', () => {
-        for (const n of ['model.layers.0.input_layernorm.weight', 'model.layers.3.post_attention_layernorm.weight', 'model.norm.weight', 'model.layers.0.self_attn.q_proj.bias']) expect(defaultNoDecay(n)).toBe(true);
-        for (const n of ['model.embed_tokens.weight', 'lm_head.weight', 'model.layers.0.self_attn.q_proj.weight']) expect(defaultNoDecay(n)).toBe(false);
-      });
 
       it('matches torch.optim.AdamW with clipping and a warm-up + cosine schedule over 6 steps', async () => {
         const c = fx.config;

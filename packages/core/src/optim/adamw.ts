@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { onHostBackend } from './host-backend.js';
 import { entriesOf, type NamedTensors } from './named-tensors.js';
-
-/** Backends whose tensors live in this process's memory (the host update avoids nothing on a GPU). */
-const HOST_BACKENDS = new Set(['wasm', 'cpu']);
 
 export interface AdamWOptions {
   /** Learning rate when step() is given none (a schedule usually supplies it per step). */
@@ -69,7 +67,7 @@ export class AdamW {
 
   /** Where the moments live: fixed by the option or, failing that, at first use by the backend. */
   get moments(): 'host' | 'tensor' {
-    this.mode ??= HOST_BACKENDS.has(tf.getBackend()) ? 'host' : 'tensor';
+    this.mode ??= onHostBackend() ? 'host' : 'tensor';
     return this.mode;
   }
 

@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { onHostBackend } from './host-backend.js';
 import { entriesOf, type NamedTensors } from './named-tensors.js';
-
-/** Backends whose tensors live in this process's memory. */
-const HOST_BACKENDS = new Set(['wasm', 'cpu']);
 
 /**
  * Sums gradients over micro-batches (so an effective batch need not fit in memory) and hands
@@ -17,7 +15,7 @@ export class GradientAccumulator {
   private readonly host: boolean;
 
   constructor(options: { host?: boolean } = {}) {
-    this.host = options.host ?? HOST_BACKENDS.has(tf.getBackend());
+    this.host = options.host ?? onHostBackend();
   }
 
   /** Micro-batches added since the last reset. */
