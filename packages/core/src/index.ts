@@ -17,3 +17,4 @@ export { GradientAccumulator } from './optim/gradient-accumulator.js';
 export type { NamedTensors } from './optim/named-tensors.js';
 export { registerCoreKernels, useCoreMatMul, coreMatMulActive } from './kernels/register.js';
 export { setWeightCaching } from './kernels/batch-mat-mul.js';
+export { WasmHeapError } from './heap-guard.js';

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { createLogger, UsageError } from '@irpo/contracts';
 import { registerCoreKernels } from './kernels/register.js';
+import { guardWasmMalloc } from './heap-guard.js';
 import { registerThreadedWasm, wasmThreadCount, type ThreadedWasmInfo } from './wasm-threads.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -116,6 +117,7 @@ async function useWasm(reasons: string[], threads: number | undefined): Promise<
     await setUpWasm(wasmThreadCount(threads));
     if (!(await tf.setBackend('wasm'))) throw new Error('setBackend returned false');
     await tf.ready();
+    guardWasmMalloc((tf.backend() as unknown as { wasm: Parameters<typeof guardWasmMalloc>[0] }).wasm);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     reasons.push(`wasm: failed to initialise (${e instanceof Error ? e.message : String(e)})`);
