@@ -5,7 +5,7 @@
 export * as tf from '@tensorflow/tfjs-core';
 export { initBackend, wasmBinaryDir, wasmThreads, BACKEND_NAMES, type BackendChoice, type BackendName, type InitBackendOptions } from './runtime.js';
 export { MAX_WASM_THREADS, wasmThreadCount } from './wasm-threads.js';
-export { sequenceLogProbs } from './losses/sequence-log-probs.js';
+export { selectedLogProbs, sequenceLogProbs } from './losses/sequence-log-probs.js';
 export { dpoLoss, logRatioMargin, preferenceMetrics, type DpoOptions, type LossOutput, type PairLogps } from './losses/dpo-loss.js';
 export { ipoLoss } from './losses/ipo-loss.js';
 export { nllLoss, type NllNormalization } from './losses/nll-loss.js';

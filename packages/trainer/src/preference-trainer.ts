@@ -1,6 +1,7 @@
 import type { PreferencePair, RefLogps, TrainingConfig, TrainStepMetrics } from '@irpo/contracts';
 import { TrainStepMetricsSchema } from '@irpo/contracts';
-import { dpoLoss, dpoNll, ipoLoss, sequenceLogProbs, tf, type LossOutput, type PairLogps } from '@irpo/core';
+import { dpoLoss, dpoNll, ipoLoss, tf, type LossOutput, type PairLogps } from '@irpo/core';
+import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
 import { commonLoopOptions, runTrainingLoop, withCheckpointing, type TrainRunOptions } from './train-loop.js';
@@ -38,12 +39,7 @@ export async function trainPreference(
       const rows: EncodedSequence[] = [...items.map((i) => encoded[i]!.chosen), ...items.map((i) => encoded[i]!.rejected)];
       const b = packBatch(rows, pad);
       const n = items.length;
-      const ids = tf.tensor2d(b.inputIds, [b.batch, b.length], 'int32');
-      const attn = tf.tensor2d(b.attentionMask, [b.batch, b.length]);
-      const targets = tf.tensor2d(b.targets, [b.batch, b.length], 'int32');
-      const mask = tf.tensor2d(b.lossMask, [b.batch, b.length]);
-      const logits = model.forward(ids, attn); // [2n, T, V]
-      const logps = sequenceLogProbs(logits, targets, mask); // [2n]
+      const logps = batchLogProbs(model, b); // [2n]
       const [policyChosen, policyRejected] = tf.split(logps, [n, n]) as [tf.Tensor1D, tf.Tensor1D];
       const l: PairLogps = {
         policyChosen,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { JsonlAppender, readJsonlAll, RefLogpsSchema, type PreferencePair, type RefLogps } from '@irpo/contracts';
-import { sequenceLogProbs, tf } from '@irpo/core';
+import { batchLogProbs } from './batch-logps.js';
 import { encodeSequence, packBatch, type EncodedSequence } from './tokenize.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
@@ -13,14 +13,10 @@ export interface RefLogpsOptions {
 
 /** Summed response log-probs of each sequence under `model`, no gradient. */
 export function scoreSequences(model: TrainableLM, sequences: readonly EncodedSequence[], padId: number): number[] {
-  const b = packBatch(sequences, padId);
-  return tf.tidy(() => {
-    const ids = tf.tensor2d(b.inputIds, [b.batch, b.length], 'int32');
-    const attn = tf.tensor2d(b.attentionMask, [b.batch, b.length]);
-    const targets = tf.tensor2d(b.targets, [b.batch, b.length], 'int32');
-    const mask = tf.tensor2d(b.lossMask, [b.batch, b.length]);
-    return Array.from(sequenceLogProbs(model.forward(ids, attn), targets, mask).dataSync());
-  });
+  const logps = batchLogProbs(model, packBatch(sequences, padId));
+  const out = Array.from(logps.dataSync());
+  logps.dispose();
+  return out;
 }
 
 /**

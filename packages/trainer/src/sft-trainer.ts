@@ -1,5 +1,6 @@
 import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '@irpo/contracts';
-import { sequenceLogProbs, tf } from '@irpo/core';
+import { tf } from '@irpo/core';
+import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
 import { commonLoopOptions, runTrainingLoop, withCheckpointing, type TrainRunOptions } from './train-loop.js';
@@ -34,11 +35,7 @@ export async function trainSft(
     logSchema: SftStepMetricsSchema,
     microStep: (items) => {
       const b = packBatch(items.map((i) => encoded[i]!), pad);
-      const ids = tf.tensor2d(b.inputIds, [b.batch, b.length], 'int32');
-      const attn = tf.tensor2d(b.attentionMask, [b.batch, b.length]);
-      const targets = tf.tensor2d(b.targets, [b.batch, b.length], 'int32');
-      const mask = tf.tensor2d(b.lossMask, [b.batch, b.length]);
-      const logps = sequenceLogProbs(model.forward(ids, attn), targets, mask); // [B]
+      const logps = batchLogProbs(model, b); // [B]
       const tokens = b.responseLengths.reduce((a, x) => a + x, 0);
       const loss = tf.div(tf.neg(tf.sum(logps)), tokens) as tf.Scalar;
       const kept = tf.keep(tf.clone(loss));

@@ -3,7 +3,7 @@ import type { CausalLM } from '@irpo/model';
 
 export type { Tokenizer } from '@irpo/model';
 
-export type TrainableLM = Pick<CausalLM, 'spec' | 'forward' | 'variables'> & {
+export type TrainableLM = Pick<CausalLM, 'spec' | 'forward' | 'forwardAt' | 'variables'> & {
   /** Present on models that can recompute activations in the backward pass (LlamaModel). */
   gradientCheckpointing?: boolean;
 };

@@ -105,8 +105,9 @@ class Llama(torch.nn.Module):
             if p.dim() > 1:
                 torch.nn.init.normal_(p, std=0.02)
 
-    def forward(self, ids, positions, bias, past=None):
-        """ids [B,T], positions [B,T] float, bias [B|1,1,T,Tk] additive → logits [B,T,V], new kv."""
+    def forward(self, ids, positions, bias, past=None, select=None):
+        """ids [B,T], positions [B,T] float, bias [B|1,1,T,Tk] additive → logits [B,T,V], new kv.
+        With select (bool [B,T]): logits [N,V] of the selected positions only (as irpo's forwardAt)."""
         freqs = positions[..., None] * self.inv_freq  # [B, T, hd/2]
         emb = torch.cat([freqs, freqs], -1)[:, None]  # [B, 1, T, hd]
         cos, sin = emb.cos(), emb.sin()
@@ -116,6 +117,8 @@ class Llama(torch.nn.Module):
             x, kv = layer(x, cos, sin, bias, past[i] if past else None)
             presents.append(kv)
         x = self.norm(x)
+        if select is not None:
+            x = x[select]  # [N, d]: the head and softmax run on the response positions only
         w = self.embed_tokens.weight if self.lm_head is None else self.lm_head.weight
         return x @ w.t(), presents
 
@@ -139,8 +142,12 @@ def causal_bias(t):
     return torch.triu(torch.full((t, t), -1e9), 1)[None, None]  # [1, 1, T, T]
 
 
-def seq_logps(logits, targets, mask):
-    return (torch.log_softmax(logits, -1).gather(-1, targets[..., None])[..., 0] * mask).sum(-1)
+def selected_logps(logits, targets, mask):
+    """Logits [N,V] at the positions where mask is 1 → summed log-probs per row [B]."""
+    select = mask.bool()
+    rows = torch.arange(mask.shape[0])[:, None].expand_as(mask)[select]
+    picked = torch.log_softmax(logits, -1).gather(-1, targets[select][:, None])[:, 0]
+    return torch.zeros(mask.shape[0]).index_add(0, rows, picked)
 
 
 def train_phase(c):
@@ -155,9 +162,11 @@ def train_phase(c):
     no_decay = [p for n, p in model.named_parameters() if "norm" in n]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=1e-4)
 
+    select = mask.bool()
+
     def step():
-        logits, _ = model(ids, positions, bias)
-        logps = seq_logps(logits, targets, mask)
+        logits, _ = model(ids, positions, bias, select=select)
+        logps = selected_logps(logits, targets, mask)
         pc, pr = logps.chunk(2)
         margin = (pc - ref) - (pr - ref)
         loss = (F.softplus(-0.1 * margin) + (-pc / resp)).mean()  # dpo + alpha·nll, alpha 1
@@ -175,10 +184,12 @@ def reflogp_phase(c):
     positions = torch.arange(c["seq"]).float()[None]
     bias = causal_bias(c["seq"])
 
+    select = mask.bool()
+
     def step():
         with torch.no_grad():
-            logits, _ = model(ids, positions, bias)
-            seq_logps(logits, targets, mask).tolist()
+            logits, _ = model(ids, positions, bias, select=select)
+            selected_logps(logits, targets, mask).tolist()
 
     return 2 * c["pairs"] * c["seq"], step
 

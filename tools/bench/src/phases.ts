@@ -1,4 +1,4 @@
-import { AdamW, dpoNll, GradientAccumulator, sequenceLogProbs, setWeightCaching, tf } from '@irpo/core';
+import { AdamW, dpoNll, GradientAccumulator, selectedLogProbs, setWeightCaching, tf } from '@irpo/core';
 import { createModel, type LlamaModel } from '@irpo/model';
 import { LocalEngine, type Tokenizer } from '@irpo/sampler';
 import type { BenchConfig } from './configs.js';
@@ -47,7 +47,30 @@ function pairBatch(c: BenchConfig) {
 /** Rows [from, to) of each pair half: chosen pairs from..to then their rejected ones. */
 function pairChunk(batch: ReturnType<typeof pairBatch>, pairs: number, from: number, to: number) {
   const pick = (t: tf.Tensor2D) => tf.concat([t.slice([from, 0], [to - from, -1]), t.slice([pairs + from, 0], [to - from, -1])]) as tf.Tensor2D;
-  return { inputs: pick(batch.inputs), attention: pick(batch.attention), targets: pick(batch.targets), mask: pick(batch.mask) };
+  return withSelection({ inputs: pick(batch.inputs), attention: pick(batch.attention), targets: pick(batch.targets), mask: pick(batch.mask) });
+}
+
+/**
+ * The response positions of a batch (where the mask is 1) with their targets and rows: what the
+ * trainer scores (forwardAt + selectedLogProbs); the torch peer selects the same positions.
+ */
+function withSelection<B extends { inputs: tf.Tensor2D; targets: tf.Tensor2D; mask: tf.Tensor2D }>(batch: B) {
+  const T = batch.inputs.shape[1];
+  const mask = batch.mask.dataSync();
+  const targets = batch.targets.dataSync();
+  const positions: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i]) positions.push(i);
+  return {
+    ...batch,
+    positions: tf.tensor1d(positions, 'int32'),
+    selectedTargets: tf.tensor1d(positions.map((i) => targets[i]!), 'int32'),
+    rows: tf.tensor1d(positions.map((i) => Math.floor(i / T)), 'int32'),
+  };
+}
+
+/** Summed response log-probs [rows] of a batch with its selection. */
+function batchLogps(model: LlamaModel, b: ReturnType<typeof withSelection<ReturnType<typeof pairBatch>>>): tf.Tensor1D {
+  return selectedLogProbs(model.forwardAt(b.inputs, b.attention, b.positions), b.selectedTargets, b.rows, b.inputs.shape[0]);
 }
 
 /**
@@ -71,8 +94,7 @@ export function trainPhase(c: BenchConfig): PhaseRun {
   const chunkGrads = (batch: (typeof chunks)[number]) => {
     const pairs = batch.inputs.shape[0] / 2;
     const { value, grads } = tf.variableGrads(() => {
-      const logits = model.forward(batch.inputs, batch.attention); // [2P, T, V]
-      const logps = sequenceLogProbs(logits, batch.targets, batch.mask); // [2P]
+      const logps = batchLogps(model, batch); // [2P]
       const [policyChosen, policyRejected] = tf.split(logps, 2) as [tf.Tensor1D, tf.Tensor1D];
       const ref = () => tf.fill([pairs], -respLen * Math.log(c.spec.vocabSize)) as tf.Tensor1D;
       const out = dpoNll({ policyChosen, policyRejected, refChosen: ref(), refRejected: ref() }, tf.fill([pairs], respLen) as tf.Tensor1D);
@@ -126,11 +148,11 @@ export function trainPhase(c: BenchConfig): PhaseRun {
 /** No-grad scoring of the same batch: what the reference model does once per iteration. */
 export function reflogpPhase(c: BenchConfig): PhaseRun {
   const model = createModel(c.spec, { seed: 0 });
-  const batch = pairBatch(c);
+  const batch = withSelection(pairBatch(c));
   return {
     tokens: 2 * c.pairs * c.seq,
     async step() {
-      const logps = tf.tidy(() => sequenceLogProbs(model.forward(batch.inputs, batch.attention), batch.targets, batch.mask));
+      const logps = tf.tidy(() => batchLogps(model, batch));
       await logps.data();
       logps.dispose();
     },

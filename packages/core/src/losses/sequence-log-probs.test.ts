@@ -3,7 +3,7 @@ import { expectClose } from '../../test/close.js';
 import { coreLosses } from '../../test/fixtures.js';
 import { initBackend } from '../runtime.js';
 import { tf } from '../index.js';
-import { sequenceLogProbs } from './sequence-log-probs.js';
+import { selectedLogProbs, sequenceLogProbs } from './sequence-log-probs.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -52,3 +52,42 @@ describe('sequenceLogProbs', () => {
     expect(() => sequenceLogProbs(tf.zeros([2, 3, 4]) as tf.Tensor3D, tf.zeros([2, 2], 'int32') as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D)).toThrow(/targets shape/);
   });
 });
+
+describe('selectedLogProbs', () => {
+  it('uniform logits at the selected positions: the same sums and gradients as sequenceLogProbs (hand-derived)', async () => {
+    // The four response positions of sequenceLogProbs' uniform case: row 0 has 3, row 1 has 1.
+    const logits = tf.zeros([4, 4]) as tf.Tensor2D;
+    const targets = tf.tensor1d([0, 1, 2, 3], 'int32');
+    const rows = tf.tensor1d([0, 0, 0, 1], 'int32');
+    expectClose(await selectedLogProbs(logits, targets, rows, 2).data(), [-3 * Math.log(4), -Math.log(4)], 1e-6, 'logps');
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(selectedLogProbs(x as tf.Tensor2D, targets, rows, 2), tf.tensor1d([1, 2]))))(logits);
+    // d/dlogits = dy[row]·(onehot − 1/4), with dy = [1, 2].
+    expectClose(await g.data(), [[0.75, -0.25, -0.25, -0.25], [-0.25, 0.75, -0.25, -0.25], [-0.25, -0.25, 0.75, -0.25], [-0.5, -0.5, -0.5, 1.5]], 1e-6, 'grad');
+  });
+
+  it('equals sequenceLogProbs on the masked positions of a random batch, values and gradients', async () => {
+    const [B, T, V] = [3, 5, 7];
+    const logits = tf.randomNormal([B, T, V], 0, 3, 'float32', 11) as tf.Tensor3D;
+    const targetsArr = Array.from({ length: B * T }, (_, i) => (i * 5 + 3) % V);
+    const maskArr = [1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1];
+    const pos = maskArr.flatMap((m, i) => (m ? [i] : []));
+    const full = (x: tf.Tensor) => sequenceLogProbs(x as tf.Tensor3D, tf.tensor2d(targetsArr, [B, T], 'int32'), tf.tensor2d(maskArr, [B, T]));
+    const selected = (x: tf.Tensor) =>
+      selectedLogProbs(
+        tf.gather(tf.reshape(x, [B * T, V]), tf.tensor1d(pos, 'int32')) as tf.Tensor2D,
+        tf.tensor1d(pos.map((i) => targetsArr[i]!), 'int32'),
+        tf.tensor1d(pos.map((i) => Math.floor(i / T)), 'int32'),
+        B,
+      );
+    expectClose(await selected(logits).data(), Array.from(await full(logits).data()), 1e-5, 'logps');
+    const w = tf.tensor1d([0.5, -1, 2]);
+    const gFull = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(full(x), w)))(logits);
+    const gSel = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(selected(x), w)))(logits);
+    expectClose(await gSel.data(), Array.from(await gFull.data()), 1e-6, 'grad');
+  });
+
+  it('rejects positions that do not line up', () => {
+    expect(() => selectedLogProbs(tf.zeros([3, 4]) as tf.Tensor2D, tf.tensor1d([0, 1], 'int32'), tf.tensor1d([0, 0, 1], 'int32'), 2)).toThrow(/selectedLogProbs/);
+  });
+});
+

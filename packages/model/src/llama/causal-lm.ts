@@ -7,6 +7,8 @@ export interface CausalLM {
   readonly spec: ModelSpec;
   /** Right-padded ids [B,T] int32 and mask [B,T] (1 real, 0 pad) → logits [B,T,V]; differentiable. */
   forward(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D;
+  /** As forward, but logits [N,V] at N flat positions (b·T + t) only; optional. */
+  forwardAt?(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D | undefined, positions: tf.Tensor1D): tf.Tensor2D;
   /** LEFT-padded prompt ids + mask → last-position logits [B,V] and a fresh cache. */
   prefill(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, maxNewTokens: number): { logits: tf.Tensor2D; cache: KvCache };
   /** Next token per row [B] int32 → logits [B,V]; appends to the cache in place. */

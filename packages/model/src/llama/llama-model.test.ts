@@ -44,6 +44,27 @@ describe.each([
   });
 });
 
+describe('forwardAt', () => {
+  it('gives the logits of forward at the chosen flat positions (qwen2 biases, padded batch), and leaks nothing', async () => {
+    const { model } = await loadCheckpoint(fixtureDir('qwen2-bias'));
+    const ids = tf.tensor2d([[1, 17, 5, 42, 9, 3], [1, 23, 8, 0, 0, 0]], undefined, 'int32');
+    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], undefined, 'int32');
+    const positions = [2, 3, 5, 7, 8]; // row 0 at t = 2, 3, 5; row 1 at t = 1, 2
+    const full = model.forward(ids, mask);
+    const V = full.shape[2];
+    const flat = (await full.data()) as Float32Array;
+    const pos = tf.tensor1d(positions, 'int32');
+    const before = tf.memory().numTensors;
+    const at = model.forwardAt(ids, mask, pos);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(at.shape).toEqual([positions.length, V]);
+    const want = positions.flatMap((p) => Array.from(flat.subarray(p * V, (p + 1) * V)));
+    expect(maxAbsDiff(await at.data(), want)).toBeLessThan(1e-5);
+    tf.dispose([ids, mask, full, at, pos]);
+    model.dispose();
+  });
+});
+
 describe('training forward', () => {
   it('is differentiable: gradient of one weight matches a central finite difference, no tensors leak', async () => {
     const { model } = await loadCheckpoint(fixtureDir('llama-gqa'));

@@ -101,16 +101,32 @@ export class LlamaModel implements CausalLM {
   forward(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
       const [b, t] = inputIds.shape;
-      // Right padding: every row starts at position 0, as HF does without position_ids.
-      const positions = tf.reshape(tf.range(0, t, 1, 'float32'), [1, t]) as tf.Tensor2D; // [1, T]
-      const causal = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // [T, T]
-      const allowed = attentionMask
-        ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, t])) // [B, T, T]
-        : tf.reshape(causal, [1, t, t]); // [1, T, T]
-      const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D; // [B|1, 1, T, T]
-      const hidden = this.run(inputIds, positions, bias, [], this.gradientCheckpointing);
-      return tf.reshape(this.logits(hidden), [b, t, this.spec.vocabSize]) as tf.Tensor3D;
+      return tf.reshape(this.logits(this.hiddenStates(inputIds, attentionMask)), [b, t, this.spec.vocabSize]) as tf.Tensor3D;
     });
+  }
+
+  /**
+   * Logits [N, V] at N flat positions (b·T + t) only: training scores response tokens, and the
+   * head and softmax over every prompt and padding position are the largest tensors of its step.
+   */
+  forwardAt(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D | undefined, positions: tf.Tensor1D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [b, t] = inputIds.shape;
+      const hidden = tf.reshape(this.hiddenStates(inputIds, attentionMask), [b * t, this.spec.hiddenSize]); // [B*T, H]
+      return this.logits(tf.gather(hidden, tf.cast(positions, 'int32'))); // [N, V]
+    });
+  }
+
+  /** Right-padded ids (every row from position 0, as HF without position_ids) → final hidden states [B,T,H]. */
+  private hiddenStates(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D {
+    const [b, t] = inputIds.shape;
+    const positions = tf.reshape(tf.range(0, t, 1, 'float32'), [1, t]) as tf.Tensor2D; // [1, T]
+    const causal = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // [T, T]
+    const allowed = attentionMask
+      ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, t])) // [B, T, T]
+      : tf.reshape(causal, [1, t, t]); // [1, T, T]
+    const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D; // [B|1, 1, T, T]
+    return this.run(inputIds, positions, bias, [], this.gradientCheckpointing);
   }
 
   prefill(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, maxNewTokens: number): { logits: tf.Tensor2D; cache: KvCache } {
