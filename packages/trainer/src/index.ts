@@ -5,5 +5,6 @@ export { runTrainingLoop, NonFiniteLossError, type LoopOptions, type MicroStep, 
 export { trainPreference, type PreferenceTrainOptions } from './preference-trainer.js';
 export { trainSft, type SftExample, type SftOptions } from './sft-trainer.js';
 export { computeRefLogps, scoreSequences, type RefLogpsOptions } from './ref-logps.js';
+export { batchLogProbs } from './batch-logps.js';
 export type { Optimizer } from './optimizer.js';
 export type { Tokenizer, TrainableLM } from './types.js';

@@ -1,6 +1,7 @@
-import { AdamW, dpoNll, GradientAccumulator, selectedLogProbs, setWeightCaching, tf } from '@irpo/core';
+import { AdamW, dpoNll, GradientAccumulator, setWeightCaching, tf } from '@irpo/core';
 import { createModel, type LlamaModel } from '@irpo/model';
 import { LocalEngine, type Tokenizer } from '@irpo/sampler';
+import { batchLogProbs, packBatch, type EncodedSequence, type PackedBatch } from '@irpo/trainer';
 import type { BenchConfig } from './configs.js';
 
 /** One phase, set up: `step` does one repetition (synchronously finished when it resolves). */
@@ -22,55 +23,21 @@ function ids(count: number, vocab: number, seed: number): Int32Array {
   return out;
 }
 
-/** The training/scoring batch: 2·pairs rows (chosen then rejected) of seq tokens, response after the prompt. */
-function pairBatch(c: BenchConfig) {
-  const rows = 2 * c.pairs;
-  const full = ids(rows * (c.seq + 1), c.spec.vocabSize, 1);
-  const input = new Int32Array(rows * c.seq);
-  const target = new Int32Array(rows * c.seq);
-  const mask = new Float32Array(rows * c.seq);
-  for (let r = 0; r < rows; r++) {
-    for (let t = 0; t < c.seq; t++) {
-      input[r * c.seq + t] = full[r * (c.seq + 1) + t]!;
-      target[r * c.seq + t] = full[r * (c.seq + 1) + t + 1]!; // logits at t predict token t+1
-      mask[r * c.seq + t] = t + 1 >= c.promptTokens ? 1 : 0;
-    }
-  }
-  return {
-    inputs: tf.tensor2d(input, [rows, c.seq], 'int32'),
-    attention: tf.ones([rows, c.seq], 'float32') as tf.Tensor2D,
-    targets: tf.tensor2d(target, [rows, c.seq], 'int32'),
-    mask: tf.tensor2d(mask, [rows, c.seq]),
-  };
-}
-
-/** Rows [from, to) of each pair half: chosen pairs from..to then their rejected ones. */
-function pairChunk(batch: ReturnType<typeof pairBatch>, pairs: number, from: number, to: number) {
-  const pick = (t: tf.Tensor2D) => tf.concat([t.slice([from, 0], [to - from, -1]), t.slice([pairs + from, 0], [to - from, -1])]) as tf.Tensor2D;
-  return withSelection({ inputs: pick(batch.inputs), attention: pick(batch.attention), targets: pick(batch.targets), mask: pick(batch.mask) });
-}
-
 /**
- * The response positions of a batch (where the mask is 1) with their targets and rows: what the
- * trainer scores (forwardAt + selectedLogProbs); the torch peer selects the same positions.
+ * The training/scoring rows: 2·pairs sequences (chosen then rejected) of seq + 1 ids, the first
+ * promptTokens of them prompt; packed by the trainer, each row gives seq positions.
  */
-function withSelection<B extends { inputs: tf.Tensor2D; targets: tf.Tensor2D; mask: tf.Tensor2D }>(batch: B) {
-  const T = batch.inputs.shape[1];
-  const mask = batch.mask.dataSync();
-  const targets = batch.targets.dataSync();
-  const positions: number[] = [];
-  for (let i = 0; i < mask.length; i++) if (mask[i]) positions.push(i);
-  return {
-    ...batch,
-    positions: tf.tensor1d(positions, 'int32'),
-    selectedTargets: tf.tensor1d(positions.map((i) => targets[i]!), 'int32'),
-    rows: tf.tensor1d(positions.map((i) => Math.floor(i / T)), 'int32'),
-  };
+function pairRows(c: BenchConfig): EncodedSequence[] {
+  const full = ids(2 * c.pairs * (c.seq + 1), c.spec.vocabSize, 1);
+  return Array.from({ length: 2 * c.pairs }, (_, r) => {
+    const row = Array.from(full.subarray(r * (c.seq + 1), (r + 1) * (c.seq + 1)));
+    return { promptIds: row.slice(0, c.promptTokens), responseIds: row.slice(c.promptTokens) };
+  });
 }
 
-/** Summed response log-probs [rows] of a batch with its selection. */
-function batchLogps(model: LlamaModel, b: ReturnType<typeof withSelection<ReturnType<typeof pairBatch>>>): tf.Tensor1D {
-  return selectedLogProbs(model.forwardAt(b.inputs, b.attention, b.positions), b.selectedTargets, b.rows, b.inputs.shape[0]);
+/** Pairs [from, to) packed as the trainer packs them: chosen rows, then their rejected rows. */
+function pairChunk(rows: EncodedSequence[], pairs: number, from: number, to: number): PackedBatch {
+  return packBatch([...rows.slice(from, to), ...rows.slice(pairs + from, pairs + to)], 0);
 }
 
 /**
@@ -82,19 +49,19 @@ function batchLogps(model: LlamaModel, b: ReturnType<typeof withSelection<Return
 export function trainPhase(c: BenchConfig): PhaseRun {
   const model = createModel(c.spec, { seed: 0 });
   model.gradientCheckpointing = c.checkpoint;
-  const full = pairBatch(c);
-  const chunks: ReturnType<typeof pairChunk>[] = [];
-  for (let p = 0; p < c.pairs; p += c.trainChunkPairs) chunks.push(pairChunk(full, c.pairs, p, Math.min(p + c.trainChunkPairs, c.pairs)));
-  tf.dispose(Object.values(full));
+  const rows = pairRows(c);
+  const chunks: PackedBatch[] = [];
+  for (let p = 0; p < c.pairs; p += c.trainChunkPairs) chunks.push(pairChunk(rows, c.pairs, p, Math.min(p + c.trainChunkPairs, c.pairs)));
   const respLen = c.seq - c.promptTokens + 1;
   const optimizer = new AdamW({ lr: 1e-4 });
   // variableGrads names gradients by tfjs's (auto-generated) variable names; AdamW by HF names.
   const byTfName = new Map([...model.variables].map(([hf, v]) => [v.name, hf]));
   const varList = [...model.variables.values()];
-  const chunkGrads = (batch: (typeof chunks)[number]) => {
-    const pairs = batch.inputs.shape[0] / 2;
+  const chunkGrads = (batch: PackedBatch) => {
+    const pairs = batch.batch / 2;
     const { value, grads } = tf.variableGrads(() => {
-      const logps = batchLogps(model, batch); // [2P]
+      // The trainer's scoring: logits at the response positions only (forwardAt).
+      const logps = batchLogProbs(model, batch); // [2P]
       const [policyChosen, policyRejected] = tf.split(logps, 2) as [tf.Tensor1D, tf.Tensor1D];
       const ref = () => tf.fill([pairs], -respLen * Math.log(c.spec.vocabSize)) as tf.Tensor1D;
       const out = dpoNll({ policyChosen, policyRejected, refChosen: ref(), refRejected: ref() }, tf.fill([pairs], respLen) as tf.Tensor1D);
@@ -140,7 +107,6 @@ export function trainPhase(c: BenchConfig): PhaseRun {
     dispose() {
       optimizer.dispose();
       model.dispose();
-      for (const chunk of chunks) tf.dispose(Object.values(chunk));
     },
   };
 }
@@ -148,17 +114,16 @@ export function trainPhase(c: BenchConfig): PhaseRun {
 /** No-grad scoring of the same batch: what the reference model does once per iteration. */
 export function reflogpPhase(c: BenchConfig): PhaseRun {
   const model = createModel(c.spec, { seed: 0 });
-  const batch = withSelection(pairBatch(c));
+  const batch = pairChunk(pairRows(c), c.pairs, 0, c.pairs);
   return {
     tokens: 2 * c.pairs * c.seq,
     async step() {
-      const logps = tf.tidy(() => batchLogps(model, batch));
+      const logps = batchLogProbs(model, batch);
       await logps.data();
       logps.dispose();
     },
     dispose() {
       model.dispose();
-      tf.dispose(Object.values(batch));
     },
   };
 }
