@@ -127,10 +127,7 @@ export function poolSwitch(slot: number | null, heap: () => Int32Array, threadsC
   heap()[word] = 0;
   const detached = threadsCount();
   heap()[word] = pool;
-  if (detached !== -1 || threadsCount() !== threads) {
-    heap()[word] = pool;
-    return null;
-  }
+  if (detached !== -1 || threadsCount() !== threads) return null;
   return {
     withoutPool<T>(f: () => T): T {
       const h = heap();

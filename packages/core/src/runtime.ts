@@ -84,7 +84,7 @@ export function wasmBinaryDir(): string {
 }
 
 /** How the 'wasm' backend of this process was registered (the binary is chosen once). */
-let wasmSetup: { threads: number; info: ThreadedWasmInfo | null; note: string } | null = null;
+let wasmSetup: { info: ThreadedWasmInfo | null; note: string } | null = null;
 
 /**
  * Registers the threaded binary when more than one thread is wanted (once per process: the
@@ -94,19 +94,19 @@ let wasmSetup: { threads: number; info: ThreadedWasmInfo | null; note: string } 
 async function setUpWasm(threads: number): Promise<void> {
   if (wasmSetup) return;
   if (threads <= 1) {
-    wasmSetup = { threads: 1, info: null, note: 'threads 1' };
+    wasmSetup = { info: null, note: 'threads 1' };
     return;
   }
   const stock = tf.engine().registryFactory.wasm;
   try {
     const info = await registerThreadedWasm(threads);
     if (!(await tf.setBackend('wasm'))) throw new Error('the threaded binary failed to start (warning above)');
-    wasmSetup = { threads, info, note: `threads ${info.threads} (XNNPACK pool in worker_threads${info.smallOpsSequential ? '; small ops without it' : ''})` };
+    wasmSetup = { info, note: `threads ${info.threads} (XNNPACK pool in worker_threads${info.smallOpsSequential ? '; small ops without it' : ''})` };
   } catch (e) {
     tf.removeBackend('wasm');
     if (stock) tf.registerBackend('wasm', stock.factory, stock.priority);
     const why = e instanceof Error ? e.message : String(e);
-    wasmSetup = { threads: 1, info: null, note: `threads 1 (threaded binary unavailable: ${why})` };
+    wasmSetup = { info: null, note: `threads 1 (threaded binary unavailable: ${why})` };
   }
 }
 

@@ -172,10 +172,9 @@ export function currentPoolSwitch(): PoolSwitch | null {
   return activeSwitch;
 }
 
-/** After the backend created its pool: let the process exit, drop the spare workers. */
+/** After the backend created its pool: let the process exit; set up the small-op switch. */
 function settlePool(module: ThreadedModule, threads: number): void {
   for (const w of module.PThread.runningWorkers) w.unref();
-  for (const w of module.PThread.unusedWorkers.splice(0)) void w.terminate();
   const getThreadsCount = (module.tfjs as { getThreadsCount: () => number }).getThreadsCount;
   activeSwitch = poolSwitch(poolSlot, () => module['HEAP32'] as Int32Array, getThreadsCount, threads);
 }

@@ -273,8 +273,8 @@ export class LlamaModel implements CausalLM {
           const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
           const outerTape = state.activeTape;
           try {
-            const saved = { ...ctx, cos: c, sin: s, bias: m };
-            return tf.grads((xi: tf.Tensor) => this.block(layer, xi as tf.Tensor2D, saved, []))([xs, ...weights], dy);
+            const kept = { ...ctx, cos: c, sin: s, bias: m };
+            return tf.grads((xi: tf.Tensor) => this.block(layer, xi as tf.Tensor2D, kept, []))([xs, ...weights], dy);
           } finally {
             state.activeTape = outerTape;
           }
