@@ -28,18 +28,39 @@ export default [
           depConstraints: [
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: ['@tensorflow/*'] },
             { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:contracts'], bannedExternalImports: ['@tensorflow/*'] },
-            { sourceTag: 'scope:evaluator', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:data'], bannedExternalImports: ['@tensorflow/*'] },
+            {
+              sourceTag: 'scope:evaluator',
+              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:data'],
+              bannedExternalImports: ['@tensorflow/*'],
+            },
             { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:contracts'] },
             { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core'] },
             { sourceTag: 'scope:sampler', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data'] },
             { sourceTag: 'scope:trainer', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
             {
               sourceTag: 'scope:recipes',
-              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data', 'scope:sampler', 'scope:evaluator', 'scope:trainer'],
+              onlyDependOnLibsWithTags: [
+                'scope:contracts',
+                'scope:core',
+                'scope:model',
+                'scope:data',
+                'scope:sampler',
+                'scope:evaluator',
+                'scope:trainer',
+              ],
             },
             {
               sourceTag: 'scope:cli',
-              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data', 'scope:sampler', 'scope:evaluator', 'scope:trainer', 'scope:recipes'],
+              onlyDependOnLibsWithTags: [
+                'scope:contracts',
+                'scope:core',
+                'scope:model',
+                'scope:data',
+                'scope:sampler',
+                'scope:evaluator',
+                'scope:trainer',
+                'scope:recipes',
+              ],
             },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
           ],
@@ -52,7 +73,10 @@ export default [
     // import rule that needs no project graph.
     files: ['packages/contracts/**/*.ts', 'packages/data/**/*.ts', 'packages/evaluator/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: tfjsBanned, message: 'this package must not depend on TensorFlow.js (shared/DESIGN.md)' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: tfjsBanned, message: 'this package must not depend on TensorFlow.js (shared/DESIGN.md)' }] },
+      ],
     },
   },
   {

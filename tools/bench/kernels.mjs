@@ -20,8 +20,13 @@ const [hidden, mlp, heads, kvHeads, headDim] = [576, 1536, 9, 3, 64];
 await initBackend('wasm');
 const r = (shape) => tf.randomNormal(shape, 0, 0.02);
 const W = {
-  q: r([heads * headDim, hidden]), k: r([kvHeads * headDim, hidden]), v: r([kvHeads * headDim, hidden]),
-  o: r([hidden, heads * headDim]), gate: r([mlp, hidden]), up: r([mlp, hidden]), down: r([hidden, mlp]),
+  q: r([heads * headDim, hidden]),
+  k: r([kvHeads * headDim, hidden]),
+  v: r([kvHeads * headDim, hidden]),
+  o: r([hidden, heads * headDim]),
+  gate: r([mlp, hidden]),
+  up: r([mlp, hidden]),
+  down: r([hidden, mlp]),
 };
 const x = r([tokens, hidden]);
 const names = Object.keys(W);
@@ -32,7 +37,10 @@ function layer(xIn, ...ws) {
   const proj = (t, m) => tf.matMul(t, m, false, true);
   const split = (t, h) => tf.transpose(tf.reshape(t, [batch, seq, h, headDim]), [0, 2, 1, 3]); // [B,h,T,d]
   const q = split(proj(xIn, w.q), heads);
-  const kvIndex = tf.tensor1d(Array.from({ length: heads }, (_, i) => Math.floor(i / (heads / kvHeads))), 'int32');
+  const kvIndex = tf.tensor1d(
+    Array.from({ length: heads }, (_, i) => Math.floor(i / (heads / kvHeads))),
+    'int32',
+  );
   const rep = (t) => tf.gather(t, kvIndex, 1); // grouped-query attention: each kv head serves 3 query heads
   const k = rep(split(proj(xIn, w.k), kvHeads));
   const v = rep(split(proj(xIn, w.v), kvHeads));
@@ -44,12 +52,14 @@ function layer(xIn, ...ws) {
   return tf.sum(tf.add(h, mlpOut));
 }
 
-const flops = 2 * 3 * tokens * hidden * (2 * heads * headDim + 2 * kvHeads * headDim + 3 * mlp) + 2 * 3 * 2 * batch * heads * seq * seq * headDim;
+const flops =
+  2 * 3 * tokens * hidden * (2 * heads * headDim + 2 * kvHeads * headDim + 3 * mlp) + 2 * 3 * 2 * batch * heads * seq * seq * headDim;
 function time(label) {
-  const step = () => tf.tidy(() => {
-    const { value, grads } = tf.valueAndGrads(layer)([x, ...names.map((n) => W[n])]);
-    return [value, ...grads];
-  });
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads(layer)([x, ...names.map((n) => W[n])]);
+      return [value, ...grads];
+    });
   tf.dispose(step()); // warm-up (and XNNPACK weight packing)
   const ms = [];
   for (let i = 0; i < reps; i++) {
@@ -60,7 +70,14 @@ function time(label) {
     tf.dispose(outs);
   }
   const best = Math.min(...ms);
-  const line = { bench: 'llama-layer-matmuls-fwd-bwd', backend: 'wasm', kernels: label, tokens, ms: +best.toFixed(1), gflops: +(flops / best / 1e6).toFixed(2) };
+  const line = {
+    bench: 'llama-layer-matmuls-fwd-bwd',
+    backend: 'wasm',
+    kernels: label,
+    tokens,
+    ms: +best.toFixed(1),
+    gflops: +(flops / best / 1e6).toFixed(2),
+  };
   console.log(JSON.stringify(line));
   return best;
 }

@@ -23,12 +23,40 @@ const promptLen = Number(arg('prompt', '16'));
 const batches = arg('batches', '1,8,32,64').split(',').map(Number);
 const configs = arg('configs', 'tiny,10m').split(',');
 
-const base = { architecture: 'LlamaForCausalLM', ropeTheta: 10000, ropeScaling: null, rmsNormEps: 1e-5, tieWordEmbeddings: false, attentionBias: false, bosTokenId: null, eosTokenId: null, padTokenId: 0 };
+const base = {
+  architecture: 'LlamaForCausalLM',
+  ropeTheta: 10000,
+  ropeScaling: null,
+  rmsNormEps: 1e-5,
+  tieWordEmbeddings: false,
+  attentionBias: false,
+  bosTokenId: null,
+  eosTokenId: null,
+  padTokenId: 0,
+};
 const SPECS: Record<string, ModelSpec> = {
   // ~0.1M parameters: the demo's size
-  tiny: { ...base, vocabSize: 64, hiddenSize: 64, intermediateSize: 172, numLayers: 2, numHeads: 4, numKvHeads: 4, maxPositions: 512 } as ModelSpec,
+  tiny: {
+    ...base,
+    vocabSize: 64,
+    hiddenSize: 64,
+    intermediateSize: 172,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 4,
+    maxPositions: 512,
+  } as ModelSpec,
   // 8 layers × 0.79M + 2 × 8192 × 256 embeddings ≈ 10.5M parameters
-  '10m': { ...base, vocabSize: 8192, hiddenSize: 256, intermediateSize: 688, numLayers: 8, numHeads: 8, numKvHeads: 4, maxPositions: 1024 } as ModelSpec,
+  '10m': {
+    ...base,
+    vocabSize: 8192,
+    hiddenSize: 256,
+    intermediateSize: 688,
+    numLayers: 8,
+    numHeads: 8,
+    numKvHeads: 4,
+    maxPositions: 1024,
+  } as ModelSpec,
 };
 
 async function makeModel(spec: ModelSpec): Promise<{ model: CausalLM; fake: boolean }> {
@@ -55,7 +83,20 @@ for (const name of configs) {
       await engine.generate(req);
       const seconds = (performance.now() - t0) / 1000;
       const tokens = engine.stats.completionTokens - before;
-      const line = { bench: 'sample-decode', config: name, fakeModel: fake, backend: backend.name, batch, cache: useCache, promptTokens: promptLen, newTokens: maxNew, tokens, seconds: +seconds.toFixed(3), tokensPerS: +(tokens / seconds).toFixed(1), numTensors: tf.memory().numTensors };
+      const line = {
+        bench: 'sample-decode',
+        config: name,
+        fakeModel: fake,
+        backend: backend.name,
+        batch,
+        cache: useCache,
+        promptTokens: promptLen,
+        newTokens: maxNew,
+        tokens,
+        seconds: +seconds.toFixed(3),
+        tokensPerS: +(tokens / seconds).toFixed(1),
+        numTensors: tf.memory().numTensors,
+      };
       process.stdout.write(JSON.stringify(line) + '\n');
     }
   }

@@ -28,11 +28,26 @@ const task = getTask('arith', DEMO_ARITH);
 const train = await task.load('train');
 const test = await task.load('test', { limit: 200 });
 const tokenizer = new CharTokenizer(ARITH_CHARSET);
-const spec = ModelSpecSchema.parse({ vocabSize: tokenizer.vocabSize, ...DEMO_MODEL, tieWordEmbeddings: true, bosTokenId: 1, eosTokenId: 2, padTokenId: 0 });
+const spec = ModelSpecSchema.parse({
+  vocabSize: tokenizer.vocabSize,
+  ...DEMO_MODEL,
+  tieWordEmbeddings: true,
+  bosTokenId: 1,
+  eosTokenId: 2,
+  padTokenId: 0,
+});
 const model = createModel(spec, { seed });
 const examples = train.map((p) => ({ prompt: task.prompt(p), completion: task.goldCompletion(p) }));
 const optimizer = new AdamW({ lr, weightDecay: 0.01 });
-const training = { ...RunConfigSchema.parse({}).training, lr, schedule: 'cosine', warmupSteps: 50, batchSize, maxGradNorm: 1, checkpointEvery: 100 };
+const training = {
+  ...RunConfigSchema.parse({}).training,
+  lr,
+  schedule: 'cosine',
+  warmupSteps: 50,
+  batchSize,
+  maxGradNorm: 1,
+  checkpointEvery: 100,
+};
 await mkdir(out, { recursive: true });
 const t0 = performance.now();
 const snapshots = [];
@@ -49,8 +64,16 @@ await trainSft(model, tokenizer, examples, {
     const dir = `${out}/step-${step}`;
     await saveModel(dir, model, tokenizer, { dtype: 'BF16' });
     const r = await evaluateModel(new LocalEngine(model, tokenizer, { maxBatchSize: 100 }), task, test, {
-      modelName: dir, split: 'test', maxNewTokens: 48, majK: 0, temperature: 0, seed: 1,
-      greedyFile: `${dir}/eval-greedy.jsonl`, votesFile: `${dir}/eval-votes.jsonl`, out: `${dir}/eval.json`, batchSize: 100,
+      modelName: dir,
+      split: 'test',
+      maxNewTokens: 48,
+      majK: 0,
+      temperature: 0,
+      seed: 1,
+      greedyFile: `${dir}/eval-greedy.jsonl`,
+      votesFile: `${dir}/eval-votes.jsonl`,
+      out: `${dir}/eval.json`,
+      batchSize: 100,
     });
     const s = { step, nll: m.nll, greedy: r.greedy.accuracy, minutes: (performance.now() - t0) / 60000 };
     snapshots.push(s);

@@ -17,7 +17,9 @@ export interface RunIO {
 export function buildParser(argv: string[], io: Required<RunIO>): Argv {
   let parser = yargs(argv)
     .scriptName('irpo')
-    .usage('irpo <command> [options]\n\nIterative Reasoning Preference Optimization (Pang et al., 2024): sample chains of thought,\nreward correct answers, train on (correct, wrong) pairs with DPO+NLL, repeat.')
+    .usage(
+      'irpo <command> [options]\n\nIterative Reasoning Preference Optimization (Pang et al., 2024): sample chains of thought,\nreward correct answers, train on (correct, wrong) pairs with DPO+NLL, repeat.',
+    )
     .option('backend', {
       choices: BACKENDS,
       describe: 'TensorFlow.js backend (default: best present: tensorflow (tfjs-node-gpu/tfjs-node), wasm, cpu); also IRPO_BACKEND',

@@ -19,7 +19,12 @@ export async function loadRunConfig(file: string | undefined, sets: readonly str
     try {
       raw = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
     } catch (e) {
-      throw new InputError(file, lineOf(e), undefined, `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+      throw new InputError(
+        file,
+        lineOf(e),
+        undefined,
+        `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+      );
     }
     if (raw === null || raw === undefined) raw = {};
   }

@@ -24,10 +24,12 @@ export async function chatTemplateOf(loaded: LoadedModel): Promise<ChatTemplate 
   if (typeof template !== 'string' || template === '') return undefined;
   const { applyChatTemplate } = await import('@irpo/model');
   const tok = loaded.tokenizer;
-  const special = (id: number | null | undefined) => (id === null || id === undefined ? '' : tok.decode([id], { skipSpecialTokens: false }));
+  const special = (id: number | null | undefined) =>
+    id === null || id === undefined ? '' : tok.decode([id], { skipSpecialTokens: false });
   const bosToken = special(tok.bosTokenId);
   const eosToken = special(tok.eosTokenIds[0]);
-  return (messages, options) => applyChatTemplate(template, messages, { addGenerationPrompt: options.addGenerationPrompt, bosToken, eosToken });
+  return (messages, options) =>
+    applyChatTemplate(template, messages, { addGenerationPrompt: options.addGenerationPrompt, bosToken, eosToken });
 }
 
 /** The first model an OpenAI-compatible endpoint lists under /models. */

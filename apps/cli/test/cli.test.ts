@@ -43,7 +43,10 @@ describe('irpo binary', () => {
   it('--backend tensorflow without the native package exits 2 with one line, no stack', () => {
     const r = irpo('env', '--backend', 'tensorflow');
     expect(r.code).toBe(2);
-    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('irpo:'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('irpo:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain("backend 'tensorflow' is unavailable");
     expect(lines[0]).toContain('@tensorflow/tfjs-node');

@@ -42,13 +42,27 @@ describe('irpo eval --samples', () => {
     const file = join(dir, 'samples.jsonl');
     cpSync(join(fixtures, 'run-basic', 'run.json'), join(dir, 'run.json'));
     // Greedy: p1 ✓, p2 ✗ → 1/2. Draws: p1 5✓ 5✓ 6✗ → ✓; p2 null, 4✗, 2✓ → tie 4 (earlier) ✗ → maj@3 1/2.
-    writeFileSync(file, [
-      sample('p1', 0, '5', true, 0), sample('p1', 1, '5', true, 1), sample('p1', 2, '5', true, 1), sample('p1', 3, '6', false, 1),
-      sample('p2', 0, '3', false, 0), sample('p2', 1, null, false, 1), sample('p2', 2, '4', false, 1), sample('p2', 3, '2', true, 1),
-    ].join('\n') + '\n');
+    writeFileSync(
+      file,
+      [
+        sample('p1', 0, '5', true, 0),
+        sample('p1', 1, '5', true, 1),
+        sample('p1', 2, '5', true, 1),
+        sample('p1', 3, '6', false, 1),
+        sample('p2', 0, '3', false, 0),
+        sample('p2', 1, null, false, 1),
+        sample('p2', 2, '4', false, 1),
+        sample('p2', 3, '2', true, 1),
+      ].join('\n') + '\n',
+    );
     const r = irpo('eval', '--samples', file, '--task', 'arith', '--model', 'demo', '--json');
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { greedy: { correct: number }; maj: Record<string, { correct: number }>; pass: Record<string, number>; model: string };
+    const report = JSON.parse(r.stdout) as {
+      greedy: { correct: number };
+      maj: Record<string, { correct: number }>;
+      pass: Record<string, number>;
+      model: string;
+    };
     expect(report.model).toBe('demo');
     expect(report.greedy.correct).toBe(1);
     expect(report.maj['3']!.correct).toBe(1);

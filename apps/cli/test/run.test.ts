@@ -5,7 +5,6 @@ import { irpo } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 import { tinyModel } from './tiny-model.js';
 
-
 describe('irpo run / pairs / eval', () => {
   it('runs a configured recipe end to end and prints JSON; pairs and eval work on its files', async () => {
     const root = await mkdtemp(join(tmpdir(), 'irpo-cli-run-'));
@@ -30,11 +29,35 @@ describe('irpo run / pairs / eval', () => {
     expect(result.evals).toHaveLength(2);
     expect(result.evals[1]!.greedy.total).toBe(4);
 
-    const p = irpo('pairs', '--samples', join(out, 'iter-1/samples.jsonl'), '--out', join(root, 'pairs.jsonl'), '--export', 'trl', '--json');
+    const p = irpo(
+      'pairs',
+      '--samples',
+      join(out, 'iter-1/samples.jsonl'),
+      '--out',
+      join(root, 'pairs.jsonl'),
+      '--export',
+      'trl',
+      '--json',
+    );
     expect(p.code, p.stderr).toBe(0);
     expect((JSON.parse(p.stdout) as { files: string[] }).files).toContain(join(root, 'pairs.jsonl.trl.json'));
 
-    const e = irpo('eval', '--task', 'arith', '--model', join(out, 'iter-1/model'), '--limit', '3', '--max-new-tokens', '8', '--out', join(root, 'ev'), '--json', '--backend', 'wasm');
+    const e = irpo(
+      'eval',
+      '--task',
+      'arith',
+      '--model',
+      join(out, 'iter-1/model'),
+      '--limit',
+      '3',
+      '--max-new-tokens',
+      '8',
+      '--out',
+      join(root, 'ev'),
+      '--json',
+      '--backend',
+      'wasm',
+    );
     expect(e.code, e.stderr).toBe(0);
     expect((JSON.parse(e.stdout) as { greedy: { total: number } }).greedy.total).toBe(3);
   }, 180_000);

@@ -46,7 +46,26 @@ async function irpo(...args: string[]): Promise<{ code: number; stdout: string; 
 describe('irpo sample --endpoint', () => {
   it('writes scored samples through an OpenAI-compatible server and resumes without duplicates', async () => {
     const out = join(dir, 'samples.jsonl');
-    const args = ['sample', '--task', 'fake', '--endpoint', url, '--n', '3', '--temperature', '1', '--max-new-tokens', '10', '--seed', '7', '--out', out, '--json', '--log-level', 'warn'];
+    const args = [
+      'sample',
+      '--task',
+      'fake',
+      '--endpoint',
+      url,
+      '--n',
+      '3',
+      '--temperature',
+      '1',
+      '--max-new-tokens',
+      '10',
+      '--seed',
+      '7',
+      '--out',
+      out,
+      '--json',
+      '--log-level',
+      'warn',
+    ];
     const first = await irpo(...args, '--limit', '3');
     expect(first.code, first.stderr).toBe(0);
     const summary = JSON.parse(first.stdout) as { written: number; resumed: number; samples: number };

@@ -15,7 +15,28 @@ describe('irpo sample with a local model', () => {
   it('a SIGKILLed run, rerun, equals an uninterrupted one: each (problem, index) once', async () => {
     const root = await mkdtemp(join(tmpdir(), 'irpo-sample-'));
     const model = await tinyModel(join(root, 'm'));
-    const args = (out: string) => [bin, 'sample', '--task', 'arith', '--model', model, '--limit', '24', '--n', '4', '--max-new-tokens', '12', '--batch-size', '2', '--seed', '7', '--out', out, '--backend', 'wasm'];
+    const args = (out: string) => [
+      bin,
+      'sample',
+      '--task',
+      'arith',
+      '--model',
+      model,
+      '--limit',
+      '24',
+      '--n',
+      '4',
+      '--max-new-tokens',
+      '12',
+      '--batch-size',
+      '2',
+      '--seed',
+      '7',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+    ];
     const whole = join(root, 'whole.jsonl');
     const w = spawnSync(process.execPath, args(whole), { encoding: 'utf8', env });
     expect(w.status, w.stderr).toBe(0);
@@ -39,7 +60,10 @@ describe('irpo sample with a local model', () => {
     expect(lineCount(killed)).toBeLessThan(96);
     const again = spawnSync(process.execPath, args(killed), { encoding: 'utf8', env });
     expect(again.status, again.stderr).toBe(0);
-    const rows = readFileSync(killed, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { problemId: string; index: number });
+    const rows = readFileSync(killed, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { problemId: string; index: number });
     expect(new Set(rows.map((r) => `${r.problemId}/${r.index}`)).size).toBe(96);
     expect(readFileSync(killed, 'utf8')).toBe(readFileSync(whole, 'utf8'));
   }, 180_000);
@@ -49,7 +73,10 @@ describe('irpo serve', () => {
   it('serves a model on an ephemeral loopback port that the HTTP engine samples from', async () => {
     const root = await mkdtemp(join(tmpdir(), 'irpo-serve-'));
     const model = await tinyModel(join(root, 'tiny'));
-    const p = spawn(process.execPath, [bin, 'serve', model, '--port', '0', '--backend', 'wasm'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const p = spawn(process.execPath, [bin, 'serve', model, '--port', '0', '--backend', 'wasm'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+    });
     try {
       const url = await new Promise<string>((done, fail) => {
         let err = '';
@@ -65,7 +92,11 @@ describe('irpo serve', () => {
       const b = await engine.generate({ prompts: ['Q: Ann has 3 pens.\nA: '], n: 2, temperature: 1, maxNewTokens: 8, seed: 5 });
       expect(a[0]).toHaveLength(2);
       expect(a[0]!.map((c) => c.text)).toEqual(b[0]!.map((c) => c.text));
-      const bad = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt": 5' });
+      const bad = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"prompt": 5',
+      });
       expect(bad.status).toBe(400);
       const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
       expect(models.data[0]!.id).toBe('tiny');

@@ -1,7 +1,6 @@
 import { irpo } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 
-
 describe('irpo sample / serve', () => {
   it('sample --help lists its options', () => {
     const r = irpo('sample', '--help');

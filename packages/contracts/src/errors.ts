@@ -16,12 +16,7 @@ export class InputError extends Error {
   }
 }
 
-export function formatLocation(
-  file: string,
-  line: number | undefined,
-  field: string | undefined,
-  problem: string,
-): string {
+export function formatLocation(file: string, line: number | undefined, field: string | undefined, problem: string): string {
   const where = line === undefined ? file : `${file}:${line}`;
   return field ? `${where}: ${field}: ${problem}` : `${where}: ${problem}`;
 }

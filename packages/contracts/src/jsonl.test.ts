@@ -59,9 +59,7 @@ describe('readJsonl', () => {
   });
 
   it('reports a missing file by name', async () => {
-    await expect(readJsonlAll('/nonexistent/file.jsonl', SampleSchema)).rejects.toThrow(
-      '/nonexistent/file.jsonl: file not found',
-    );
+    await expect(readJsonlAll('/nonexistent/file.jsonl', SampleSchema)).rejects.toThrow('/nonexistent/file.jsonl: file not found');
   });
 
   it('fills the schema version of records from other tools', async () => {

@@ -81,11 +81,7 @@ export async function* readJsonl<S extends z.ZodType>(
 }
 
 /** Reads a whole JSONL file into an array. */
-export async function readJsonlAll<S extends z.ZodType>(
-  file: string,
-  schema: S,
-  options: ReadJsonlOptions = {},
-): Promise<z.output<S>[]> {
+export async function readJsonlAll<S extends z.ZodType>(file: string, schema: S, options: ReadJsonlOptions = {}): Promise<z.output<S>[]> {
   const out: z.output<S>[] = [];
   for await (const value of readJsonl(file, schema, options)) out.push(value);
   return out;

@@ -35,7 +35,10 @@ export const ModelSpecSchema = z
     /** Biases on the q, k and v projections (Qwen2). */
     attentionBias: z.boolean().default(false),
     bosTokenId: z.number().int().nonnegative().nullable().default(null),
-    eosTokenId: z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).nullable().default(null),
+    eosTokenId: z
+      .union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())])
+      .nullable()
+      .default(null),
     padTokenId: z.number().int().nonnegative().nullable().default(null),
   })
   .refine((s) => s.numHeads % s.numKvHeads === 0, {

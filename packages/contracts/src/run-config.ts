@@ -105,7 +105,9 @@ export const TaskConfigSchema = z
         maxValue: z.number().int().positive(),
         maxFactor: z.number().int().min(2),
         operations: z.array(z.enum(['add', 'sub', 'mul', 'div'])).min(1),
-        size: z.object({ train: z.number().int().positive(), test: z.number().int().positive(), dev: z.number().int().positive() }).partial(),
+        size: z
+          .object({ train: z.number().int().positive(), test: z.number().int().positive(), dev: z.number().int().positive() })
+          .partial(),
       })
       .partial()
       .strict()

@@ -29,17 +29,20 @@ export function guardWasmMalloc(module: HeapModule): boolean {
   if (guarded[GUARDED]) return true;
   // The raw export, not module._malloc: Emscripten's stub replaces itself by the raw export on
   // its first call, which would drop a wrapper around it.
-  const malloc = Object.assign((bytes: number): number => {
-    const at = raw(bytes);
-    if (at === 0 && bytes > 0) {
-      throw new WasmHeapError(
-        `the wasm heap is full: a ${mb(bytes)} tensor did not fit in its ${mb(module.HEAPU8.length)} ` +
-          `(wasm memory stops at 4 GiB). Use smaller batches (training.batchSize with training.gradAccum for the same ` +
-          `effective batch, engine.batchSize), training.gradientCheckpointing: true, or the tensorflow backend (tfjs-node)`,
-      );
-    }
-    return at;
-  }, { [GUARDED]: true as const });
+  const malloc = Object.assign(
+    (bytes: number): number => {
+      const at = raw(bytes);
+      if (at === 0 && bytes > 0) {
+        throw new WasmHeapError(
+          `the wasm heap is full: a ${mb(bytes)} tensor did not fit in its ${mb(module.HEAPU8.length)} ` +
+            `(wasm memory stops at 4 GiB). Use smaller batches (training.batchSize with training.gradAccum for the same ` +
+            `effective batch, engine.batchSize), training.gradientCheckpointing: true, or the tensorflow backend (tfjs-node)`,
+        );
+      }
+      return at;
+    },
+    { [GUARDED]: true as const },
+  );
   module._malloc = malloc;
   return true;
 }

@@ -3,7 +3,15 @@
  * one version and one set of registered kernels and gradients serve the whole process.
  */
 export * as tf from '@tensorflow/tfjs-core';
-export { initBackend, wasmBinaryDir, wasmThreads, BACKEND_NAMES, type BackendChoice, type BackendName, type InitBackendOptions } from './runtime.js';
+export {
+  initBackend,
+  wasmBinaryDir,
+  wasmThreads,
+  BACKEND_NAMES,
+  type BackendChoice,
+  type BackendName,
+  type InitBackendOptions,
+} from './runtime.js';
 export { MAX_WASM_THREADS, wasmThreadCount } from './wasm-threads.js';
 export { selectedLogProbs, sequenceLogProbs } from './losses/sequence-log-probs.js';
 export { dpoLoss, logRatioMargin, preferenceMetrics, type DpoOptions, type LossOutput, type PairLogps } from './losses/dpo-loss.js';

@@ -11,15 +11,36 @@ function moduleBytes(): Uint8Array {
   const str = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
   const section = (id: number, body: number[]) => [id, body.length, ...body];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 0, 1, 0x7f]), // type 0: () → i32
     ...section(2, [2, ...str('env'), ...str('f'), 0x00, 0, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
     ...section(3, [2, 0, 0]),
     ...section(7, [2, ...str('other'), 0x00, 1, ...str('get_threads_count'), 0x00, 2]),
     ...section(10, [
       2,
-      4, 0, 0x41, 0, 0x0b, // other: i32.const 0
-      10, 1, 1, 0x7f, 0x41, 0xe8, 0x07, 0x28, 0x02, 0x18, 0x0b, // one i32 local; i32.const 1000; i32.load offset=24
+      4,
+      0,
+      0x41,
+      0,
+      0x0b, // other: i32.const 0
+      10,
+      1,
+      1,
+      0x7f,
+      0x41,
+      0xe8,
+      0x07,
+      0x28,
+      0x02,
+      0x18,
+      0x0b, // one i32 local; i32.const 1000; i32.load offset=24
     ]),
   ]);
 }
@@ -49,7 +70,11 @@ describe('pool switch', () => {
     expect(sw).not.toBeNull();
     expect(sw.withoutPool(() => heap[3])).toBe(0);
     expect(heap[3]).toBe(777);
-    expect(() => sw.withoutPool(() => { throw new Error('x'); })).toThrow('x');
+    expect(() =>
+      sw.withoutPool(() => {
+        throw new Error('x');
+      }),
+    ).toThrow('x');
     expect(heap[3]).toBe(777);
     // A slot that does not behave like the pool pointer is refused, and left as it was.
     expect(poolSwitch(8, () => heap, count, 2)).toBeNull(); // holds 0

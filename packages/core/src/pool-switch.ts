@@ -46,7 +46,7 @@ function leb(b: Uint8Array, at: number, signed: boolean): [number, number] {
 export function firstLoadAddress(wasm: Uint8Array, name: string): number | null {
   if (wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) return null;
   const sections = new Map<number, [number, number]>();
-  for (let at = 8; at < wasm.length; ) {
+  for (let at = 8; at < wasm.length;) {
     const id = wasm[at++]!;
     const [size, start] = leb(wasm, at, false);
     if (!sections.has(id)) sections.set(id, [start, size]);

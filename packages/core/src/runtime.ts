@@ -101,7 +101,10 @@ async function setUpWasm(threads: number): Promise<void> {
   try {
     const info = await registerThreadedWasm(threads);
     if (!(await tf.setBackend('wasm'))) throw new Error('the threaded binary failed to start (warning above)');
-    wasmSetup = { info, note: `threads ${info.threads} (XNNPACK pool in worker_threads${info.smallOpsSequential ? '; small ops without it' : ''})` };
+    wasmSetup = {
+      info,
+      note: `threads ${info.threads} (XNNPACK pool in worker_threads${info.smallOpsSequential ? '; small ops without it' : ''})`,
+    };
   } catch (e) {
     tf.removeBackend('wasm');
     if (stock) tf.registerBackend('wasm', stock.factory, stock.priority);

@@ -86,9 +86,11 @@ function packageDir(): string {
 
 /** Writes Emscripten's pthread worker script to a file Node can start (once per content). */
 function workerScriptFile(): string {
-  const contents = (require(path.join(packageDir(), 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
-    wasmWorkerContents: string;
-  }).wasmWorkerContents;
+  const contents = (
+    require(path.join(packageDir(), 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+      wasmWorkerContents: string;
+    }
+  ).wasmWorkerContents;
   // The package stores the script in a template literal, so its "\n" escapes arrived as real
   // newlines, some of them inside string literals; put the escapes back as tfjs itself does.
   const script = contents.replace(/\n/g, '\\n');
@@ -132,13 +134,11 @@ async function instantiateThreaded(threads: number): Promise<ThreadedModule> {
   const compiled = await webAssembly.compile(bytes);
   poolSlot = firstLoadAddress(bytes, 'get_threads_count');
   const config: Record<string, unknown> = {
-    locateFile: (file: string) => (file.endsWith('.worker.js') ? worker : file.endsWith('.wasm') ? binary : path.join(dir, 'wasm-out', file)),
+    locateFile: (file: string) =>
+      file.endsWith('.worker.js') ? worker : file.endsWith('.wasm') ? binary : path.join(dir, 'wasm-out', file),
     // Each pool worker evaluates this script itself (Node's importScripts shim reads a path).
     mainScriptUrlOrBlob: mainScript,
-    instantiateWasm: (
-      info: { env: Record<string, unknown> },
-      receive: (instance: { exports: object }, module: object) => void,
-    ) => {
+    instantiateWasm: (info: { env: Record<string, unknown> }, receive: (instance: { exports: object }, module: object) => void) => {
       info.env.emscripten_num_logical_cores = () => 2 * threads;
       // Emscripten has pre-spawned 8 workers and would now load the module into each (~40 MB
       // and ~0.3 s apiece); the pool needs threads - 1 (the calling thread is one of them).

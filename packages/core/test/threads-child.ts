@@ -3,9 +3,17 @@
 import { initBackend, tf, wasmThreads } from '../src/index.js';
 
 const choice = await initBackend('wasm');
-const rows = 300, inner = 257, cols = 129;
-const a = tf.tensor2d(Float32Array.from({ length: rows * inner }, (_, i) => Math.sin(i * 0.37)), [rows, inner]);
-const b = tf.tensor2d(Float32Array.from({ length: inner * cols }, (_, i) => Math.cos(i * 0.11)), [inner, cols]);
+const rows = 300,
+  inner = 257,
+  cols = 129;
+const a = tf.tensor2d(
+  Float32Array.from({ length: rows * inner }, (_, i) => Math.sin(i * 0.37)),
+  [rows, inner],
+);
+const b = tf.tensor2d(
+  Float32Array.from({ length: inner * cols }, (_, i) => Math.cos(i * 0.11)),
+  [inner, cols],
+);
 // A value and a gradient through XNNPACK's matmuls (forward, and both operand gradients).
 const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D)));
 const [ga, gb] = tf.grads(f)([a, b]);
@@ -17,12 +25,14 @@ const n = 64 * 1024 * 1024;
 const big = tf.add(tf.fill([n], 1.5), tf.oneHot(tf.scalar(n - 1, 'int32'), n));
 const bigData = big.dataSync();
 const bigTail = [bigData[0], bigData[n - 2], bigData[n - 1], tf.max(big).dataSync()[0]];
-console.log(JSON.stringify({
-  threads: wasmThreads(),
-  reason: choice.reasons.at(-1),
-  value: f(a, b).dataSync()[0],
-  ga: bits(ga!),
-  gb: bits(gb!),
-  small: bits(small),
-  bigTail,
-}));
+console.log(
+  JSON.stringify({
+    threads: wasmThreads(),
+    reason: choice.reasons.at(-1),
+    value: f(a, b).dataSync()[0],
+    ga: bits(ga!),
+    gb: bits(gb!),
+    small: bits(small),
+    bigTail,
+  }),
+);

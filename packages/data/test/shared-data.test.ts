@@ -76,7 +76,8 @@ describe.skipIf(!has)('shared data', () => {
         if (!task.isCorrect(p.answer, p) || !task.isCorrect(task.extractAnswer(`Final answer: (${letter})`), p)) {
           throw new Error(`${p.id} gold ${p.answer} not judged correct`);
         }
-        if (task.isCorrect(task.extractAnswer(`Final answer: ${'ABCDE'[(i + 1) % p.choices!.length]}`), p)) throw new Error(`${p.id} wrong letter accepted`);
+        if (task.isCorrect(task.extractAnswer(`Final answer: ${'ABCDE'[(i + 1) % p.choices!.length]}`), p))
+          throw new Error(`${p.id} wrong letter accepted`);
       }
     }
     expect(counts).toEqual([1119, 299, 1172]);

@@ -17,16 +17,32 @@ const greedySamples = [s('p1', 0, 'a', true), s('p2', 0, 'x', false), s('p3', 0,
 //   p3: all abstain     → no vote ✗        c=0
 //   p4: q✓ r✗ r✗      → maj r ✗           c=1
 const samples = [
-  s('p1', 0, 'a', true), s('p1', 1, 'b', false), s('p1', 2, 'a', true),
-  s('p2', 2, null, false), s('p2', 1, 'x', true), s('p2', 0, 'y', false),
-  s('p3', 0, null, false), s('p3', 1, null, false), s('p3', 2, null, false),
-  s('p4', 0, 'q', true), s('p4', 1, 'r', false), s('p4', 2, 'r', false),
+  s('p1', 0, 'a', true),
+  s('p1', 1, 'b', false),
+  s('p1', 2, 'a', true),
+  s('p2', 2, null, false),
+  s('p2', 1, 'x', true),
+  s('p2', 0, 'y', false),
+  s('p3', 0, null, false),
+  s('p3', 1, null, false),
+  s('p3', 2, null, false),
+  s('p4', 0, 'q', true),
+  s('p4', 1, 'r', false),
+  s('p4', 2, 'r', false),
 ];
 
 describe('buildEvalReport', () => {
   const report = buildEvalReport({
-    task: 'math', split: 'test', model: 'm0', problems, greedySamples, samples,
-    majK: [1, 3], passK: [1, 2], breakdownBy: ['subject', 'level'], createdAt: '2024-01-01T00:00:00.000Z',
+    task: 'math',
+    split: 'test',
+    model: 'm0',
+    problems,
+    greedySamples,
+    samples,
+    majK: [1, 3],
+    passK: [1, 2],
+    breakdownBy: ['subject', 'level'],
+    createdAt: '2024-01-01T00:00:00.000Z',
   });
 
   it('is a valid eval.json', () => {

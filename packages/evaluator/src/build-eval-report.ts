@@ -28,8 +28,7 @@ export interface BuildEvalReportInput {
   createdAt?: string;
 }
 
-const list = (k: number | readonly number[] | undefined): number[] =>
-  k === undefined ? [] : typeof k === 'number' ? [k] : [...k];
+const list = (k: number | readonly number[] | undefined): number[] => (k === undefined ? [] : typeof k === 'number' ? [k] : [...k]);
 
 /**
  * The eval.json of one model on one split: greedy accuracy, maj@k, pass@k and breakdowns.
@@ -66,7 +65,10 @@ export function buildEvalReport(input: BuildEvalReportInput): EvalReport {
       return g;
     };
     for (const k of majKs) {
-      maj[String(k)] = tally(input.problems, (p) => majorityVote(drawn(p.id, k).slice(0, k), { normalize: input.normalize })?.correct ?? false);
+      maj[String(k)] = tally(
+        input.problems,
+        (p) => majorityVote(drawn(p.id, k).slice(0, k), { normalize: input.normalize })?.correct ?? false,
+      );
     }
     for (const k of passKs) {
       let sum = 0;

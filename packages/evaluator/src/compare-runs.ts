@@ -39,7 +39,10 @@ export async function compareRuns(runDirs: readonly string[]): Promise<RunCompar
     const maxIter = run.iterations.reduce((m, it) => Math.max(m, it.iteration), -1);
     const accuracyByIteration: (number | null)[] = Array.from({ length: maxIter + 1 }, () => null);
     for (const it of evaluated) accuracyByIteration[it.iteration] = it.eval!.greedy.accuracy;
-    const lastStep = run.iterations.filter((it) => it.trainLog.length > 0).at(-1)?.trainLog.at(-1);
+    const lastStep = run.iterations
+      .filter((it) => it.trainLog.length > 0)
+      .at(-1)
+      ?.trainLog.at(-1);
     rows.push({
       run: run.name,
       dir,

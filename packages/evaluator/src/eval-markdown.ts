@@ -15,7 +15,15 @@ export function evalMarkdown(report: EvalReport, notes: readonly string[] = []):
   ];
   const groups = Object.entries(report.breakdown);
   if (groups.length) {
-    out.push('', '## Greedy accuracy by group', '', markdownTable(['Group', 'Accuracy [95% CI]', 'Correct'], groups.map(([g, a]) => [g, formatAccuracy(a), `${a.correct}/${a.total}`])));
+    out.push(
+      '',
+      '## Greedy accuracy by group',
+      '',
+      markdownTable(
+        ['Group', 'Accuracy [95% CI]', 'Correct'],
+        groups.map(([g, a]) => [g, formatAccuracy(a), `${a.correct}/${a.total}`]),
+      ),
+    );
   }
   out.push('', `_Created ${report.createdAt}._`);
   return out.join('\n') + '\n';

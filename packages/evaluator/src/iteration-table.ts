@@ -4,7 +4,17 @@ import type { RunData } from './run-data.js';
 /** The per-iteration table of a run report: header and rows of display strings. */
 export function iterationTable(run: RunData): { header: string[]; rows: string[][] } {
   const majKs = [...new Set(run.iterations.flatMap((it) => Object.keys(it.eval?.maj ?? {})))].sort((a, b) => Number(a) - Number(b));
-  const header = ['Iteration', 'Greedy accuracy [95% CI]', ...majKs.map((k) => `maj@${k} [95% CI]`), 'Pairs', 'Train steps', 'Final loss', 'Final log-prob chosen', 'Final log-prob rejected', 'Final margin'];
+  const header = [
+    'Iteration',
+    'Greedy accuracy [95% CI]',
+    ...majKs.map((k) => `maj@${k} [95% CI]`),
+    'Pairs',
+    'Train steps',
+    'Final loss',
+    'Final log-prob chosen',
+    'Final log-prob rejected',
+    'Final margin',
+  ];
   const rows = run.iterations.map((it) => {
     const last = it.trainLog.at(-1);
     return [

@@ -4,7 +4,13 @@ import { majorityVote } from './majority-vote.js';
 
 describe('majorityVote', () => {
   it('the most frequent answer wins; abstentions do not count', () => {
-    const r = majorityVote([s('p', 0, '7', false), s('p', 1, null, false), s('p', 2, '9', true), s('p', 3, '9', true), s('p', 4, null, false)]);
+    const r = majorityVote([
+      s('p', 0, '7', false),
+      s('p', 1, null, false),
+      s('p', 2, '9', true),
+      s('p', 3, '9', true),
+      s('p', 4, null, false),
+    ]);
     expect(r).toEqual({ answer: '9', votes: 2, cast: 3, sampleIndex: 2, correct: true });
   });
 

@@ -19,7 +19,11 @@ describe('rescoreSamples', () => {
       { ...makeSample('p1', 1, '4', true), completion: 'I think 5' },
       { ...makeSample('p1', 2, '4', true), completion: 'no idea' },
     ];
-    expect(rescoreSamples(stale, problems, task).map((s) => [s.answer, s.correct])).toEqual([['4', true], ['5', false], [null, false]]);
+    expect(rescoreSamples(stale, problems, task).map((s) => [s.answer, s.correct])).toEqual([
+      ['4', true],
+      ['5', false],
+      [null, false],
+    ]);
   });
 
   it('a sample of an unknown problem is an error', () => {

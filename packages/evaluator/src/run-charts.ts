@@ -36,10 +36,16 @@ function accuracyChart(run: RunData): RunChart {
     if (!it.eval) continue;
     const e = it.eval;
     rows.push({ iteration: it.iteration, metric: 'greedy', accuracy: e.greedy.accuracy, lo: e.greedy.ci95[0], hi: e.greedy.ci95[1] });
-    for (const [k, a] of Object.entries(e.maj)) rows.push({ iteration: it.iteration, metric: `maj@${k}`, accuracy: a.accuracy, lo: a.ci95[0], hi: a.ci95[1] });
+    for (const [k, a] of Object.entries(e.maj))
+      rows.push({ iteration: it.iteration, metric: `maj@${k}`, accuracy: a.accuracy, lo: a.ci95[0], hi: a.ci95[1] });
   }
   const split = run.iterations.find((it) => it.eval)?.eval?.split ?? 'test';
-  const x = { field: 'iteration', type: 'quantitative', title: 'Iteration (0 = initial model)', axis: { tickMinStep: 1, format: 'd' } } as const;
+  const x = {
+    field: 'iteration',
+    type: 'quantitative',
+    title: 'Iteration (0 = initial model)',
+    axis: { tickMinStep: 1, format: 'd' },
+  } as const;
   const color = { field: 'metric', type: 'nominal', title: 'Metric', scale: { range: PALETTE }, legend: { symbolOpacity: 1 } } as const;
   return {
     id: 'accuracy',
@@ -51,10 +57,15 @@ function accuracyChart(run: RunData): RunChart {
       data: { values: rows },
       encoding: { x, color },
       layer: [
-        { mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.5 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+        {
+          mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.5 },
+          encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+        },
         {
           mark: { type: 'line', point: { size: 60, filled: true } },
-          encoding: { y: { field: 'accuracy', type: 'quantitative', title: 'Accuracy (%)', axis: { format: '.0%' }, scale: { domain: [0, 1] } } },
+          encoding: {
+            y: { field: 'accuracy', type: 'quantitative', title: 'Accuracy (%)', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+          },
         },
       ],
     },
@@ -62,7 +73,9 @@ function accuracyChart(run: RunData): RunChart {
 }
 
 function pairsChart(run: RunData): RunChart {
-  const rows = run.iterations.filter((it) => it.pairs !== undefined).map((it) => ({ iteration: `iter ${it.iteration}`, pairs: it.pairs!, series: 'pairs' }));
+  const rows = run.iterations
+    .filter((it) => it.pairs !== undefined)
+    .map((it) => ({ iteration: `iter ${it.iteration}`, pairs: it.pairs!, series: 'pairs' }));
   return {
     id: 'pairs',
     title: 'Preference pairs built per iteration',
@@ -82,7 +95,11 @@ function pairsChart(run: RunData): RunChart {
         },
         {
           mark: { type: 'text', dy: -8, fontSize: 11 },
-          encoding: { x: { field: 'iteration', type: 'ordinal', sort: null }, y: { field: 'pairs', type: 'quantitative' }, text: { field: 'pairs' } },
+          encoding: {
+            x: { field: 'iteration', type: 'ordinal', sort: null },
+            y: { field: 'pairs', type: 'quantitative' },
+            text: { field: 'pairs' },
+          },
         },
       ],
     },
@@ -112,7 +129,12 @@ function trainingCharts(run: RunData): RunChart[] {
       const m = byIter.get(p.iteration)![p.index]!;
       return Object.entries(series).map(([name, get]) => ({ step: p.step, iteration: p.iteration, series: name, value: get(m) }));
     });
-    const x = { field: 'step', type: 'quantitative', title: 'Training step (continued across iterations)', axis: { tickMinStep: 1, format: 'd' } } as const;
+    const x = {
+      field: 'step',
+      type: 'quantitative',
+      title: 'Training step (continued across iterations)',
+      axis: { tickMinStep: 1, format: 'd' },
+    } as const;
     return {
       id,
       title,
@@ -136,9 +158,19 @@ function trainingCharts(run: RunData): RunChart[] {
     };
   };
   return [
-    chart('train-logps', 'Chosen and rejected log-probs (cf. Fig. 3)', 'Sequence log-prob (nats)', { chosen: (m) => m['logps/chosen'], rejected: (m) => m['logps/rejected'] }, [PALETTE[0]!, PALETTE[1]!]),
+    chart(
+      'train-logps',
+      'Chosen and rejected log-probs (cf. Fig. 3)',
+      'Sequence log-prob (nats)',
+      { chosen: (m) => m['logps/chosen'], rejected: (m) => m['logps/rejected'] },
+      [PALETTE[0]!, PALETTE[1]!],
+    ),
     chart('train-margin', 'Reward margin', 'Reward margin (nats)', { margin: (m) => m['rewards/margins'] }, [PALETTE[2]!]),
-    chart('train-loss', 'Training loss', 'Loss (nats)', { loss: (m) => m.loss, dpo: (m) => m.dpo, nll: (m) => m.nll }, [PALETTE[3]!, PALETTE[2]!, PALETTE[4]!]),
+    chart('train-loss', 'Training loss', 'Loss (nats)', { loss: (m) => m.loss, dpo: (m) => m.dpo, nll: (m) => m.nll }, [
+      PALETTE[3]!,
+      PALETTE[2]!,
+      PALETTE[4]!,
+    ]),
   ];
 }
 

@@ -88,6 +88,7 @@ async function readRunJson(file: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new InputError(file, undefined, undefined, `not valid JSON (${(err as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new InputError(file, undefined, undefined, 'expected a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new InputError(file, undefined, undefined, 'expected a JSON object');
   return json as Record<string, unknown>;
 }

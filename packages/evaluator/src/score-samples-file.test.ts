@@ -15,10 +15,19 @@ describe('scoreSamplesFile', () => {
   it('temperature-0 samples are greedy; the rest vote', async () => {
     const file = join(tmp, 'samples.jsonl');
     // p1: greedy ✓; draws 7✓ 7✓ 8✗ → maj ✓, c=2.  p2: greedy ✗; draws 1✗ 2✓ 1✗ → maj ✗, c=1.
-    writeFileSync(file, jsonl([
-      at(0, 'p1', 0, '7', true), at(0.8, 'p1', 1, '7', true), at(0.8, 'p1', 2, '7', true), at(0.8, 'p1', 3, '8', false),
-      at(0, 'p2', 0, '3', false), at(0.8, 'p2', 1, '1', false), at(0.8, 'p2', 2, '2', true), at(0.8, 'p2', 3, '1', false),
-    ]));
+    writeFileSync(
+      file,
+      jsonl([
+        at(0, 'p1', 0, '7', true),
+        at(0.8, 'p1', 1, '7', true),
+        at(0.8, 'p1', 2, '7', true),
+        at(0.8, 'p1', 3, '8', false),
+        at(0, 'p2', 0, '3', false),
+        at(0.8, 'p2', 1, '1', false),
+        at(0.8, 'p2', 2, '2', true),
+        at(0.8, 'p2', 3, '1', false),
+      ]),
+    );
     const { report, notes } = await scoreSamplesFile({ samplesFile: file, task: 'arith', model: 'm', createdAt: 'now' });
     expect(report.greedy).toMatchObject({ correct: 1, total: 2 });
     expect(report.maj['3']).toMatchObject({ correct: 1, total: 2 });

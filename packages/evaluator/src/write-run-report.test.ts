@@ -28,7 +28,16 @@ describe('writeRunReport on the run-basic fixture (iterations 0–2 evaluated, 3
 
   it('writes the Markdown, HTML, overview and one SVG per chart', () => {
     expect(report.files.sort()).toEqual(
-      ['report.html', 'report.md', 'report.svg', 'report-accuracy.svg', 'report-pairs.svg', 'report-train-logps.svg', 'report-train-margin.svg', 'report-train-loss.svg'].sort(),
+      [
+        'report.html',
+        'report.md',
+        'report.svg',
+        'report-accuracy.svg',
+        'report-pairs.svg',
+        'report-train-logps.svg',
+        'report-train-margin.svg',
+        'report-train-loss.svg',
+      ].sort(),
     );
   });
 
@@ -50,7 +59,8 @@ describe('writeRunReport on the run-basic fixture (iterations 0–2 evaluated, 3
 
   it('the log-prob chart has chosen and rejected over 19 continued steps with iteration boundaries', () => {
     const texts = svgTexts(read('report-train-logps.svg'));
-    for (const t of ['chosen', 'rejected', 'Series', 'Sequence log-prob (nats)', 'Training step (continued across iterations)']) expect(texts).toContain(t);
+    for (const t of ['chosen', 'rejected', 'Series', 'Sequence log-prob (nats)', 'Training step (continued across iterations)'])
+      expect(texts).toContain(t);
     // 8 + 8 + 3 steps; boundaries before iterations 2 and 3.
     expect(texts).toContain('iter 2 →');
     expect(texts).toContain('iter 3 →');

@@ -90,7 +90,9 @@ function summaryLines(run: RunData): string[] {
   const last = evals.at(-1);
   if (first && last?.eval) {
     lines.push(`Task: ${first.task} (${first.split} split, ${first.problems} problems)`);
-    lines.push(`Greedy accuracy: ${(first.greedy.accuracy * 100).toFixed(1)}% at iteration ${evals[0]!.iteration} → ${(last.eval.greedy.accuracy * 100).toFixed(1)}% at iteration ${last.iteration}`);
+    lines.push(
+      `Greedy accuracy: ${(first.greedy.accuracy * 100).toFixed(1)}% at iteration ${evals[0]!.iteration} → ${(last.eval.greedy.accuracy * 100).toFixed(1)}% at iteration ${last.iteration}`,
+    );
   }
   const pending = run.iterations.filter((it) => !it.eval).map((it) => it.iteration);
   if (pending.length) lines.push(`Not yet evaluated: iteration ${pending.join(', ')}`);

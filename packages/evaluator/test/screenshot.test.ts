@@ -32,8 +32,20 @@ describe.skipIf(!chromiumPresent)('report.html in headless Chromium', () => {
     const png = join(tmp, 'shot.png');
     const r = spawnSync(
       CHROMIUM,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        `--user-data-dir=${join(tmp, 'profile')}`, `--screenshot=${png}`, '--window-size=1200,1600', pathToFileURL(join(run, 'report.html')).href],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${join(tmp, 'profile')}`,
+        `--screenshot=${png}`,
+        '--window-size=1200,1600',
+        pathToFileURL(join(run, 'report.html')).href,
+      ],
       { encoding: 'utf8', timeout: 90_000 },
     );
     expect(existsSync(png), `chromium wrote no screenshot: ${r.stderr}`).toBe(true);

@@ -3,7 +3,12 @@ import { checkXml } from './xml-well-formed.js';
 
 describe('checkXml (test helper)', () => {
   it('accepts well-formed XML and lists its elements', () => {
-    expect(checkXml('<?xml version="1.0"?><svg a="1"><g><path d="M0"/></g><text>x &amp; y</text></svg>')).toEqual(['svg', 'g', 'path', 'text']);
+    expect(checkXml('<?xml version="1.0"?><svg a="1"><g><path d="M0"/></g><text>x &amp; y</text></svg>')).toEqual([
+      'svg',
+      'g',
+      'path',
+      'text',
+    ]);
   });
   it('rejects what a browser would refuse', () => {
     expect(() => checkXml('<svg><g></svg>')).toThrow(/closes/);

@@ -5,7 +5,14 @@ export { LlamaModel } from './llama/llama-model.js';
 export { createModel, type CreateModelOptions } from './llama/create-model.js';
 export { expectedWeightShapes } from './llama/weight-names.js';
 export { ropeInvFreq } from './llama/rope.js';
-export { SUPPORTED_ARCHITECTURES, HfConfigSchema, type HfConfig, specFromHfConfig, hfConfigFromSpec, headDimOf } from './config/hf-config.js';
+export {
+  SUPPORTED_ARCHITECTURES,
+  HfConfigSchema,
+  type HfConfig,
+  specFromHfConfig,
+  hfConfigFromSpec,
+  headDimOf,
+} from './config/hf-config.js';
 export {
   readSafetensors,
   writeSafetensors,

@@ -35,7 +35,10 @@ export type Baseline = 'dpo' | 'sft-chosen' | 'star';
 export async function seedFrom(mainDir: string, out: string): Promise<void> {
   const main = await RunDir.open(mainDir);
   const run = await RunDir.open(out);
-  for (const [t, file, stage] of [[0, 'eval.json', 'eval'], [1, 'samples.jsonl', 'samples']] as const) {
+  for (const [t, file, stage] of [
+    [0, 'eval.json', 'eval'],
+    [1, 'samples.jsonl', 'samples'],
+  ] as const) {
     if (run.isDone(t, stage)) continue;
     if (!main.isDone(t, stage)) throw new Error(`${mainDir}: iteration ${t} ${stage} is not done; run the main recipe first`);
     await mkdir(run.iterDir(t), { recursive: true });
@@ -47,7 +50,13 @@ export async function seedFrom(mainDir: string, out: string): Promise<void> {
 /** DPO without the NLL term (alpha 0): the paper's ablation, one iteration from the same M0. */
 export async function runDpoBaseline(config: RunConfig, mainDir: string, o: RecipeOptions): Promise<void> {
   await seedFrom(mainDir, o.out);
-  const dpo = RunConfigSchema.parse({ ...config, name: `${config.name}-dpo`, model: `${mainDir}/iter-0/model`, iterations: 1, training: { ...config.training, loss: 'dpo', alpha: 0 } });
+  const dpo = RunConfigSchema.parse({
+    ...config,
+    name: `${config.name}-dpo`,
+    model: `${mainDir}/iter-0/model`,
+    iterations: 1,
+    training: { ...config.training, loss: 'dpo', alpha: 0 },
+  });
   await runIterativeRpo(dpo, o);
 }
 
@@ -55,7 +64,12 @@ export async function runDpoBaseline(config: RunConfig, mainDir: string, o: Reci
  * SFT baselines from the same M0 and first-iteration samples: `sft-chosen` trains on the winners
  * of the RPO pairs; `star` (STaR, Zelikman et al. 2022) on every distinct correct sample.
  */
-export async function runSftBaseline(kind: 'sft-chosen' | 'star', config: RunConfig, mainDir: string, o: RecipeOptions): Promise<EvalReport> {
+export async function runSftBaseline(
+  kind: 'sft-chosen' | 'star',
+  config: RunConfig,
+  mainDir: string,
+  o: RecipeOptions,
+): Promise<EvalReport> {
   const progress = o.progress ?? createProgress();
   await initBackend(config.backend);
   await seedFrom(mainDir, o.out);
@@ -182,7 +196,14 @@ export async function logpDrift(dirs: Record<string, string>): Promise<{ rows: L
     const q = Math.max(1, Math.floor(log.length / 4));
     const mean = (xs: typeof log, k: 'logps/chosen' | 'logps/rejected') => xs.reduce((a, r) => a + r[k], 0) / xs.length;
     const [head, tail] = [log.slice(0, q), log.slice(-q)];
-    rows.push({ run, steps: log.length, chosenStart: mean(head, 'logps/chosen'), chosenEnd: mean(tail, 'logps/chosen'), rejectedStart: mean(head, 'logps/rejected'), rejectedEnd: mean(tail, 'logps/rejected') });
+    rows.push({
+      run,
+      steps: log.length,
+      chosenStart: mean(head, 'logps/chosen'),
+      chosenEnd: mean(tail, 'logps/chosen'),
+      rejectedStart: mean(head, 'logps/rejected'),
+      rejectedEnd: mean(tail, 'logps/rejected'),
+    });
   }
   const f = (x: number) => x.toFixed(2);
   const markdown = [
@@ -194,4 +215,3 @@ export async function logpDrift(dirs: Record<string, string>): Promise<{ rows: L
   ].join('\n');
   return { rows, markdown };
 }
-

@@ -75,7 +75,13 @@ export interface DemoM0Options {
 }
 
 /** Creates iter-0/model: the shipped base, or a random tiny model SFT-trained on gold solutions. */
-export async function createDemoM0(run: RunDir, task: Task, train: Problem[], progress: Progress, options: DemoM0Options = {}): Promise<void> {
+export async function createDemoM0(
+  run: RunDir,
+  task: Task,
+  train: Problem[],
+  progress: Progress,
+  options: DemoM0Options = {},
+): Promise<void> {
   if ((options.from ?? 'base') === 'base') {
     const dir = run.path(0, 'model');
     await rm(`${dir}.tmp`, { recursive: true, force: true });
@@ -104,7 +110,15 @@ export async function createDemoM0(run: RunDir, task: Task, train: Problem[], pr
     .map((p) => ({ prompt: task.prompt(p), completion: task.goldCompletion(p) ?? '' }))
     .filter((e) => e.completion !== '');
   void train;
-  const training = { lr: w.lr, schedule: 'cosine' as const, warmupSteps: 20, batchSize: w.batchSize, gradAccum: 1, maxGradNorm: 1, checkpointEvery: 50 };
+  const training = {
+    lr: w.lr,
+    schedule: 'cosine' as const,
+    warmupSteps: 20,
+    batchSize: w.batchSize,
+    gradAccum: 1,
+    maxGradNorm: 1,
+    checkpointEvery: 50,
+  };
   const optimizer = makeOptimizer({ ...RunConfigSchema.parse({}).training, ...training });
   progress.start('M0 · SFT warm start', w.steps, 'steps');
   await trainSft(model, tokenizer, examples, {

@@ -59,15 +59,24 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
   const progress = o.progress ?? createProgress();
   const backend = await initBackend(config.backend);
   const run = await RunDir.open(o.out);
-  await run.writeRunJson({ config, recipe: `iterative-rpo/${config.training.loss}`, backend: backend.name, node: process.versions.node, startedAt: new Date().toISOString() });
+  await run.writeRunJson({
+    config,
+    recipe: `iterative-rpo/${config.training.loss}`,
+    backend: backend.name,
+    node: process.versions.node,
+    startedAt: new Date().toISOString(),
+  });
   const task = taskOf(config);
   const train = await task.load('train', { limit: config.task.trainLimit ?? undefined });
   const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
-  progress.info(`irpo: ${task.name} · ${train.length} train / ${test.length} test problems · ${config.iterations} iterations · backend ${backend.name} · run ${o.out}`);
+  progress.info(
+    `irpo: ${task.name} · ${train.length} train / ${test.length} test problems · ${config.iterations} iterations · backend ${backend.name} · run ${o.out}`,
+  );
 
   const m0Dir = config.model ?? run.path(0, 'model');
   if (!config.model && !existsSync(run.path(0, 'model/config.json'))) {
-    if (!o.createM0) throw new InputError(m0Dir, undefined, 'model', 'the config names no model and this recipe has no built-in one; set model: <folder>');
+    if (!o.createM0)
+      throw new InputError(m0Dir, undefined, 'model', 'the config names no model and this recipe has no built-in one; set model: <folder>');
     await o.createM0(run, task, train, progress);
   }
   const slot = new ModelSlot();
@@ -116,7 +125,12 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
       }
       const pairs = await readJsonlAll(run.path(t, 'pairs.jsonl'), PreferencePairSchema);
       if (pairs.length === 0) {
-        throw new InputError(run.path(t, 'pairs.jsonl'), undefined, undefined, 'no preference pairs: every prompt had only correct or only wrong samples; raise iteration.n or the temperature');
+        throw new InputError(
+          run.path(t, 'pairs.jsonl'),
+          undefined,
+          undefined,
+          'no preference pairs: every prompt had only correct or only wrong samples; raise iteration.n or the temperature',
+        );
       }
 
       if (!run.isDone(t, 'model')) {
@@ -144,7 +158,10 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
           optimizer,
           onStep: (s, step, n) => {
             if (total !== n) progress.start(`${tag} · training`, (total = n), 'steps');
-            progress.update(step, `loss ${s.loss.toFixed(3)} · margin ${s['rewards/margins'].toFixed(3)} · logp(w) ${s['logps/chosen'].toFixed(1)}`);
+            progress.update(
+              step,
+              `loss ${s.loss.toFixed(3)} · margin ${s['rewards/margins'].toFixed(3)} · logp(w) ${s['logps/chosen'].toFixed(1)}`,
+            );
           },
         });
         optimizer.dispose();
@@ -166,7 +183,16 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
   return { out: o.out, evals, reportFile };
 }
 
-async function evalStage(run: RunDir, t: number, modelDir: string, slot: ModelSlot, task: Task, test: Problem[], config: RunConfig, progress: Progress): Promise<EvalReport> {
+async function evalStage(
+  run: RunDir,
+  t: number,
+  modelDir: string,
+  slot: ModelSlot,
+  task: Task,
+  test: Problem[],
+  config: RunConfig,
+  progress: Progress,
+): Promise<EvalReport> {
   const file = run.path(t, 'eval.json');
   if (run.isDone(t, 'eval')) return readJsonFile(file, EvalReportSchema);
   const m = await slot.ensure(modelDir);
@@ -197,6 +223,3 @@ function goldMap(task: Task, problems: Problem[]): Map<string, string> {
   }
   return m;
 }
-
-
-

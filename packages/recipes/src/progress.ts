@@ -12,7 +12,10 @@ export interface Progress {
   info(line: string): void;
 }
 
-export function createProgress(stream: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): boolean } = process.stderr, quiet = false): Progress {
+export function createProgress(
+  stream: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): boolean } = process.stderr,
+  quiet = false,
+): Progress {
   const tty = Boolean(stream.isTTY);
   let label = '';
   let total = 0;

@@ -1,14 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  InputError,
-  readJsonFile,
-  RunStateSchema,
-  writeJsonAtomic,
-  type RunState,
-  type Stage,
-} from '@irpo/contracts';
+import { InputError, readJsonFile, RunStateSchema, writeJsonAtomic, type RunState, type Stage } from '@irpo/contracts';
 
 /**
  * A recipe's only state: the run directory of shared/DESIGN.md. Stages read the files of the
@@ -80,7 +73,12 @@ export class RunDir {
       const previous = JSON.parse(await readFile(file, 'utf8')) as { config: unknown };
       const diff = firstDifference(previous.config, resolved.config);
       if (diff !== null) {
-        throw new InputError(file, undefined, `config.${diff}`, 'differs from the config this run was started with; use a new run directory (--out) or the original settings');
+        throw new InputError(
+          file,
+          undefined,
+          `config.${diff}`,
+          'differs from the config this run was started with; use a new run directory (--out) or the original settings',
+        );
       }
       return;
     }

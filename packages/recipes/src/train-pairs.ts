@@ -25,7 +25,11 @@ export async function trainOnPairs(
   try {
     const m = await slot.ensure(modelDir);
     progress.start('reference log-probs', pairs.length, 'pairs');
-    const ref = await computeRefLogps(m.model, m.tokenizer, pairs, { out: join(out, 'ref-logps.jsonl'), batchSize: config.training.batchSize, onProgress: (d) => progress.update(d) });
+    const ref = await computeRefLogps(m.model, m.tokenizer, pairs, {
+      out: join(out, 'ref-logps.jsonl'),
+      batchSize: config.training.batchSize,
+      onProgress: (d) => progress.update(d),
+    });
     progress.done(`${ref.size} pairs`);
     const optimizer = makeOptimizer(config.training);
     let total = 0;

@@ -49,7 +49,10 @@ describe('runIterativeRpo (2 iterations, tiny model)', () => {
       const prev = await loadModel(prevDir);
       const refInfo = JSON.parse(await readFile(join(dir, 'ref.json'), 'utf8')) as { weightsSha256: string };
       expect(refInfo.weightsSha256).toBe(await hashWeights(prev.model.variables));
-      const again = await computeRefLogps(prev.model, prev.tokenizer, pairs.slice(0, 3), { out: join(root, `check-${t}.jsonl`), batchSize: 3 });
+      const again = await computeRefLogps(prev.model, prev.tokenizer, pairs.slice(0, 3), {
+        out: join(root, `check-${t}.jsonl`),
+        batchSize: 3,
+      });
       for (const r of ref.filter((x) => again.has(x.pairId))) expect(again.get(r.pairId)!.chosen).toBeCloseTo(r.chosen, 3);
       prev.model.dispose();
     }

@@ -13,9 +13,15 @@ const loader = new URL('../../../tools/test-support/ts-loader.mjs', import.meta.
 const child = fileURLToPath(new URL('./run-child.ts', import.meta.url));
 
 /** Runs the recipe in a child; with `killWhen`, SIGKILLs it as soon as the condition holds. */
-function runChild(configFile: string, out: string, killWhen?: () => boolean): Promise<{ code: number | null; killed: boolean; stderr: string }> {
+function runChild(
+  configFile: string,
+  out: string,
+  killWhen?: () => boolean,
+): Promise<{ code: number | null; killed: boolean; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--conditions=@irpo/source', '--import', loader, child, configFile, out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, ['--conditions=@irpo/source', '--import', loader, child, configFile, out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let killed = false;
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -40,7 +46,10 @@ const done = (out: string, stage: string) => {
   const f = join(out, 'state.json');
   if (!existsSync(f)) return false;
   try {
-    return (JSON.parse(readFileSync(f, 'utf8')) as { iterations: Record<string, { done: string[] }> }).iterations['1']?.done.includes(stage) ?? false;
+    return (
+      (JSON.parse(readFileSync(f, 'utf8')) as { iterations: Record<string, { done: string[] }> }).iterations['1']?.done.includes(stage) ??
+      false
+    );
   } catch {
     return false;
   }
@@ -50,8 +59,10 @@ const done = (out: string, stage: string) => {
 const killPoints: Record<string, (out: string) => boolean> = {
   sampling: (out) => lines(join(out, 'iter-1/samples.jsonl')) >= 8 && !done(out, 'samples'),
   'ref log-probs': (out) => lines(join(out, 'iter-1/ref-logps.jsonl')) >= 2 && !done(out, 'ref-logps'),
-  training: (out) => existsSync(join(out, 'iter-1/checkpoint/checkpoint.json')) && lines(join(out, 'iter-1/train-log.jsonl')) >= 3 && !done(out, 'train'),
-  eval: (out) => existsSync(join(out, 'iter-1/eval-greedy.jsonl')) && statSync(join(out, 'iter-1/eval-greedy.jsonl')).size > 0 && !done(out, 'eval'),
+  training: (out) =>
+    existsSync(join(out, 'iter-1/checkpoint/checkpoint.json')) && lines(join(out, 'iter-1/train-log.jsonl')) >= 3 && !done(out, 'train'),
+  eval: (out) =>
+    existsSync(join(out, 'iter-1/eval-greedy.jsonl')) && statSync(join(out, 'iter-1/eval-greedy.jsonl')).size > 0 && !done(out, 'eval'),
 };
 
 async function finalState(out: string) {

@@ -34,7 +34,12 @@ const ok = (res: ServerResponse, body: Record<string, unknown>) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(
     JSON.stringify({
-      choices: Array.from({ length: n }, (_, i) => ({ index: n - 1 - i, text: `${body.prompt}#${n - 1 - i}`, finish_reason: i === 0 ? 'length' : 'stop', stop_reason: i === 1 ? '\n' : null })),
+      choices: Array.from({ length: n }, (_, i) => ({
+        index: n - 1 - i,
+        text: `${body.prompt}#${n - 1 - i}`,
+        finish_reason: i === 0 ? 'length' : 'stop',
+        stop_reason: i === 1 ? '\n' : null,
+      })),
       usage: { completion_tokens: 4 * n },
     }),
   );
@@ -55,8 +60,21 @@ describe('HttpEngine', () => {
     const bodies: Record<string, unknown>[] = [];
     const { url } = await serve((_req, body, res) => (bodies.push(body), ok(res, body)));
     const engine = new HttpEngine({ baseUrl: url, model: 'm', retryBaseMs: 1 });
-    const out = await engine.generate({ prompts: ['p0', 'p1'], n: 3, temperature: 0.7, topP: 0.9, topK: 5, maxNewTokens: 9, stop: ['\n'], seed: 4, keys: ['a', 'b'] });
-    expect(out.map((cs) => cs.map((c) => c.text))).toEqual([['p0#0', 'p0#1', 'p0#2'], ['p1#0', 'p1#1', 'p1#2']]);
+    const out = await engine.generate({
+      prompts: ['p0', 'p1'],
+      n: 3,
+      temperature: 0.7,
+      topP: 0.9,
+      topK: 5,
+      maxNewTokens: 9,
+      stop: ['\n'],
+      seed: 4,
+      keys: ['a', 'b'],
+    });
+    expect(out.map((cs) => cs.map((c) => c.text))).toEqual([
+      ['p0#0', 'p0#1', 'p0#2'],
+      ['p1#0', 'p1#1', 'p1#2'],
+    ]);
     // index 2 came first with 'length'; index 1 stopped on a string; index 0 on EOS (stop_reason null)
     expect(out[0].map((c) => c.finishReason)).toEqual(['eos', 'stop', 'length']);
     expect(out[0][0].tokens).toBe(4); // usage 12 over 3 choices
@@ -108,7 +126,7 @@ describe('HttpEngine', () => {
     process.env.IRPO_TEST_KEY = 'sk-secret-123';
     const srv = await serve((_req, _body, res) => {
       res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: "max_tokens is too large: 99999 > 2048", type: 'invalid_request_error' } }));
+      res.end(JSON.stringify({ error: { message: 'max_tokens is too large: 99999 > 2048', type: 'invalid_request_error' } }));
     });
     const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', apiKeyEnv: 'IRPO_TEST_KEY', retryBaseMs: 1 });
     const { value: err, lines } = await quietly(() => engine.generate({ prompts: ['a'], maxNewTokens: 99999 }).catch((e: unknown) => e));

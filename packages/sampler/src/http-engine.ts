@@ -90,7 +90,11 @@ export class HttpEngine implements Engine {
     });
   }
 
-  private toCompletions(json: { choices?: CompletionChoice[]; usage?: { completion_tokens?: number } }, n: number, logprobs: boolean): Completion[] {
+  private toCompletions(
+    json: { choices?: CompletionChoice[]; usage?: { completion_tokens?: number } },
+    n: number,
+    logprobs: boolean,
+  ): Completion[] {
     const choices = json.choices;
     if (!Array.isArray(choices) || choices.length !== n)
       throw new HttpEngineError(`POST ${this.url}: expected ${n} choices, got ${Array.isArray(choices) ? choices.length : 'none'}`);

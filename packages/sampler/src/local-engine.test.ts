@@ -139,12 +139,23 @@ describe('LocalEngine', () => {
 
   it('without the cache gives the same samples as with it (full forward each step)', async () => {
     const model = new FakeLM(9);
-    const req = { prompts: ['ab', 'Q: 42=?\nA:', 'c'], n: 3, temperature: 1, topK: 10, maxNewTokens: 15, seed: 4, logprobs: true, stop: ['\n\n'] };
+    const req = {
+      prompts: ['ab', 'Q: 42=?\nA:', 'c'],
+      n: 3,
+      temperature: 1,
+      topK: 10,
+      maxNewTokens: 15,
+      seed: 4,
+      logprobs: true,
+      stop: ['\n\n'],
+    };
     const cached = await new LocalEngine(model, tok, { maxBatchSize: 4 }).generate(req);
     const before = tf.memory().numTensors;
     const uncached = await new LocalEngine(model, tok, { maxBatchSize: 4, useCache: false }).generate(req);
     expect(tf.memory().numTensors).toBe(before);
-    expect(uncached.map((cs) => cs.map((c) => [c.text, c.finishReason]))).toEqual(cached.map((cs) => cs.map((c) => [c.text, c.finishReason])));
+    expect(uncached.map((cs) => cs.map((c) => [c.text, c.finishReason]))).toEqual(
+      cached.map((cs) => cs.map((c) => [c.text, c.finishReason])),
+    );
     uncached.flat().forEach((c, i) => c.logprobs!.forEach((lp, k) => expect(lp).toBeCloseTo(cached.flat()[i].logprobs![k], 4)));
     model.dispose();
   });
@@ -153,6 +164,8 @@ describe('LocalEngine', () => {
     const engine = new LocalEngine(new FakeLM(6), tok);
     await expect(engine.generate({ prompts: ['a'], maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens/);
     await expect(engine.generate({ prompts: ['a'], maxNewTokens: 3, topP: 0 })).rejects.toThrow(/topP/);
-    await expect(engine.generate({ prompts: ['abc'], maxNewTokens: 254 })).rejects.toThrow(/3 prompt tokens \+ maxNewTokens 254 exceed the model's 256 positions/);
+    await expect(engine.generate({ prompts: ['abc'], maxNewTokens: 254 })).rejects.toThrow(
+      /3 prompt tokens \+ maxNewTokens 254 exceed the model's 256 positions/,
+    );
   });
 });

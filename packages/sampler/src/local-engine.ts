@@ -75,10 +75,20 @@ export class LocalEngine implements Engine {
       if (encoded[i].length === 0) throw new RangeError(`generate: prompts[${i}]: encodes to no tokens`);
       const need = encoded[i].length + req.maxNewTokens;
       if (need > this.model.spec.maxPositions)
-        throw new RangeError(`generate: prompts[${i}]: ${encoded[i].length} prompt tokens + maxNewTokens ${req.maxNewTokens} exceed the model's ${this.model.spec.maxPositions} positions`);
+        throw new RangeError(
+          `generate: prompts[${i}]: ${encoded[i].length} prompt tokens + maxNewTokens ${req.maxNewTokens} exceed the model's ${this.model.spec.maxPositions} positions`,
+        );
       const key = req.keys?.[i] ?? req.prompts[i];
       for (let j = 0; j < req.n; j++) {
-        rows.push({ prompt: i, sample: j, ids: encoded[i], rng: createRng(deriveSeed(req.seed, key, j)), tokens: [], logprobs: [], emitted: 0 });
+        rows.push({
+          prompt: i,
+          sample: j,
+          ids: encoded[i],
+          rng: createRng(deriveSeed(req.seed, key, j)),
+          tokens: [],
+          logprobs: [],
+          emitted: 0,
+        });
       }
     });
     // Similar lengths together: less padding. Results do not depend on the grouping.
@@ -168,7 +178,10 @@ export class LocalEngine implements Engine {
         const mask = tf.tensor2d(maskFlat, [active.length, T], 'int32');
         const logits = this.model.forward(ids, mask); // [B, T, V]
         const flat = tf.reshape(logits, [active.length * T, V]);
-        const at = tf.tensor1d(seqs.map((q, b) => b * T + q.length - 1), 'int32');
+        const at = tf.tensor1d(
+          seqs.map((q, b) => b * T + q.length - 1),
+          'int32',
+        );
         return tf.gather(flat, at); // [B, V]: each row's last real position
       });
       const { keep } = step(active, await takeData(lastFlat));
@@ -235,7 +248,13 @@ export class LocalEngine implements Engine {
     };
   }
 
-  private finish(row: Row, reason: Completion['finishReason'], logprobs: boolean, text?: string, onText?: GenerateRequest['onText']): Completion {
+  private finish(
+    row: Row,
+    reason: Completion['finishReason'],
+    logprobs: boolean,
+    text?: string,
+    onText?: GenerateRequest['onText'],
+  ): Completion {
     this.stats.completionTokens += row.tokens.length;
     this.stats.sequences++;
     const final = text ?? this.tokenizer.decode(row.tokens, { skipSpecialTokens: true });

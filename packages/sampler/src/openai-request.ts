@@ -19,7 +19,8 @@ const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInt
 function num(body: Body, field: string, dflt: number, ok: (x: number) => boolean, range: string): number {
   const x = body[field];
   if (x === undefined || x === null) return dflt;
-  if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x)) throw new BadRequestError(`${field} must be ${range}, got ${JSON.stringify(x)}`, field);
+  if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x))
+    throw new BadRequestError(`${field} must be ${range}, got ${JSON.stringify(x)}`, field);
   return x;
 }
 
@@ -37,7 +38,8 @@ export function samplingFields(body: Body, maxTokensField: string[]): Omit<Gener
   for (const f of maxTokensField) maxNewTokens = num(body, f, maxNewTokens, (x) => isInt(x) && x >= 1, 'an integer ≥ 1');
   const topK = num(body, 'top_k', 0, (x) => isInt(x) && x >= -1, 'an integer ≥ -1 (-1 or 0: off)');
   const seed = body.seed === undefined || body.seed === null ? undefined : num(body, 'seed', 0, isInt, 'an integer');
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new BadRequestError('stream must be a boolean', 'stream');
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean')
+    throw new BadRequestError('stream must be a boolean', 'stream');
   return {
     n: num(body, 'n', 1, (x) => isInt(x) && x >= 1 && x <= 256, 'an integer in [1, 256]'),
     temperature: num(body, 'temperature', 1, (x) => x >= 0 && x <= 10, 'a number in [0, 10]'),

@@ -21,7 +21,14 @@ afterAll(async () => {
 const problems = fakeProblems(7);
 const engine = new LocalEngine(new FakeLM(7), new CharTokenizer(), { maxBatchSize: 16 });
 const opts = (out: string, extra: Partial<SampleDatasetOptions> = {}): SampleDatasetOptions => ({
-  n: 3, temperature: 1, topP: 0.9, maxNewTokens: 12, seed: 5, out: join(dir, out), batchSize: 2, ...extra,
+  n: 3,
+  temperature: 1,
+  topP: 0.9,
+  maxNewTokens: 12,
+  seed: 5,
+  out: join(dir, out),
+  batchSize: 2,
+  ...extra,
 });
 
 /** Fails after `calls` successful generate calls: a crash in the middle of a run. */
@@ -87,7 +94,12 @@ describe('sampleDataset', () => {
     const ctrl = new AbortController();
     const out = 'abort.jsonl';
     await expect(
-      sampleDataset(problems, fakeTask, engine, opts(out, { signal: ctrl.signal, onProgress: (p) => p.done >= 6 && ctrl.abort(new Error('stop now')) })),
+      sampleDataset(
+        problems,
+        fakeTask,
+        engine,
+        opts(out, { signal: ctrl.signal, onProgress: (p) => p.done >= 6 && ctrl.abort(new Error('stop now')) }),
+      ),
     ).rejects.toThrow('stop now');
     await sampleDataset(problems, fakeTask, engine, opts(out));
     expect(await readFile(join(dir, out), 'utf8')).toBe(await readFile(join(dir, 'a.jsonl'), 'utf8'));

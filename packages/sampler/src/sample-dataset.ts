@@ -62,7 +62,12 @@ export async function sampleDataset(
   if (existsSync(out)) {
     for await (const { value: s, line } of readJsonlLines(out, SampleSchema, { tolerateTruncatedTail: true })) {
       if (s.seed !== undefined && s.seed !== options.seed)
-        throw new InputError(out, line, 'seed', `was sampled with seed ${s.seed}, this run uses ${options.seed}: use another --out or the same seed`);
+        throw new InputError(
+          out,
+          line,
+          'seed',
+          `was sampled with seed ${s.seed}, this run uses ${options.seed}: use another --out or the same seed`,
+        );
       if (s.temperature !== undefined && s.temperature !== options.temperature)
         throw new InputError(out, line, 'temperature', `was sampled at ${s.temperature}, this run uses ${options.temperature}`);
       seen.add(key(s.problemId, s.index));

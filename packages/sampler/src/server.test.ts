@@ -12,7 +12,8 @@ let model: FakeLM;
 let local: LocalEngine;
 let srv: OpenAIServer;
 let url: string;
-const template = (ms: ChatMessage[], o: { addGenerationPrompt: boolean }) => ms.map((m) => `${m.role[0].toUpperCase()}: ${m.content}\n`).join('') + (o.addGenerationPrompt ? 'A:' : '');
+const template = (ms: ChatMessage[], o: { addGenerationPrompt: boolean }) =>
+  ms.map((m) => `${m.role[0].toUpperCase()}: ${m.content}\n`).join('') + (o.addGenerationPrompt ? 'A:' : '');
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -41,7 +42,14 @@ describe('createServer (OpenAI-compatible)', () => {
   });
 
   it('answers completions from the official openai client like the engine itself', async () => {
-    const r = await client().completions.create({ model: 'fake-lm', prompt: 'Q: 3=?\nA:', max_tokens: 10, temperature: 0, n: 2, logprobs: 0 });
+    const r = await client().completions.create({
+      model: 'fake-lm',
+      prompt: 'Q: 3=?\nA:',
+      max_tokens: 10,
+      temperature: 0,
+      n: 2,
+      logprobs: 0,
+    });
     const [[direct]] = await local.generate({ prompts: ['Q: 3=?\nA:'], temperature: 0, maxNewTokens: 10, logprobs: true });
     expect(r.choices.map((c) => c.text)).toEqual([direct.text, direct.text]);
     expect(r.choices[0].finish_reason).toBe(direct.finishReason === 'length' ? 'length' : 'stop');
@@ -101,9 +109,17 @@ describe('createServer (OpenAI-compatible)', () => {
     expect((await client().models.list()).data).toHaveLength(1);
   });
 
-  it('HttpEngine against the server gives the local engine\'s samples (same seed)', async () => {
+  it("HttpEngine against the server gives the local engine's samples (same seed)", async () => {
     const http = new HttpEngine({ baseUrl: `${url}/v1`, model: 'fake-lm', concurrency: 2, countTokens: (t) => tok.encode(t).length });
-    const req = { prompts: ['ab', 'Q: 9=?\nA:', 'cd'], keys: ['k0', 'k1', 'k2'], n: 3, temperature: 1, topP: 0.9, maxNewTokens: 10, seed: 21 };
+    const req = {
+      prompts: ['ab', 'Q: 9=?\nA:', 'cd'],
+      keys: ['k0', 'k1', 'k2'],
+      n: 3,
+      temperature: 1,
+      topP: 0.9,
+      maxNewTokens: 10,
+      seed: 21,
+    };
     const viaHttp = await http.generate(req);
     const again = await http.generate(req);
     expect(again).toEqual(viaHttp);

@@ -71,7 +71,13 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     const sse = lazySse(res);
     const onText = stream
       ? (piece: TextPiece) =>
-          sse.send({ id, object: 'text_completion', created: now, model, choices: [{ index: piece.prompt * fields.n! + piece.sample, text: piece.text, logprobs: null, finish_reason: null }] })
+          sse.send({
+            id,
+            object: 'text_completion',
+            created: now,
+            model,
+            choices: [{ index: piece.prompt * fields.n! + piece.sample, text: piece.text, logprobs: null, finish_reason: null }],
+          })
       : undefined;
     const results = await engine.generate({ ...fields, prompts, logprobs, signal, onText });
     const choices = results.flatMap((cs, p) =>
@@ -85,7 +91,13 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     );
     if (stream) {
       for (const ch of choices) {
-        sse.send({ id, object: 'text_completion', created: now, model, choices: [{ index: ch.index, text: '', logprobs: ch.logprobs, finish_reason: ch.finish_reason, stop_reason: ch.stop_reason }] });
+        sse.send({
+          id,
+          object: 'text_completion',
+          created: now,
+          model,
+          choices: [{ index: ch.index, text: '', logprobs: ch.logprobs, finish_reason: ch.finish_reason, stop_reason: ch.stop_reason }],
+        });
       }
       return sse.end();
     }
@@ -106,9 +118,21 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     const chunk = (index: number, delta: Record<string, string>, finish: string | null = null) => {
       if (!opened.has(index)) {
         opened.add(index);
-        sse.send({ id, object: 'chat.completion.chunk', created: now, model, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+        sse.send({
+          id,
+          object: 'chat.completion.chunk',
+          created: now,
+          model,
+          choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
+        });
       }
-      sse.send({ id, object: 'chat.completion.chunk', created: now, model, choices: [{ index, delta, logprobs: null, finish_reason: finish }] });
+      sse.send({
+        id,
+        object: 'chat.completion.chunk',
+        created: now,
+        model,
+        choices: [{ index, delta, logprobs: null, finish_reason: finish }],
+      });
     };
     const onText = stream ? (piece: TextPiece) => chunk(piece.sample, { content: piece.text }) : undefined;
     const [cs] = await engine.generate({ ...fields, prompts: [prompt], signal, onText });
@@ -121,7 +145,12 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
       object: 'chat.completion',
       created: now,
       model,
-      choices: cs.map((c, index) => ({ index, message: { role: 'assistant', content: c.text }, logprobs: null, finish_reason: openaiFinish(c) })),
+      choices: cs.map((c, index) => ({
+        index,
+        message: { role: 'assistant', content: c.text },
+        logprobs: null,
+        finish_reason: openaiFinish(c),
+      })),
       usage: usage([prompt], [cs], fields.n!),
     });
   };
@@ -212,7 +241,8 @@ function sendError(res: ServerResponse, status: number, message: string, type = 
 /** An SSE response whose headers go out with the first event, so errors before it can still be a 400. */
 function lazySse(res: ServerResponse): { send(value: unknown): void; end(): void } {
   const start = () => {
-    if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    if (!res.headersSent)
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   };
   return {
     send(value) {

@@ -9,7 +9,6 @@ import { LocalEngine } from '../src/local-engine.js';
 import { sampleDataset } from '../src/sample-dataset.js';
 import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from '../src/testing/fakes.js';
 
-
 const [out, hangAfter] = process.argv.slice(2);
 await initBackend('cpu');
 const local = new LocalEngine(new FakeLM(7), new CharTokenizer(), { maxBatchSize: 16 });
@@ -23,5 +22,13 @@ const engine: Engine = {
     return local.generate(req);
   },
 };
-const res = await sampleDataset(fakeProblems(7), fakeTask, engine, { n: 3, temperature: 1, topP: 0.9, maxNewTokens: 12, seed: 5, batchSize: 2, out });
+const res = await sampleDataset(fakeProblems(7), fakeTask, engine, {
+  n: 3,
+  temperature: 1,
+  topP: 0.9,
+  maxNewTokens: 12,
+  seed: 5,
+  batchSize: 2,
+  out,
+});
 process.stdout.write(`done ${res.written}\n`);

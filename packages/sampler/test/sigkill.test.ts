@@ -22,9 +22,14 @@ beforeAll(async () => {
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 /** Runs the child; resolves with its stdout and exit signal. With `killOn`, SIGKILLs it when that line appears. */
-function runChild(args: string[], killOn?: string): Promise<{ stdout: string; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runChild(
+  args: string[],
+  killOn?: string,
+): Promise<{ stdout: string; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--conditions=@irpo/source', '--import', loader, child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--conditions=@irpo/source', '--import', loader, child, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => {

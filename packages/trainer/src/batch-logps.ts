@@ -15,8 +15,14 @@ export function batchLogProbs(model: TrainableLM, b: PackedBatch): tf.Tensor1D {
       const positions: number[] = [];
       for (let i = 0; i < b.lossMask.length; i++) if (b.lossMask[i]) positions.push(i);
       const logits = model.forwardAt(ids, attn, tf.tensor1d(positions, 'int32')); // [N, V]
-      const targets = tf.tensor1d(positions.map((i) => b.targets[i]!), 'int32');
-      const rows = tf.tensor1d(positions.map((i) => Math.floor(i / b.length)), 'int32');
+      const targets = tf.tensor1d(
+        positions.map((i) => b.targets[i]!),
+        'int32',
+      );
+      const rows = tf.tensor1d(
+        positions.map((i) => Math.floor(i / b.length)),
+        'int32',
+      );
       return selectedLogProbs(logits, targets, rows, b.batch);
     }
     const targets = tf.tensor2d(b.targets, [b.batch, b.length], 'int32');

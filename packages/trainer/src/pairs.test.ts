@@ -20,10 +20,23 @@ describe('buildPairs', () => {
   it('walks winners and losers together, wrapping the shorter list (hand-computed)', () => {
     // winners w0 w1, losers l0 l1 l2 l3 l4, K = 4: the longer list has 5, so 4 pairs:
     // (w0,l0) (w1,l1) (w0,l2) (w1,l3)
-    const samples = [s('a', 0, 'w0', true), s('a', 1, 'l0', false), s('a', 2, 'l1', false), s('a', 3, 'w1', true), s('a', 4, 'l2', false), s('a', 5, 'l3', false), s('a', 6, 'l4', false)];
+    const samples = [
+      s('a', 0, 'w0', true),
+      s('a', 1, 'l0', false),
+      s('a', 2, 'l1', false),
+      s('a', 3, 'w1', true),
+      s('a', 4, 'l2', false),
+      s('a', 5, 'l3', false),
+      s('a', 6, 'l4', false),
+    ];
     const { pairs } = buildPairs(samples, { k: 4 });
     expect(pairs.map(brief)).toEqual(['w0>l0', 'w1>l1', 'w0>l2', 'w1>l3']);
-    expect(pairs.map((p) => [p.chosenIndex, p.rejectedIndex])).toEqual([[0, 1], [3, 2], [0, 4], [3, 5]]);
+    expect(pairs.map((p) => [p.chosenIndex, p.rejectedIndex])).toEqual([
+      [0, 1],
+      [3, 2],
+      [0, 4],
+      [3, 5],
+    ]);
   });
 
   it('stops when the longer list is used up, below K', () => {

@@ -41,7 +41,15 @@ export function buildPairs(samples: readonly Sample[], options: PairOptions): { 
     if (list) list.push(s);
     else byProblem.set(s.problemId, [s]);
   }
-  const stats: PairStats = { prompts: byProblem.size, promptsWithPairs: 0, noWinner: 0, noLoser: 0, droppedTooLong: 0, droppedByCap: 0, pairs: 0 };
+  const stats: PairStats = {
+    prompts: byProblem.size,
+    promptsWithPairs: 0,
+    noWinner: 0,
+    noLoser: 0,
+    droppedTooLong: 0,
+    droppedByCap: 0,
+    pairs: 0,
+  };
   let pairs: PreferencePair[] = [];
   for (const [problemId, list] of byProblem) {
     list.sort((a, b) => a.index - b.index);
@@ -59,8 +67,7 @@ export function buildPairs(samples: readonly Sample[], options: PairOptions): { 
       const w = winners[i % winners.length]!;
       const l = losers[i % losers.length]!;
       if (options.length && options.maxLength !== undefined) {
-        const tooLong =
-          options.length(prompt, w.text) > options.maxLength || options.length(prompt, l.text) > options.maxLength;
+        const tooLong = options.length(prompt, w.text) > options.maxLength || options.length(prompt, l.text) > options.maxLength;
         if (tooLong) {
           stats.droppedTooLong++;
           continue;

@@ -12,7 +12,9 @@ export interface SftExample {
 }
 
 export interface SftOptions extends TrainRunOptions<SftStepMetrics> {
-  training: Pick<TrainingConfig, 'lr' | 'schedule' | 'warmupSteps' | 'batchSize' | 'gradAccum' | 'maxGradNorm' | 'checkpointEvery'> & { gradientCheckpointing?: boolean };
+  training: Pick<TrainingConfig, 'lr' | 'schedule' | 'warmupSteps' | 'batchSize' | 'gradAccum' | 'maxGradNorm' | 'checkpointEvery'> & {
+    gradientCheckpointing?: boolean;
+  };
 }
 
 /**
@@ -28,36 +30,47 @@ export async function trainSft(
 ): Promise<{ steps: number; last?: SftStepMetrics }> {
   const t = o.training;
   const encoded = examples.map((e) => encodeSequence(tokenizer, e.prompt, e.completion));
-  const steps = optimizerSteps(encoded.map(sequenceLength), { batchSize: t.batchSize, gradAccum: t.gradAccum, seed: o.seed, epochs: o.epochs, maxSteps: o.maxSteps });
+  const steps = optimizerSteps(encoded.map(sequenceLength), {
+    batchSize: t.batchSize,
+    gradAccum: t.gradAccum,
+    seed: o.seed,
+    epochs: o.epochs,
+    maxSteps: o.maxSteps,
+  });
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
-  return withCheckpointing(model, t.gradientCheckpointing ?? false, () => runTrainingLoop<SftStepMetrics>({
-    ...commonLoopOptions(model.variables, t, steps, o),
-    logSchema: SftStepMetricsSchema,
-    microStep: (items) => {
-      const b = packBatch(items.map((i) => encoded[i]!), pad);
-      const logps = batchLogProbs(model, b); // [B]
-      const tokens = b.responseLengths.reduce((a, x) => a + x, 0);
-      const loss = tf.div(tf.neg(tf.sum(logps)), tokens) as tf.Scalar;
-      const kept = tf.keep(tf.clone(loss));
-      return {
-        loss,
-        tokens,
-        metrics: () => {
-          const nll = kept.dataSync()[0]!;
-          kept.dispose();
-          return { nll };
-        },
-      };
-    },
-    record: (step, m, extra) => ({
-      v: 1,
-      step,
-      epoch: (step / steps.length) * o.epochs,
-      loss: extra.loss,
-      nll: m.nll ?? extra.loss,
-      grad_norm: extra.gradNorm,
-      lr: extra.lr,
-      tokens_per_s: extra.tokensPerS,
+  return withCheckpointing(model, t.gradientCheckpointing ?? false, () =>
+    runTrainingLoop<SftStepMetrics>({
+      ...commonLoopOptions(model.variables, t, steps, o),
+      logSchema: SftStepMetricsSchema,
+      microStep: (items) => {
+        const b = packBatch(
+          items.map((i) => encoded[i]!),
+          pad,
+        );
+        const logps = batchLogProbs(model, b); // [B]
+        const tokens = b.responseLengths.reduce((a, x) => a + x, 0);
+        const loss = tf.div(tf.neg(tf.sum(logps)), tokens) as tf.Scalar;
+        const kept = tf.keep(tf.clone(loss));
+        return {
+          loss,
+          tokens,
+          metrics: () => {
+            const nll = kept.dataSync()[0]!;
+            kept.dispose();
+            return { nll };
+          },
+        };
+      },
+      record: (step, m, extra) => ({
+        v: 1,
+        step,
+        epoch: (step / steps.length) * o.epochs,
+        loss: extra.loss,
+        nll: m.nll ?? extra.loss,
+        grad_norm: extra.gradNorm,
+        lr: extra.lr,
+        tokens_per_s: extra.tokensPerS,
+      }),
     }),
-  }));
+  );
 }

@@ -57,7 +57,10 @@ export function commonLoopOptions<M>(
   t: { lr: number; schedule: 'constant' | 'cosine' | 'linear'; warmupSteps: number; maxGradNorm: number; checkpointEvery: number },
   steps: number[][][],
   o: { optimizer: Optimizer; checkpointDir: string; logFile: string; onStep?: LoopOptions<M>['onStep'] },
-): Pick<LoopOptions<M>, 'variables' | 'optimizer' | 'steps' | 'lr' | 'maxGradNorm' | 'checkpointDir' | 'checkpointEvery' | 'logFile' | 'onStep'> {
+): Pick<
+  LoopOptions<M>,
+  'variables' | 'optimizer' | 'steps' | 'lr' | 'maxGradNorm' | 'checkpointDir' | 'checkpointEvery' | 'logFile' | 'onStep'
+> {
   return {
     variables,
     optimizer: o.optimizer,
@@ -100,7 +103,8 @@ export async function runTrainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: nu
 /** Runs `train` with the model's gradient checkpointing set to `on`, then restores it. */
 export async function withCheckpointing<T>(model: TrainableLM, on: boolean, train: () => Promise<T>): Promise<T> {
   if (!on) return train();
-  if (model.gradientCheckpointing === undefined) throw new UsageError('training.gradientCheckpointing: this model cannot recompute its activations');
+  if (model.gradientCheckpointing === undefined)
+    throw new UsageError('training.gradientCheckpointing: this model cannot recompute its activations');
   const was = model.gradientCheckpointing;
   model.gradientCheckpointing = true;
   try {
@@ -138,7 +142,9 @@ async function trainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: number; last
           const values = metrics ? metrics() : {};
           if (!Number.isFinite(loss)) {
             tf.dispose(grads);
-            const details = Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ');
+            const details = Object.entries(values)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ');
             throw new NonFiniteLossError(
               `loss became ${loss} at step ${step + 1}${details ? ` (${details})` : ''}; training stopped before the update. ` +
                 `The last good checkpoint is in ${o.checkpointDir}. Lower the learning rate (training.lr) or check the data.`,
@@ -206,7 +212,10 @@ async function resume<M>(o: LoopOptions<M>): Promise<number> {
   tf.dispose([...opt.values()]);
   if (existsSync(o.logFile)) {
     const rows = (await readJsonlAll(o.logFile, o.logSchema, { tolerateTruncatedTail: true })) as Array<M & { step: number }>;
-    await writeJsonlAtomic(o.logFile, rows.filter((r) => r.step <= meta.step));
+    await writeJsonlAtomic(
+      o.logFile,
+      rows.filter((r) => r.step <= meta.step),
+    );
   }
   log.info(`resuming training at step ${meta.step + 1} of ${o.steps.length} from ${dir}`);
   return meta.step;

@@ -18,7 +18,11 @@ describe('batchLogProbs', () => {
     };
     // Rows of different prompt and response lengths, so positions, targets and rows all vary.
     const b = packBatch(
-      [encodeSequence(charTokenizer, 'what is one', 'one'), encodeSequence(charTokenizer, 'hi', 'hello there'), encodeSequence(charTokenizer, 'a longer prompt', 'x')],
+      [
+        encodeSequence(charTokenizer, 'what is one', 'one'),
+        encodeSequence(charTokenizer, 'hi', 'hello there'),
+        encodeSequence(charTokenizer, 'a longer prompt', 'x'),
+      ],
       0,
     );
     const full = batchLogProbs(base, b);

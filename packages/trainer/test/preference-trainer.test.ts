@@ -21,7 +21,9 @@ const pairs: PreferencePair[] = Array.from({ length: 8 }, (_, i) => ({
   rejected: i % 2 ? 'two' : 'dos',
   chosenSource: 'sample',
 }));
-const zeroRef = new Map<string, RefLogps>(pairs.map((p) => [p.id, { v: 1, pairId: p.id, chosen: -10, rejected: -10, chosenTokens: 4, rejectedTokens: 4 }]));
+const zeroRef = new Map<string, RefLogps>(
+  pairs.map((p) => [p.id, { v: 1, pairId: p.id, chosen: -10, rejected: -10, chosenTokens: 4, rejectedTokens: 4 }]),
+);
 
 async function run(dir: string, over: { steps?: number; crashAt?: number } = {}) {
   const model = bigramModel(3);
@@ -67,7 +69,15 @@ describe('trainPreference', () => {
     await run(b, { crashAt: 3 }); // checkpoint at step 2; step 3 logged, then crash
     const resumed = await run(b);
     expect(resumed.weights).toEqual(whole.weights);
-    const strip = (s: string) => s.split('\n').filter(Boolean).map((l) => { const r = JSON.parse(l) as Record<string, unknown>; delete r.tokens_per_s; return r; });
+    const strip = (s: string) =>
+      s
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const r = JSON.parse(l) as Record<string, unknown>;
+          delete r.tokens_per_s;
+          return r;
+        });
     expect(strip(await readFile(join(b, 'train-log.jsonl'), 'utf8'))).toEqual(strip(await readFile(join(a, 'train-log.jsonl'), 'utf8')));
   });
 
@@ -135,7 +145,11 @@ describe('trainPreference', () => {
     model.dispose();
     const plain = bigramModel(3);
     await expect(
-      trainPreference(plain, charTokenizer, pairs, zeroRef, { ...options(trainingConfig({ gradientCheckpointing: true })), logFile: join(dir, 'other.jsonl'), checkpointDir: join(dir, 'ckpt2') }),
+      trainPreference(plain, charTokenizer, pairs, zeroRef, {
+        ...options(trainingConfig({ gradientCheckpointing: true })),
+        logFile: join(dir, 'other.jsonl'),
+        checkpointDir: join(dir, 'ckpt2'),
+      }),
     ).rejects.toThrow('training.gradientCheckpointing: this model cannot recompute its activations');
     plain.dispose();
   });

@@ -11,7 +11,15 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-const pair = (id: string, chosen: string, rejected: string): PreferencePair => ({ v: 1, id, problemId: id, prompt: 'ab', chosen, rejected, chosenSource: 'sample' });
+const pair = (id: string, chosen: string, rejected: string): PreferencePair => ({
+  v: 1,
+  id,
+  problemId: id,
+  prompt: 'ab',
+  chosen,
+  rejected,
+  chosenSource: 'sample',
+});
 
 describe('computeRefLogps', () => {
   it('sums response log-probs only (uniform model: -n·log V)', async () => {
@@ -33,7 +41,10 @@ describe('computeRefLogps', () => {
     const model = bigramModel(2);
     const dir = await mkdtemp(join(tmpdir(), 'irpo-ref-'));
     const out = join(dir, 'ref.jsonl');
-    await writeFile(out, JSON.stringify({ v: 1, pairId: 'a', chosen: -1, rejected: -2, chosenTokens: 2, rejectedTokens: 2 }) + '\n{"pairId":"b","cho');
+    await writeFile(
+      out,
+      JSON.stringify({ v: 1, pairId: 'a', chosen: -1, rejected: -2, chosenTokens: 2, rejectedTokens: 2 }) + '\n{"pairId":"b","cho',
+    );
     const ref = await computeRefLogps(model, charTokenizer, [pair('a', 'c', 'd'), pair('b', 'c', 'd')], { out, batchSize: 1 });
     expect(ref.get('a')!.chosen).toBe(-1); // not recomputed
     expect(ref.get('b')!.chosen).toBeLessThan(0);

@@ -17,7 +17,10 @@ describe('trainSft', () => {
   it('raises the likelihood of the completions and logs each step', async () => {
     const model = bigramModel(7);
     const dir = await mkdtemp(join(tmpdir(), 'irpo-sft-'));
-    const examples = [{ prompt: 'ab', completion: 'cd' }, { prompt: 'xy', completion: 'z' }];
+    const examples = [
+      { prompt: 'ab', completion: 'cd' },
+      { prompt: 'xy', completion: 'z' },
+    ];
     const seqs = examples.map((e) => encodeSequence(charTokenizer, e.prompt, e.completion));
     const before = scoreSequences(model, seqs, 0);
     await trainSft(model, charTokenizer, examples, {

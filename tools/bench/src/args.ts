@@ -54,7 +54,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       }
       case 'backend': {
         const v = value();
-        if (!(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`--backend: unknown '${v}' (expected ${BACKENDS.join(', ')})`);
+        if (!(BACKENDS as readonly string[]).includes(v))
+          throw new UsageError(`--backend: unknown '${v}' (expected ${BACKENDS.join(', ')})`);
         out.backend = v as BenchArgs['backend'];
         break;
       }

@@ -29,14 +29,37 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Line[] | null
     return null;
   }
   process.stdout.write(child.stdout);
-  if (child.status !== 0) process.stderr.write(`bench:compare: ${path.basename(cmd)} exited with ${child.status}; ratios use the phases that ran\n`);
-  return child.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
+  if (child.status !== 0)
+    process.stderr.write(`bench:compare: ${path.basename(cmd)} exited with ${child.status}; ratios use the phases that ran\n`);
+  return child.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Line);
 }
 
 function main(argv: string[]): void {
   const args = parseBenchArgs(argv); // validates before either side starts
-  const common = ['--config', args.config, '--phase', args.phases.join(','), '--warmup', String(args.warmup), ...(args.reps ? ['--reps', String(args.reps)] : [])];
-  const irpo = run(process.execPath, [...process.execArgv, path.join(here, 'main.ts'), ...common, '--backend', args.backend, ...(args.threads ? ['--threads', String(args.threads)] : [])], process.env)!;
+  const common = [
+    '--config',
+    args.config,
+    '--phase',
+    args.phases.join(','),
+    '--warmup',
+    String(args.warmup),
+    ...(args.reps ? ['--reps', String(args.reps)] : []),
+  ];
+  const irpo = run(
+    process.execPath,
+    [
+      ...process.execArgv,
+      path.join(here, 'main.ts'),
+      ...common,
+      '--backend',
+      args.backend,
+      ...(args.threads ? ['--threads', String(args.threads)] : []),
+    ],
+    process.env,
+  )!;
   const python = process.env.IRPO_BENCH_PYTHON ?? '/usr/bin/python3';
   const blasDir = process.env.IRPO_BENCH_BLAS_DIR;
   const env = blasDir ? { ...process.env, LD_LIBRARY_PATH: [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : process.env;
@@ -46,7 +69,14 @@ function main(argv: string[]): void {
     const a = irpo.find((l) => l.phase === phase);
     const b = torch.find((l) => l.phase === phase);
     const ratio = a?.tokens_per_s && b?.tokens_per_s ? Math.round((a.tokens_per_s / b.tokens_per_s) * 1000) / 1000 : null;
-    const line = { compare: 'irpo/torch', config: args.config, phase, irpo_tokens_per_s: a?.tokens_per_s ?? null, torch_tokens_per_s: b?.tokens_per_s ?? null, ratio };
+    const line = {
+      compare: 'irpo/torch',
+      config: args.config,
+      phase,
+      irpo_tokens_per_s: a?.tokens_per_s ?? null,
+      torch_tokens_per_s: b?.tokens_per_s ?? null,
+      ratio,
+    };
     process.stdout.write(JSON.stringify(line) + '\n');
   }
 }

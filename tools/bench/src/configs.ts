@@ -37,7 +37,9 @@ const base = {
   maxPositions: 512,
 } as const;
 
-function spec(s: Pick<ModelSpec, 'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'tieWordEmbeddings'>): ModelSpec {
+function spec(
+  s: Pick<ModelSpec, 'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'tieWordEmbeddings'>,
+): ModelSpec {
   return { ...base, ...s } as ModelSpec;
 }
 
@@ -45,18 +47,66 @@ function spec(s: Pick<ModelSpec, 'vocabSize' | 'hiddenSize' | 'intermediateSize'
 export const BENCH_CONFIGS: Record<string, BenchConfig> = {
   tiny: {
     name: 'tiny',
-    spec: spec({ vocabSize: 512, hiddenSize: 128, intermediateSize: 344, numLayers: 4, numHeads: 4, numKvHeads: 4, tieWordEmbeddings: false }),
-    seq: 128, pairs: 16, trainChunkPairs: 16, checkpoint: false, promptTokens: 64, sampleRows: 32, newTokens: 64, samplePrompt: 16, reps: 7,
+    spec: spec({
+      vocabSize: 512,
+      hiddenSize: 128,
+      intermediateSize: 344,
+      numLayers: 4,
+      numHeads: 4,
+      numKvHeads: 4,
+      tieWordEmbeddings: false,
+    }),
+    seq: 128,
+    pairs: 16,
+    trainChunkPairs: 16,
+    checkpoint: false,
+    promptTokens: 64,
+    sampleRows: 32,
+    newTokens: 64,
+    samplePrompt: 16,
+    reps: 7,
   },
   small: {
     name: 'small',
-    spec: spec({ vocabSize: 8192, hiddenSize: 512, intermediateSize: 1376, numLayers: 8, numHeads: 8, numKvHeads: 2, tieWordEmbeddings: false }),
-    seq: 256, pairs: 8, trainChunkPairs: 2, checkpoint: false, promptTokens: 128, sampleRows: 16, newTokens: 64, samplePrompt: 16, reps: 5,
+    spec: spec({
+      vocabSize: 8192,
+      hiddenSize: 512,
+      intermediateSize: 1376,
+      numLayers: 8,
+      numHeads: 8,
+      numKvHeads: 2,
+      tieWordEmbeddings: false,
+    }),
+    seq: 256,
+    pairs: 8,
+    trainChunkPairs: 2,
+    checkpoint: false,
+    promptTokens: 128,
+    sampleRows: 16,
+    newTokens: 64,
+    samplePrompt: 16,
+    reps: 5,
   },
   // SmolLM2-135M's shapes; ~1 min per train step on wasm, so fewer repetitions by default.
   smollm: {
     name: 'smollm',
-    spec: spec({ vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numLayers: 30, numHeads: 9, numKvHeads: 3, tieWordEmbeddings: true }),
-    seq: 256, pairs: 4, trainChunkPairs: 2, checkpoint: true, promptTokens: 128, sampleRows: 8, newTokens: 32, samplePrompt: 16, reps: 2,
+    spec: spec({
+      vocabSize: 49152,
+      hiddenSize: 576,
+      intermediateSize: 1536,
+      numLayers: 30,
+      numHeads: 9,
+      numKvHeads: 3,
+      tieWordEmbeddings: true,
+    }),
+    seq: 256,
+    pairs: 4,
+    trainChunkPairs: 2,
+    checkpoint: true,
+    promptTokens: 128,
+    sampleRows: 8,
+    newTokens: 32,
+    samplePrompt: 16,
+    reps: 2,
   },
 };

@@ -23,7 +23,15 @@ async function main(argv: string[]): Promise<void> {
       if (child.status === 2) process.exit(2);
       // A phase that dies (e.g. the wasm heap's 4 GiB limit) is reported; the others still run.
       if (child.status !== 0) {
-        process.stdout.write(JSON.stringify({ framework: 'irpo', backend: args.backend, config: args.config, phase, error: `exited with ${child.status ?? child.signal}` }) + '\n');
+        process.stdout.write(
+          JSON.stringify({
+            framework: 'irpo',
+            backend: args.backend,
+            config: args.config,
+            phase,
+            error: `exited with ${child.status ?? child.signal}`,
+          }) + '\n',
+        );
         failed = true;
       }
     }
@@ -49,7 +57,11 @@ async function main(argv: string[]): Promise<void> {
     min_ms: timing.min_ms,
     times_ms: timing.times_ms,
     tokens: run.tokens,
-    ...(reps < 5 ? { note: `only ${reps} timed repetitions (fewer than the usual 5: ${config.name === 'smollm' ? 'smollm steps take long' : 'asked for'})` } : {}),
+    ...(reps < 5
+      ? {
+          note: `only ${reps} timed repetitions (fewer than the usual 5: ${config.name === 'smollm' ? 'smollm steps take long' : 'asked for'})`,
+        }
+      : {}),
     threads: backend.name === 'wasm' ? wasmThreads() : null,
     malloc: mallocEnv(),
     node: process.version,

@@ -38,5 +38,7 @@ export function memoryPeaks(): { rss_mb: number; wasm_heap_mb: number | null } {
 
 /** glibc allocator settings from the environment (they change page-fault counts, hence speed). */
 export function mallocEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_') || k === 'GLIBC_TUNABLES') as [string, string][]);
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_') || k === 'GLIBC_TUNABLES') as [string, string][],
+  );
 }

@@ -29,7 +29,10 @@ describe('dependency direction (shared/DESIGN.md)', () => {
   });
 
   it('@irpo/data may import @irpo/contracts', async () => {
-    const errors = await lintAs('packages/data/src/fixture.ts', "import { ProblemSchema } from '@irpo/contracts';\nexport const x = ProblemSchema;\n");
+    const errors = await lintAs(
+      'packages/data/src/fixture.ts',
+      "import { ProblemSchema } from '@irpo/contracts';\nexport const x = ProblemSchema;\n",
+    );
     expect(errors).toEqual([]);
   });
 });

@@ -19,11 +19,19 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
   builder: (y) =>
     y
       .option('out', { type: 'string', default: 'runs/demo', describe: 'Run directory (rerun to resume)' })
-      .option('compare', { type: 'boolean', default: false, describe: 'DPO+NLL vs DPO without NLL vs SFT on chosen, one harder-trained iteration each from the same M0 and samples' })
+      .option('compare', {
+        type: 'boolean',
+        default: false,
+        describe: 'DPO+NLL vs DPO without NLL vs SFT on chosen, one harder-trained iteration each from the same M0 and samples',
+      })
       .option('seed', { type: 'number', default: 0, describe: 'Seed of data, model init, sampling and training' })
       .option('iterations', { type: 'number', describe: 'Iterations of RPO (default 3)' })
       .option('set', { type: 'string', array: true, describe: 'Override a field of the demo config: --set training.lr=1e-3' })
-      .option('from-scratch', { type: 'boolean', default: false, describe: 'Train M0 from random weights now instead of starting from the shipped base model (slower)' })
+      .option('from-scratch', {
+        type: 'boolean',
+        default: false,
+        describe: 'Train M0 from random weights now instead of starting from the shipped base model (slower)',
+      })
       .example('irpo demo', 'Warm start M0, then 3 iterations; prints the table and the report path')
       .example('irpo demo --compare --out runs/demo-compare', 'DPO+NLL vs DPO vs SFT on chosen') as unknown as Argv<DemoArgs>,
   handler: async (args) => {
@@ -32,10 +40,15 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     // Compare mode trains one iteration harder (lr 1e-4, 4 epochs) so that what separates the
     // methods shows within minutes: without the NLL term the chosen log-probs fall (paper, Fig. 3).
     const compareDefaults = args.compare ? { iterations: 1, training: { lr: 1e-4 }, iteration: { epochs: 4 } } : {};
-    const over: Record<string, unknown> = { ...compareDefaults, seed: args.seed, ...(args.iterations ? { iterations: args.iterations } : {}) };
+    const over: Record<string, unknown> = {
+      ...compareDefaults,
+      seed: args.seed,
+      ...(args.iterations ? { iterations: args.iterations } : {}),
+    };
     for (const s of args.set ?? []) applySet(over, s);
     const config = demoConfig(over);
-    const createM0: Parameters<typeof runIterativeRpo>[1]['createM0'] = (run, task, train, progress) => createDemoM0(run, task, train, progress, { seed: args.seed, from: args.fromScratch ? 'scratch' : 'base' });
+    const createM0: Parameters<typeof runIterativeRpo>[1]['createM0'] = (run, task, train, progress) =>
+      createDemoM0(run, task, train, progress, { seed: args.seed, from: args.fromScratch ? 'scratch' : 'base' });
     const o = createOutput(args.json);
     if (args.compare) {
       const r = await runCompare(config, { out: args.out, createM0 });

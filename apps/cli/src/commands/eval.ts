@@ -34,9 +34,16 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   builder: (y) =>
     y
       .option('samples', { type: 'string', describe: 'samples.jsonl to score (temperature-0 samples are the greedy answers)' })
-      .option('task', { type: 'string', demandOption: true, describe: 'Task name (arith, gsm8k, math, arc): its answer normaliser is used for voting' })
+      .option('task', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Task name (arith, gsm8k, math, arc): its answer normaliser is used for voting',
+      })
       .option('split', { type: 'string', default: 'test', describe: 'Split the samples come from' })
-      .option('model', { type: 'string', describe: 'Model folder to evaluate (Hugging Face layout); with --samples, the name recorded in eval.json' })
+      .option('model', {
+        type: 'string',
+        describe: 'Model folder to evaluate (Hugging Face layout); with --samples, the name recorded in eval.json',
+      })
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root to evaluate instead of a local model' })
       .option('served-model', { type: 'string', describe: 'Model name at the endpoint (default: its first /v1/models entry)' })
       .option('limit', { type: 'number', describe: 'Evaluate the first N problems of the split' })
@@ -46,7 +53,10 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('seed', { type: 'number', default: 0, describe: 'Seed of the maj@k samples' })
       .option('maj', { type: 'number', array: true, describe: 'maj@k to report (default: all samples per problem)' })
       .option('pass', { type: 'number', array: true, describe: 'pass@k to report (default: 1 and all samples per problem)' })
-      .option('problems', { type: 'string', describe: 'problems.jsonl of the split: counts problems without samples and gives meta for --breakdown' })
+      .option('problems', {
+        type: 'string',
+        describe: 'problems.jsonl of the split: counts problems without samples and gives meta for --breakdown',
+      })
       .option('breakdown', { type: 'string', array: true, describe: 'Problem meta fields to break accuracy down by (e.g. subject level)' })
       .option('out', { type: 'string', describe: 'Folder for eval.json and eval.md (default: beside the samples)' })
       .example('irpo eval --task gsm8k --data-path data/gsm8k --model runs/x/iter-2/model --maj 32', 'Greedy and maj@32 on GSM8K test')
@@ -58,7 +68,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       if (!Number.isInteger(k) || k < 1) throw new UsageError(`--maj/--pass take positive integers, got ${k}`);
     }
     if (!args.samples) {
-      if (Boolean(args.model) === Boolean(args.endpoint)) throw new UsageError('irpo eval needs --samples <file>, or one of --model <dir> / --endpoint <url>');
+      if (Boolean(args.model) === Boolean(args.endpoint))
+        throw new UsageError('irpo eval needs --samples <file>, or one of --model <dir> / --endpoint <url>');
       await evalWithModel(args, evalMarkdown);
       return;
     }
@@ -92,7 +103,10 @@ async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/con
   let engine: import('@irpo/sampler').Engine;
   let dispose = () => undefined as void;
   if (args.endpoint) {
-    engine = new HttpEngine({ baseUrl: args.endpoint, model: args.servedModel ?? (await firstServedModel(args.endpoint, 'OPENAI_API_KEY')) });
+    engine = new HttpEngine({
+      baseUrl: args.endpoint,
+      model: args.servedModel ?? (await firstServedModel(args.endpoint, 'OPENAI_API_KEY')),
+    });
   } else {
     const loaded = await loadModelFrom(args.model!);
     engine = new LocalEngine(loaded.model, loaded.tokenizer);
@@ -115,7 +129,10 @@ async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/con
     });
     const md = evalMarkdown(report);
     await writeFileAtomic(join(outDir, 'eval.md'), md);
-    createOutput(args.json).result(report, () => md.trimEnd() + `\n\nWrote ${join(outDir, 'eval.json')} and eval.md (samples beside them; rerun to resume)`);
+    createOutput(args.json).result(
+      report,
+      () => md.trimEnd() + `\n\nWrote ${join(outDir, 'eval.json')} and eval.md (samples beside them; rerun to resume)`,
+    );
   } finally {
     dispose();
   }

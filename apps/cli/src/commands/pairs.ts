@@ -28,7 +28,10 @@ export const pairsCommand: CommandModule<object, PairsArgs> = {
       .option('export', { type: 'string', choices: ['trl'], describe: 'Also write <out>.trl.json: DPOConfig settings for the same loss' })
       .option('beta', { type: 'number', default: 0.1, describe: 'DPO beta for the exported settings' })
       .option('alpha', { type: 'number', default: 1, describe: 'NLL weight for the exported settings' })
-      .example('irpo pairs --samples runs/x/iter-1/samples.jsonl --out pairs.jsonl --export trl', 'Pairs for training with TRL') as unknown as Argv<PairsArgs>,
+      .example(
+        'irpo pairs --samples runs/x/iter-1/samples.jsonl --out pairs.jsonl --export trl',
+        'Pairs for training with TRL',
+      ) as unknown as Argv<PairsArgs>,
   handler: async (args) => {
     if (!(args.k >= 1)) throw new UsageError('--k must be at least 1');
     const { buildPairs } = await import('@irpo/trainer');
@@ -48,6 +51,10 @@ export const pairsCommand: CommandModule<object, PairsArgs> = {
       await writeJsonAtomic(`${args.out}.trl.json`, trl);
       files.push(`${args.out}.trl.json`);
     }
-    createOutput(args.json).result({ files, stats }, () => `${stats.pairs} pairs from ${stats.promptsWithPairs}/${stats.prompts} prompts (no correct: ${stats.noWinner}, no wrong: ${stats.noLoser}) → ${files.join(', ')}`);
+    createOutput(args.json).result(
+      { files, stats },
+      () =>
+        `${stats.pairs} pairs from ${stats.promptsWithPairs}/${stats.prompts} prompts (no correct: ${stats.noWinner}, no wrong: ${stats.noLoser}) → ${files.join(', ')}`,
+    );
   },
 };

@@ -48,7 +48,10 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .option('max-new-tokens', { type: 'number', default: 512, describe: 'Longest completion' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed: the same seed gives the same samples' })
       .option('out', { type: 'string', demandOption: true, describe: 'samples.jsonl to write (appended to on resume)' })
-      .option('batch-size', { type: 'number', describe: 'Problems per engine call, the unit a crash can lose (default 8 local, 4 × concurrency for an endpoint)' })
+      .option('batch-size', {
+        type: 'number',
+        describe: 'Problems per engine call, the unit a crash can lose (default 8 local, 4 × concurrency for an endpoint)',
+      })
       .option('max-batch-size', { type: 'number', default: 32, describe: 'Sequences the local engine decodes together' }) as never,
   handler: async (args) => {
     if (Boolean(args.model) === Boolean(args.endpoint)) throw new UsageError('give exactly one of --model <dir> or --endpoint <url>');
@@ -95,10 +98,12 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         samplesPerSecond: secs > 0 ? result.written / secs : 0,
         tokensPerSecond: secs > 0 ? result.tokens / secs : 0,
       };
-      createOutput(args.json).result(summary, () =>
-        `sampled ${result.written} (resumed ${result.resumed}, total ${result.done}) in ${formatDuration(secs)}: ` +
-        `${summary.samplesPerSecond.toFixed(2)} samples/s, ${summary.tokensPerSecond.toFixed(1)} tokens/s, ` +
-        `${result.correct}/${result.written} correct → ${args.out}`,
+      createOutput(args.json).result(
+        summary,
+        () =>
+          `sampled ${result.written} (resumed ${result.resumed}, total ${result.done}) in ${formatDuration(secs)}: ` +
+          `${summary.samplesPerSecond.toFixed(2)} samples/s, ${summary.tokensPerSecond.toFixed(1)} tokens/s, ` +
+          `${result.correct}/${result.written} correct → ${args.out}`,
       );
     } finally {
       dispose();

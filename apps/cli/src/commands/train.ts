@@ -17,12 +17,19 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   describe: 'Train a model on preference pairs with DPO+NLL (computes the reference log-probs first)',
   builder: (y) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'Model folder (Hugging Face layout): the initial policy and the reference' })
+      .option('model', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Model folder (Hugging Face layout): the initial policy and the reference',
+      })
       .option('pairs', { type: 'string', demandOption: true, describe: 'pairs.jsonl (prompt, chosen, rejected)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder: ref-logps.jsonl, train-log.jsonl, model/' })
       .option('config', { type: 'string', describe: 'Run config whose training/iteration settings apply' })
       .option('set', { type: 'string', array: true, describe: 'Override a field: --set training.lr=1e-5' })
-      .example('irpo train --model M0 --pairs pairs.jsonl --out M1 --set training.alpha=0', 'Plain DPO (the ablation)') as unknown as Argv<TrainArgs>,
+      .example(
+        'irpo train --model M0 --pairs pairs.jsonl --out M1 --set training.alpha=0',
+        'Plain DPO (the ablation)',
+      ) as unknown as Argv<TrainArgs>,
   handler: async (args) => {
     const config = await loadRunConfig(args.config, args.set ?? []);
     const { trainOnPairs } = await import('@irpo/recipes');

@@ -38,7 +38,15 @@ function productMacs(args: KernelArgs): number {
 function isPlain(args: KernelArgs): boolean {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-  return !transposeA && !transposeB && a.shape.length <= 3 && b.shape.length <= 3 && (a.shape.length < 3 || a.shape[0] === 1) && (b.shape.length < 3 || b.shape[0] === 1) && b.dtype === 'float32';
+  return (
+    !transposeA &&
+    !transposeB &&
+    a.shape.length <= 3 &&
+    b.shape.length <= 3 &&
+    (a.shape.length < 3 || a.shape[0] === 1) &&
+    (b.shape.length < 3 || b.shape[0] === 1) &&
+    b.dtype === 'float32'
+  );
 }
 
 /** The stock product with the right operand in a fresh buffer, freed (with XNNPACK's packed copy) at once. */
@@ -100,7 +108,12 @@ export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | nu
       // A shared transposed right operand is nearly always a weight (x·Wᵀ): transpose it once.
       const b3 =
         transposeB && batchB === 1 && cache && weightCaching
-          ? cache.get(backend as WasmBackend & { dataIdMap: { has(id: unknown): boolean } }, b, keep(reshape({ inputs: { x: b }, backend, attrs: { shape: [1, n, k] } })), transpose)
+          ? cache.get(
+              backend as WasmBackend & { dataIdMap: { has(id: unknown): boolean } },
+              b,
+              keep(reshape({ inputs: { x: b }, backend, attrs: { shape: [1, n, k] } })),
+              transpose,
+            )
           : to3d(b, batchB, k, n, transposeB);
       const plainAttrs = { transposeA: false, transposeB: false };
       let out: tf.TensorInfo;
@@ -128,8 +141,15 @@ export function makeFastBatchMatMul(stock: KernelFn, cache: TransposedCache | nu
  * packed right operand by tensor id, so an id must never be reused for different contents.
  */
 function perEntry(
-  backend: WasmBackend, stock: KernelFn, a3: tf.TensorInfo, b3: tf.TensorInfo,
-  batchA: number, batchB: number, m: number, k: number, n: number,
+  backend: WasmBackend,
+  stock: KernelFn,
+  a3: tf.TensorInfo,
+  b3: tf.TensorInfo,
+  batchA: number,
+  batchB: number,
+  m: number,
+  k: number,
+  n: number,
 ): tf.TensorInfo {
   const batch = Math.max(batchA, batchB);
   const out = backend.makeOutput([batch, m, n], 'float32');

@@ -28,7 +28,12 @@ export function asBlockSwap(shape: number[], perm: number[]): BlockSwap | null {
         for (let i = p; i < q; i++) expected.push(i);
         for (let i = r; i < n; i++) expected.push(i);
         if (expected.every((v, i) => v === perm[i])) {
-          return { outer: prod(shape.slice(0, p)), rows: prod(shape.slice(p, q)), cols: prod(shape.slice(q, r)), inner: prod(shape.slice(r)) };
+          return {
+            outer: prod(shape.slice(0, p)),
+            rows: prod(shape.slice(p, q)),
+            cols: prod(shape.slice(q, r)),
+            inner: prod(shape.slice(r)),
+          };
         }
       }
       return null;
@@ -77,7 +82,10 @@ export function makeFastTranspose(stock: KernelFn): KernelFn {
     const swap = x.dtype === 'float32' || x.dtype === 'int32' ? asBlockSwap(x.shape, perm) : null;
     if (!swap || swap.inner !== 1) return stock(args);
     const backend: WasmBackend = args.backend;
-    const out = backend.makeOutput(perm.map((p) => x.shape[p]!), x.dtype);
+    const out = backend.makeOutput(
+      perm.map((p) => x.shape[p]!),
+      x.dtype,
+    );
     // The view after the allocation: makeOutput may grow the heap.
     const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
     const srcOffset = backend.dataIdMap.get(x.dataId).memoryOffset;
@@ -87,4 +95,3 @@ export function makeFastTranspose(stock: KernelFn): KernelFn {
     return out;
   };
 }
-

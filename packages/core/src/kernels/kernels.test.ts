@@ -45,14 +45,51 @@ describe('core kernels on wasm match the cpu backend', () => {
     await expectSame(() => [tf.unsortedSegmentSum(rand([8, 5], 1), tf.tensor1d(ids, 'int32'), 8)]);
     await expectSame(() => {
       const table = rand([11, 6], 2);
-      const idx = tf.tensor2d([[1, 4, 4], [10, 0, 4]], undefined, 'int32');
+      const idx = tf.tensor2d(
+        [
+          [1, 4, 4],
+          [10, 0, 4],
+        ],
+        undefined,
+        'int32',
+      );
       const w = rand([2, 3, 6], 3);
       return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(table)];
     });
   });
 
-  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-    for (const [sa, sb] of [[[7, 13], [13, 5]], [[3, 7, 13], [13, 5]], [[3, 7, 13], [3, 13, 5]], [[2, 3, 7, 13], [2, 3, 13, 5]], [[7, 13], [4, 13, 5]], [[2, 6, 1, 9], [2, 6, 9, 5]]]) {
+  for (const [tA, tB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    for (const [sa, sb] of [
+      [
+        [7, 13],
+        [13, 5],
+      ],
+      [
+        [3, 7, 13],
+        [13, 5],
+      ],
+      [
+        [3, 7, 13],
+        [3, 13, 5],
+      ],
+      [
+        [2, 3, 7, 13],
+        [2, 3, 13, 5],
+      ],
+      [
+        [7, 13],
+        [4, 13, 5],
+      ],
+      [
+        [2, 6, 1, 9],
+        [2, 6, 9, 5],
+      ],
+    ]) {
       it(`BatchMatMul [${sa}]·[${sb}] transposeA=${tA} transposeB=${tB}, values and gradients`, async () => {
         const shapeA = tA ? [...sa.slice(0, -2), sa[sa.length - 1]!, sa[sa.length - 2]!] : sa;
         const shapeB = tB ? [...sb.slice(0, -2), sb[sb.length - 1]!, sb[sb.length - 2]!] : sb;
@@ -73,7 +110,32 @@ describe('core kernels on wasm match the cpu backend', () => {
   }
 
   it('Transpose: matrix-like permutations exactly as the cpu backend, float32 and int32', async () => {
-    const cases: [number[], number[]][] = [[[37, 19], [1, 0]], [[3, 17, 9], [0, 2, 1]], [[4, 5, 6], [1, 2, 0]], [[4, 5, 6], [2, 0, 1]], [[3, 4, 5, 6], [0, 2, 1, 3]], [[2, 3, 4], [2, 1, 0]]];
+    const cases: [number[], number[]][] = [
+      [
+        [37, 19],
+        [1, 0],
+      ],
+      [
+        [3, 17, 9],
+        [0, 2, 1],
+      ],
+      [
+        [4, 5, 6],
+        [1, 2, 0],
+      ],
+      [
+        [4, 5, 6],
+        [2, 0, 1],
+      ],
+      [
+        [3, 4, 5, 6],
+        [0, 2, 1, 3],
+      ],
+      [
+        [2, 3, 4],
+        [2, 1, 0],
+      ],
+    ];
     for (const [shape, perm] of cases) {
       await expectSame(() => [tf.transpose(rand(shape, 11), perm), tf.transpose(tf.cast(tf.mul(rand(shape, 12), 1000), 'int32'), perm)], 0);
     }
@@ -95,7 +157,20 @@ describe('core kernels on wasm match the cpu backend', () => {
     });
     // Hand-checked: column sums of [[1, 2], [3, 4], [5, 6]].
     await initBackend('wasm');
-    expect(Array.from(await tf.sum(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), 0).data())).toEqual([9, 12]);
+    expect(
+      Array.from(
+        await tf
+          .sum(
+            tf.tensor2d([
+              [1, 2],
+              [3, 4],
+              [5, 6],
+            ]),
+            0,
+          )
+          .data(),
+      ),
+    ).toEqual([9, 12]);
     await initBackend('cpu');
   });
 
@@ -103,8 +178,20 @@ describe('core kernels on wasm match the cpu backend', () => {
     await expectSame(() => {
       const table = rand([11, 6], 15);
       const ints = tf.cast(tf.mul(rand([9, 2, 3], 16), 100), 'int32');
-      const idx = tf.tensor2d([[1, 4, 4], [10, 0, 4]], undefined, 'int32');
-      return [tf.gather(table, idx), tf.gather(ints, tf.tensor1d([8, 0, 3], 'int32')), tf.gather(tf.range(0, 5), tf.tensor1d([4, 4, 1], 'int32')), tf.gather(table, tf.tensor1d([2, 3], 'int32'), 1)];
+      const idx = tf.tensor2d(
+        [
+          [1, 4, 4],
+          [10, 0, 4],
+        ],
+        undefined,
+        'int32',
+      );
+      return [
+        tf.gather(table, idx),
+        tf.gather(ints, tf.tensor1d([8, 0, 3], 'int32')),
+        tf.gather(tf.range(0, 5), tf.tensor1d([4, 4, 1], 'int32')),
+        tf.gather(table, tf.tensor1d([2, 3], 'int32'), 1),
+      ];
     });
     await initBackend('wasm');
     expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))).toThrow('GatherV2: the index value 3 is not in [0, 2]');
@@ -148,8 +235,20 @@ describe('core kernels on wasm match the cpu backend', () => {
   it('fused sequence log-probs: values and gradients', async () => {
     await expectSame(() => {
       const logits = tf.mul(rand([3, 5, 17], 8), 20) as tf.Tensor3D;
-      const targets = tf.tensor2d([[1, 16, 3, 0, 5], [2, 2, 2, 2, 2], [9, 8, 7, 6, 5]], undefined, 'int32');
-      const mask = tf.tensor2d([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [1, 1, 1, 1, 1]]);
+      const targets = tf.tensor2d(
+        [
+          [1, 16, 3, 0, 5],
+          [2, 2, 2, 2, 2],
+          [9, 8, 7, 6, 5],
+        ],
+        undefined,
+        'int32',
+      );
+      const mask = tf.tensor2d([
+        [1, 1, 1, 0, 0],
+        [1, 0, 0, 0, 0],
+        [1, 1, 1, 1, 1],
+      ]);
       const w = tf.tensor1d([0.5, -1, 2]);
       const lp = sequenceLogProbs(logits, targets, mask);
       return [lp, tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sequenceLogProbs(x as tf.Tensor3D, targets, mask), w)))(logits)];

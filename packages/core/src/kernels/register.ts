@@ -67,7 +67,12 @@ function smallWithoutPool(stock: KernelFn): KernelFn {
     const pool = currentPoolSwitch();
     if (!pool) return stock(args);
     let largest = 0;
-    for (const t of Object.values(args.inputs)) if (t) largest = Math.max(largest, (t as tf.TensorInfo).shape.reduce((a, b) => a * b, 1));
+    for (const t of Object.values(args.inputs))
+      if (t)
+        largest = Math.max(
+          largest,
+          (t as tf.TensorInfo).shape.reduce((a, b) => a * b, 1),
+        );
     return largest < POOL_MIN_ELEMENTS ? pool.withoutPool(() => stock(args)) : stock(args);
   };
 }
@@ -91,7 +96,10 @@ export function useCoreMatMul(on: boolean): void {
       kernelName: 'BatchMatMul',
       backendName: 'wasm',
       setupFunc: stock.setupFunc,
-      kernelFunc: makeFastBatchMatMul(stock.kernelFunc as unknown as KernelFn, (transposed = new TransposedCache())) as unknown as tf.KernelFunc,
+      kernelFunc: makeFastBatchMatMul(
+        stock.kernelFunc as unknown as KernelFn,
+        (transposed = new TransposedCache()),
+      ) as unknown as tf.KernelFunc,
     });
     wasmStockMatMul = stock;
   } else {

@@ -13,7 +13,13 @@ export function makeRowGather(stock: KernelFn): KernelFn {
     const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
     const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
     const ax = tf.util.parseAxisParam(axis, x.shape)[0];
-    if (ax !== 0 || (batchDims ?? 0) !== 0 || x.shape.length < 1 || indices.dtype !== 'int32' || (x.dtype !== 'float32' && x.dtype !== 'int32')) {
+    if (
+      ax !== 0 ||
+      (batchDims ?? 0) !== 0 ||
+      x.shape.length < 1 ||
+      indices.dtype !== 'int32' ||
+      (x.dtype !== 'float32' && x.dtype !== 'int32')
+    ) {
       return stock(args);
     }
     const backend: WasmBackend = args.backend;

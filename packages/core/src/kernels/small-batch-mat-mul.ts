@@ -12,8 +12,17 @@ export const SMALL_ROWS = 8;
  * transposeA), b [batchB, k, n] (or [.., n, k] when transposeB); a batch of 1 broadcasts.
  */
 export function smallBatchMatMul(
-  backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean,
-  batchA: number, batchB: number, m: number, k: number, n: number, outShape: number[],
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  batchA: number,
+  batchB: number,
+  m: number,
+  k: number,
+  n: number,
+  outShape: number[],
 ): tf.TensorInfo {
   const batch = Math.max(batchA, batchB);
   const out = backend.makeOutput(outShape, 'float32');

@@ -19,7 +19,12 @@ export class TransposedCache {
   }
 
   /** The [batch, cols, rows] transpose of `src3d` ([batch, rows, cols]), a view of `src`'s data. */
-  get(backend: WasmBackend & { dataIdMap: { has(id: unknown): boolean } }, src: tf.TensorInfo, src3d: tf.TensorInfo, transpose: KernelFn): tf.TensorInfo {
+  get(
+    backend: WasmBackend & { dataIdMap: { has(id: unknown): boolean } },
+    src: tf.TensorInfo,
+    src3d: tf.TensorInfo,
+    transpose: KernelFn,
+  ): tf.TensorInfo {
     const key = src.dataId as object;
     const hit = this.copies.get(key);
     if (hit) return hit;

@@ -15,7 +15,10 @@ beforeAll(async () => {
 
 const t1 = (x: number[]) => tf.tensor1d(x);
 const pair = (pc: number[], pr: number[], rc: number[], rr: number[]): PairLogps => ({
-  policyChosen: t1(pc), policyRejected: t1(pr), refChosen: t1(rc), refRejected: t1(rr),
+  policyChosen: t1(pc),
+  policyRejected: t1(pr),
+  refChosen: t1(rc),
+  refRejected: t1(rr),
 });
 
 describe('hand-derived losses', () => {
@@ -74,7 +77,12 @@ function policyLogps(c: PairCase, chosen: tf.Tensor, rejected: tf.Tensor) {
 describe('losses match PyTorch (tools/fixtures/core_losses.py)', () => {
   for (const c of coreLosses.pairs) {
     const lengths = () => tf.sum(tf.tensor2d(c.chosenMask), 1) as tf.Tensor1D;
-    const logps = (pc: tf.Tensor1D, pr: tf.Tensor1D): PairLogps => ({ policyChosen: pc, policyRejected: pr, refChosen: t1(c.refChosen), refRejected: t1(c.refRejected) });
+    const logps = (pc: tf.Tensor1D, pr: tf.Tensor1D): PairLogps => ({
+      policyChosen: pc,
+      policyRejected: pr,
+      refChosen: t1(c.refChosen),
+      refRejected: t1(c.refRejected),
+    });
 
     it(`values and metrics: ${c.name}`, async () => {
       const { pc, pr } = policyLogps(c, tf.tensor3d(c.chosenLogits), tf.tensor3d(c.rejectedLogits));
@@ -84,7 +92,12 @@ describe('losses match PyTorch (tools/fixtures/core_losses.py)', () => {
       expectClose(await dpoLoss(l, { beta: c.beta, labelSmoothing: c.labelSmoothing }).losses.data(), c.dpo, 1e-5, 'dpo');
       expectClose(await ipoLoss(l, { beta: c.beta }).losses.data(), c.ipo, 1e-5, 'ipo');
       expectClose(await nllLoss(pc, lengths()).losses.data(), c.nllPerSequence, 1e-5, 'nll per-sequence');
-      expectClose(await tf.mean(nllLoss(pc, lengths(), { normalization: 'token-mean' }).losses).data(), c.nllTokenMean, 1e-5, 'nll token-mean');
+      expectClose(
+        await tf.mean(nllLoss(pc, lengths(), { normalization: 'token-mean' }).losses).data(),
+        c.nllTokenMean,
+        1e-5,
+        'nll token-mean',
+      );
       const m = await readMetrics(dpoNll(l, lengths(), { beta: c.beta, alpha: c.alpha, labelSmoothing: c.labelSmoothing }).metrics);
       for (const [k, v] of Object.entries(c.metrics)) expectClose(m[k]!, v, 1e-5, k);
     });

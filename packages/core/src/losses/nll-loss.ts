@@ -13,11 +13,7 @@ export type NllNormalization = 'per-sequence' | 'token-mean';
  * tokens, ≥ 1). Per-example values are chosen so their batch mean is the loss in either mode:
  * per-sequence −logp_i/len_i; token-mean −logp_i/mean(len) (whose mean is −Σlogp/Σlen).
  */
-export function nllLoss(
-  logps: tf.Tensor1D,
-  lengths: tf.Tensor1D,
-  options: { normalization?: NllNormalization } = {},
-): LossOutput {
+export function nllLoss(logps: tf.Tensor1D, lengths: tf.Tensor1D, options: { normalization?: NllNormalization } = {}): LossOutput {
   const normalization = options.normalization ?? 'per-sequence';
   const losses = tf.tidy(() => {
     const len = tf.maximum(tf.cast(lengths, 'float32'), 1); // an empty response contributes 0, not NaN

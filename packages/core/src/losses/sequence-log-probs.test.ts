@@ -15,13 +15,31 @@ describe('sequenceLogProbs', () => {
     // log-prob −n·log 4: rows with 3 and 1 real positions → −3·ln4 = −4.158883, −ln4 = −1.386294.
     // d/dlogits of Σ logps = mask·(onehot(target) − 1/4).
     const logits = tf.zeros([2, 3, 4]) as tf.Tensor3D;
-    const targets = tf.tensor2d([[0, 1, 2], [3, 3, 3]], undefined, 'int32');
-    const mask = tf.tensor2d([[1, 1, 1], [1, 0, 0]]);
+    const targets = tf.tensor2d(
+      [
+        [0, 1, 2],
+        [3, 3, 3],
+      ],
+      undefined,
+      'int32',
+    );
+    const mask = tf.tensor2d([
+      [1, 1, 1],
+      [1, 0, 0],
+    ]);
     expectClose(await sequenceLogProbs(logits, targets, mask).data(), [-3 * Math.log(4), -Math.log(4)], 1e-6, 'logps');
     const g = tf.grad((x: tf.Tensor) => tf.sum(sequenceLogProbs(x as tf.Tensor3D, targets, mask)))(logits);
     const expected = [
-      [[0.75, -0.25, -0.25, -0.25], [-0.25, 0.75, -0.25, -0.25], [-0.25, -0.25, 0.75, -0.25]],
-      [[-0.25, -0.25, -0.25, 0.75], [0, 0, 0, 0], [0, 0, 0, 0]],
+      [
+        [0.75, -0.25, -0.25, -0.25],
+        [-0.25, 0.75, -0.25, -0.25],
+        [-0.25, -0.25, 0.75, -0.25],
+      ],
+      [
+        [-0.25, -0.25, -0.25, 0.75],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+      ],
     ];
     expectClose(await g.data(), expected, 1e-6, 'grad');
   });
@@ -40,8 +58,18 @@ describe('sequenceLogProbs', () => {
 
   it('leaves no tensors behind, with or without a gradient', () => {
     const logits = tf.randomNormal([2, 3, 5]) as tf.Tensor3D;
-    const targets = tf.tensor2d([[0, 1, 2], [3, 4, 0]], undefined, 'int32');
-    const mask = tf.tensor2d([[1, 1, 0], [1, 1, 1]]);
+    const targets = tf.tensor2d(
+      [
+        [0, 1, 2],
+        [3, 4, 0],
+      ],
+      undefined,
+      'int32',
+    );
+    const mask = tf.tensor2d([
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
     const before = tf.memory().numTensors;
     sequenceLogProbs(logits, targets, mask).dispose();
     tf.grad((x: tf.Tensor) => tf.sum(sequenceLogProbs(x as tf.Tensor3D, targets, mask)))(logits).dispose();
@@ -49,7 +77,9 @@ describe('sequenceLogProbs', () => {
   });
 
   it('rejects mismatched shapes', () => {
-    expect(() => sequenceLogProbs(tf.zeros([2, 3, 4]) as tf.Tensor3D, tf.zeros([2, 2], 'int32') as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D)).toThrow(/targets shape/);
+    expect(() =>
+      sequenceLogProbs(tf.zeros([2, 3, 4]) as tf.Tensor3D, tf.zeros([2, 2], 'int32') as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D),
+    ).toThrow(/targets shape/);
   });
 });
 
@@ -62,7 +92,17 @@ describe('selectedLogProbs', () => {
     expectClose(await selectedLogProbs(logits, targets, rows, 2).data(), [-3 * Math.log(4), -Math.log(4)], 1e-6, 'logps');
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(selectedLogProbs(x as tf.Tensor2D, targets, rows, 2), tf.tensor1d([1, 2]))))(logits);
     // d/dlogits = dy[row]·(onehot − 1/4), with dy = [1, 2].
-    expectClose(await g.data(), [[0.75, -0.25, -0.25, -0.25], [-0.25, 0.75, -0.25, -0.25], [-0.25, -0.25, 0.75, -0.25], [-0.5, -0.5, -0.5, 1.5]], 1e-6, 'grad');
+    expectClose(
+      await g.data(),
+      [
+        [0.75, -0.25, -0.25, -0.25],
+        [-0.25, 0.75, -0.25, -0.25],
+        [-0.25, -0.25, 0.75, -0.25],
+        [-0.5, -0.5, -0.5, 1.5],
+      ],
+      1e-6,
+      'grad',
+    );
   });
 
   it('equals sequenceLogProbs on the masked positions of a random batch, values and gradients', async () => {
@@ -71,12 +111,19 @@ describe('selectedLogProbs', () => {
     const targetsArr = Array.from({ length: B * T }, (_, i) => (i * 5 + 3) % V);
     const maskArr = [1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1];
     const pos = maskArr.flatMap((m, i) => (m ? [i] : []));
-    const full = (x: tf.Tensor) => sequenceLogProbs(x as tf.Tensor3D, tf.tensor2d(targetsArr, [B, T], 'int32'), tf.tensor2d(maskArr, [B, T]));
+    const full = (x: tf.Tensor) =>
+      sequenceLogProbs(x as tf.Tensor3D, tf.tensor2d(targetsArr, [B, T], 'int32'), tf.tensor2d(maskArr, [B, T]));
     const selected = (x: tf.Tensor) =>
       selectedLogProbs(
         tf.gather(tf.reshape(x, [B * T, V]), tf.tensor1d(pos, 'int32')) as tf.Tensor2D,
-        tf.tensor1d(pos.map((i) => targetsArr[i]!), 'int32'),
-        tf.tensor1d(pos.map((i) => Math.floor(i / T)), 'int32'),
+        tf.tensor1d(
+          pos.map((i) => targetsArr[i]!),
+          'int32',
+        ),
+        tf.tensor1d(
+          pos.map((i) => Math.floor(i / T)),
+          'int32',
+        ),
         B,
       );
     expectClose(await selected(logits).data(), Array.from(await full(logits).data()), 1e-5, 'logps');
@@ -87,7 +134,8 @@ describe('selectedLogProbs', () => {
   });
 
   it('rejects positions that do not line up', () => {
-    expect(() => selectedLogProbs(tf.zeros([3, 4]) as tf.Tensor2D, tf.tensor1d([0, 1], 'int32'), tf.tensor1d([0, 0, 1], 'int32'), 2)).toThrow(/selectedLogProbs/);
+    expect(() =>
+      selectedLogProbs(tf.zeros([3, 4]) as tf.Tensor2D, tf.tensor1d([0, 1], 'int32'), tf.tensor1d([0, 0, 1], 'int32'), 2),
+    ).toThrow(/selectedLogProbs/);
   });
 });
-

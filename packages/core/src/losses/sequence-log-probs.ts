@@ -32,7 +32,9 @@ export function sequenceLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, mask
 export function selectedLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D, rows: tf.Tensor1D, numRows: number): tf.Tensor1D {
   const [N] = logits.shape;
   if (targets.shape[0] !== N || rows.shape[0] !== N) {
-    throw new Error(`selectedLogProbs: targets [${targets.shape}] and rows [${rows.shape}] must have the ${N} positions of logits [${logits.shape}]`);
+    throw new Error(
+      `selectedLogProbs: targets [${targets.shape}] and rows [${rows.shape}] must have the ${N} positions of logits [${logits.shape}]`,
+    );
   }
   return tf.tidy(() => tf.unsortedSegmentSum(positionLogProbs(logits, targets), tf.cast(rows, 'int32'), numRows) as tf.Tensor1D);
 }

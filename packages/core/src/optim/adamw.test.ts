@@ -8,7 +8,16 @@ import { clipByGlobalNorm } from './clip-by-global-norm.js';
 import { lrSchedule } from './lr-schedule.js';
 
 interface AdamwFixture {
-  config: { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; warmupSteps: number; totalSteps: number; maxNorm: number };
+  config: {
+    lr: number;
+    weightDecay: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    warmupSteps: number;
+    totalSteps: number;
+    maxNorm: number;
+  };
   init: Record<string, number[]>;
   steps: { grads: Record<string, number[]>; norm: number; lr: number }[];
   final: Record<string, number[]>;
@@ -21,12 +30,20 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-const makeParams = () => new Map(Object.entries(fx.init).map(([k, v]) => [k, tf.variable(tf.tensor(v), true, `adamw-test-${k}-${Math.random()}`)]));
+const makeParams = () =>
+  new Map(Object.entries(fx.init).map(([k, v]) => [k, tf.variable(tf.tensor(v), true, `adamw-test-${k}-${Math.random()}`)]));
 
 describe('AdamW', () => {
   it('exempts norms and biases from decay by Hugging Face name', () => {
-    for (const n of ['model.layers.0.input_layernorm.weight', 'model.layers.3.post_attention_layernorm.weight', 'model.norm.weight', 'model.layers.0.self_attn.q_proj.bias']) expect(defaultNoDecay(n)).toBe(true);
-    for (const n of ['model.embed_tokens.weight', 'lm_head.weight', 'model.layers.0.self_attn.q_proj.weight']) expect(defaultNoDecay(n)).toBe(false);
+    for (const n of [
+      'model.layers.0.input_layernorm.weight',
+      'model.layers.3.post_attention_layernorm.weight',
+      'model.norm.weight',
+      'model.layers.0.self_attn.q_proj.bias',
+    ])
+      expect(defaultNoDecay(n)).toBe(true);
+    for (const n of ['model.embed_tokens.weight', 'lm_head.weight', 'model.layers.0.self_attn.q_proj.weight'])
+      expect(defaultNoDecay(n)).toBe(false);
   });
 
   // Both places the moments can live: host arrays with a fused update, and tfjs variables.
@@ -41,7 +58,11 @@ describe('AdamW', () => {
           ['model.norm.weight', tf.variable(tf.tensor1d([1]))],
           ['model.layers.0.self_attn.q_proj.bias', tf.variable(tf.tensor1d([1]))],
         ]);
-        const grads = { 'model.layers.0.mlp.up_proj.weight': tf.tensor1d([0.5]), 'model.norm.weight': tf.tensor1d([0.5]), 'model.layers.0.self_attn.q_proj.bias': tf.tensor1d([-2]) };
+        const grads = {
+          'model.layers.0.mlp.up_proj.weight': tf.tensor1d([0.5]),
+          'model.norm.weight': tf.tensor1d([0.5]),
+          'model.layers.0.self_attn.q_proj.bias': tf.tensor1d([-2]),
+        };
         const opt = new AdamW({ lr: 0.1, weightDecay: 0.1, moments });
         opt.applyGradients(params, grads);
         expectClose(await params.get('model.layers.0.mlp.up_proj.weight')!.data(), [0.89], 1e-6);
@@ -49,7 +70,6 @@ describe('AdamW', () => {
         expectClose(await params.get('model.layers.0.self_attn.q_proj.bias')!.data(), [1.1], 1e-6);
         expect(opt.step).toBe(1);
       });
-
 
       it('matches torch.optim.AdamW with clipping and a warm-up + cosine schedule over 6 steps', async () => {
         const c = fx.config;

@@ -6,7 +6,14 @@ describe('lrSchedule', () => {
     // warm-up 4, total 12: step 2 → 2/4 of peak; step 8 is half-way through the 8 decay steps,
     // cos(π/2) = 0 → 0.5·peak; step 12 → cos(π) → 0 (then the floor, minLr).
     const f = lrSchedule({ kind: 'cosine', peakLr: 1, warmupSteps: 4, totalSteps: 12 });
-    expect([f(0), f(2), f(4), f(8), f(12), f(20)]).toEqual([0, 0.5, 1, expect.closeTo(0.5, 12), expect.closeTo(0, 12), expect.closeTo(0, 12)]);
+    expect([f(0), f(2), f(4), f(8), f(12), f(20)]).toEqual([
+      0,
+      0.5,
+      1,
+      expect.closeTo(0.5, 12),
+      expect.closeTo(0, 12),
+      expect.closeTo(0, 12),
+    ]);
     const g = lrSchedule({ kind: 'cosine', peakLr: 1, warmupSteps: 0, totalSteps: 10, minLr: 0.1 });
     expect(g(10)).toBeCloseTo(0.1, 12);
   });

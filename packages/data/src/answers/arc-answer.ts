@@ -31,7 +31,10 @@ export function normalizeArcAnswer(answer: string): string {
 }
 
 function simplify(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 }
 
 /**

@@ -3,7 +3,10 @@
  * canonical decimal string ("1000", "-3", "18.5") or null when the text holds no plain number.
  */
 export function canonicalNumber(text: string): string | null {
-  let s = text.trim().replace(/^\$\s*/, '').replace(/\s*(?:dollars?|\$)$/i, '');
+  let s = text
+    .trim()
+    .replace(/^\$\s*/, '')
+    .replace(/\s*(?:dollars?|\$)$/i, '');
   s = s.replace(/\.$/, '').trim();
   // Thousands separators: "1,000" or "1 000"; a comma not in groups of three is not a number.
   if (/^-?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/[, ]/g, '');

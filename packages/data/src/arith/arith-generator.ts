@@ -50,8 +50,20 @@ interface Step {
 }
 
 const NAMES: ReadonlyArray<readonly [string, 'She' | 'He']> = [
-  ['Ann', 'She'], ['Bea', 'She'], ['Eve', 'She'], ['Kim', 'She'], ['Liz', 'She'], ['Mia', 'She'], ['Zoe', 'She'],
-  ['Ben', 'He'], ['Dan', 'He'], ['Max', 'He'], ['Sam', 'He'], ['Tom', 'He'], ['Leo', 'He'], ['Jay', 'He'],
+  ['Ann', 'She'],
+  ['Bea', 'She'],
+  ['Eve', 'She'],
+  ['Kim', 'She'],
+  ['Liz', 'She'],
+  ['Mia', 'She'],
+  ['Zoe', 'She'],
+  ['Ben', 'He'],
+  ['Dan', 'He'],
+  ['Max', 'He'],
+  ['Sam', 'He'],
+  ['Tom', 'He'],
+  ['Leo', 'He'],
+  ['Jay', 'He'],
 ];
 const ITEMS = ['apples', 'pens', 'cards', 'coins', 'eggs', 'books', 'stamps', 'shells', 'beads', 'marbles'] as const;
 const ADD = ['buys {n} more', 'finds {n} more', 'gets {n} more'] as const;
@@ -120,7 +132,8 @@ export function arithSplitOf(key: string): Split {
 
 function resolve(options: ArithOptions): Required<ArithOptions> {
   const o = { ...ARITH_DEFAULTS, ...options, size: { ...ARITH_DEFAULTS.size, ...options.size } };
-  if (o.minSteps < 1 || o.maxSteps < o.minSteps) throw new RangeError(`arith: need 1 <= minSteps <= maxSteps (got ${o.minSteps}, ${o.maxSteps})`);
+  if (o.minSteps < 1 || o.maxSteps < o.minSteps)
+    throw new RangeError(`arith: need 1 <= minSteps <= maxSteps (got ${o.minSteps}, ${o.maxSteps})`);
   if (o.operations.length === 0) throw new RangeError('arith: operations must not be empty');
   for (const op of o.operations) if (!(op in SYMBOL)) throw new RangeError(`arith: unknown operation "${op}"`);
   if (o.maxStart < 2 || o.maxOperand < 1) throw new RangeError('arith: maxStart must be >= 2 and maxOperand >= 1');

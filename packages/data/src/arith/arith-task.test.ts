@@ -45,7 +45,8 @@ describe('arith task', () => {
       steps.add(lines.length);
       let prev = Number(p.question.match(/has (\d+)/)![1]);
       for (const [, a, op, b, c] of lines) {
-        const x = Number(a), y = Number(b);
+        const x = Number(a),
+          y = Number(b);
         const want = op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : x / y;
         if (x !== prev || Number(c) !== want) bad.push(`arithmetic in ${p.id}`);
         prev = Number(c);
@@ -73,7 +74,9 @@ describe('arith task', () => {
     const div = generateArith('test', { operations: ['div', 'add'], maxFactor: 4, size: { test: 50 } });
     expect(div.some((p) => p.solution!.includes(' / '))).toBe(true);
     expect(() => generateArith('test', { minSteps: 3, maxSteps: 2 })).toThrow(/minSteps/);
-    expect(() => generateArith('train', { operations: ['add'], minSteps: 1, maxSteps: 1, maxStart: 2, maxOperand: 1, size: { train: 5 } })).toThrow(/distinct/);
+    expect(() =>
+      generateArith('train', { operations: ['add'], minSteps: 1, maxSteps: 1, maxStart: 2, maxOperand: 1, size: { train: 5 } }),
+    ).toThrow(/distinct/);
   });
 
   it('judges answers numerically and rejects wrong or missing ones', async () => {

@@ -48,7 +48,12 @@ describe('loaders', () => {
   });
 
   it('reads ARC in the Hugging Face layout (JSONL and JSON array), numeric labels too', async () => {
-    const rec = { id: 'Q1', question: 'Which planet is third?', choices: { text: ['Mercury', 'Venus', 'Earth', 'Mars'], label: ['1', '2', '3', '4'] }, answerKey: '3' };
+    const rec = {
+      id: 'Q1',
+      question: 'Which planet is third?',
+      choices: { text: ['Mercury', 'Venus', 'Earth', 'Mars'], label: ['1', '2', '3', '4'] },
+      answerKey: '3',
+    };
     const jsonl = await file('arc/test.jsonl', JSON.stringify(rec) + '\n');
     await file('arc-json/validation.json', JSON.stringify([rec, { ...rec, id: 'Q2' }]));
     const task = getTask('arc');
@@ -60,7 +65,10 @@ describe('loaders', () => {
     expect(await task.load('dev', { path: join(dir, 'arc-json') })).toHaveLength(2);
     const badKey = await file('arc-bad.jsonl', JSON.stringify({ ...rec, answerKey: 'C' }) + '\n');
     await expect(task.load('test', { path: badKey })).rejects.toThrow(`${badKey}:1: answerKey: "C" is not one of the labels 1,2,3,4`);
-    const badShape = await file('arc-shape.jsonl', JSON.stringify({ id: 'x', question: { stem: 'q', choices: [{ text: 'a' }] }, answerKey: 'A' }) + '\n');
+    const badShape = await file(
+      'arc-shape.jsonl',
+      JSON.stringify({ id: 'x', question: { stem: 'q', choices: [{ text: 'a' }] }, answerKey: 'A' }) + '\n',
+    );
     await expect(task.load('test', { path: badShape })).rejects.toThrow(`${badShape}:1:`);
   });
 

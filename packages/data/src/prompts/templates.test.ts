@@ -6,8 +6,23 @@ import { describe, expect, it } from 'vitest';
 import { getTask } from '../get-task.js';
 import { MATH_EXEMPLARS } from './math-fewshot.js';
 
-const gsm: Problem = { v: 1, id: 'g', question: 'Ann has $5. She earns $3.', answer: '8', solution: 'Ann has 5 + 3 = <<5+3=8>>8 dollars.\n#### 8' };
-const arc: Problem = { v: 1, id: 'a', question: 'What is ice?', answer: 'B', choices: [{ label: 'A', text: 'gas' }, { label: 'B', text: 'solid' }] };
+const gsm: Problem = {
+  v: 1,
+  id: 'g',
+  question: 'Ann has $5. She earns $3.',
+  answer: '8',
+  solution: 'Ann has 5 + 3 = <<5+3=8>>8 dollars.\n#### 8',
+};
+const arc: Problem = {
+  v: 1,
+  id: 'a',
+  question: 'What is ice?',
+  answer: 'B',
+  choices: [
+    { label: 'A', text: 'gas' },
+    { label: 'B', text: 'solid' },
+  ],
+};
 
 describe('prompts', () => {
   it('GSM8K: paper zero-shot prompt and gold completion without calculator notes', () => {

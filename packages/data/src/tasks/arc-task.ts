@@ -30,9 +30,31 @@ const RecordSchema = z.union([
 ]);
 
 const FILES: Record<Split, string[]> = {
-  train: ['ARC-Challenge-Train.jsonl', 'ARC-Challenge/ARC-Challenge-Train.jsonl', 'train.jsonl', 'train.json', 'train.parquet', 'ARC-Challenge/train-00000-of-00001.parquet'],
-  dev: ['ARC-Challenge-Dev.jsonl', 'ARC-Challenge/ARC-Challenge-Dev.jsonl', 'validation.jsonl', 'dev.jsonl', 'validation.json', 'validation.parquet', 'ARC-Challenge/validation-00000-of-00001.parquet'],
-  test: ['ARC-Challenge-Test.jsonl', 'ARC-Challenge/ARC-Challenge-Test.jsonl', 'test.jsonl', 'test.json', 'test.parquet', 'ARC-Challenge/test-00000-of-00001.parquet'],
+  train: [
+    'ARC-Challenge-Train.jsonl',
+    'ARC-Challenge/ARC-Challenge-Train.jsonl',
+    'train.jsonl',
+    'train.json',
+    'train.parquet',
+    'ARC-Challenge/train-00000-of-00001.parquet',
+  ],
+  dev: [
+    'ARC-Challenge-Dev.jsonl',
+    'ARC-Challenge/ARC-Challenge-Dev.jsonl',
+    'validation.jsonl',
+    'dev.jsonl',
+    'validation.json',
+    'validation.parquet',
+    'ARC-Challenge/validation-00000-of-00001.parquet',
+  ],
+  test: [
+    'ARC-Challenge-Test.jsonl',
+    'ARC-Challenge/ARC-Challenge-Test.jsonl',
+    'test.jsonl',
+    'test.json',
+    'test.parquet',
+    'ARC-Challenge/test-00000-of-00001.parquet',
+  ],
 };
 
 /** ARC-Challenge (Clark et al. 2018): multiple choice; the gold label maps through choices[].label. */
@@ -57,7 +79,12 @@ export class ArcTask implements Task {
         choices = c.label.map((label, i) => ({ label, text: c.text[i] }));
       } else choices = r.question.choices.map((c) => ({ label: c.label, text: c.text }));
       if (!choices.some((c) => c.label === r.answerKey)) {
-        throw new InputError(file, record.line, 'answerKey', `"${r.answerKey}" is not one of the labels ${choices.map((c) => c.label).join(',')}`);
+        throw new InputError(
+          file,
+          record.line,
+          'answerKey',
+          `"${r.answerKey}" is not one of the labels ${choices.map((c) => c.label).join(',')}`,
+        );
       }
       out.push({
         v: 1,

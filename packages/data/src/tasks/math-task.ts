@@ -105,7 +105,10 @@ export class MathTask implements Task {
 /** Reads `<dir>/<subject>/<n>.json`, subjects in name order, files in numeric order. */
 async function loadTree(dir: string, split: Split, limit: number | undefined): Promise<Problem[]> {
   const out: Problem[] = [];
-  const subjects = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const subjects = (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   for (const subject of subjects) {
     const files = (await readdir(join(dir, subject))).filter((f) => f.endsWith('.json'));
     files.sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b));

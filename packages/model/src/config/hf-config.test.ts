@@ -29,12 +29,29 @@ describe('HF config.json ↔ ModelSpec', () => {
   });
 
   it('names an unsupported architecture', () => {
-    const cfg = { architectures: ['GPTNeoXForCausalLM'], vocab_size: 8, hidden_size: 8, intermediate_size: 8, num_hidden_layers: 1, num_attention_heads: 2 };
-    expect(() => specFromHfConfig(cfg, 'x/config.json')).toThrow(/x\/config.json: architectures: architecture GPTNeoXForCausalLM is not supported/);
+    const cfg = {
+      architectures: ['GPTNeoXForCausalLM'],
+      vocab_size: 8,
+      hidden_size: 8,
+      intermediate_size: 8,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+    };
+    expect(() => specFromHfConfig(cfg, 'x/config.json')).toThrow(
+      /x\/config.json: architectures: architecture GPTNeoXForCausalLM is not supported/,
+    );
   });
 
   it('names a bad field and refuses a Mistral sliding window', () => {
-    const base = { architectures: ['MistralForCausalLM'], vocab_size: 8, hidden_size: 8, intermediate_size: 8, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 32768 };
+    const base = {
+      architectures: ['MistralForCausalLM'],
+      vocab_size: 8,
+      hidden_size: 8,
+      intermediate_size: 8,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      max_position_embeddings: 32768,
+    };
     expect(() => specFromHfConfig({ ...base, hidden_size: -1 }, 'c.json')).toThrow(/c.json: hidden_size: /);
     expect(() => specFromHfConfig({ ...base, sliding_window: 4096 }, 'c.json')).toThrow(/sliding_window/);
     expect(specFromHfConfig({ ...base, sliding_window: null }).architecture).toBe('MistralForCausalLM');

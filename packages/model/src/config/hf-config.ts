@@ -51,9 +51,15 @@ export function specFromHfConfig(json: unknown, file = 'config.json'): ModelSpec
   const c = parsed.data;
   const arch = c.architectures[0]!;
   if (!(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
-    throw new InputError(file, undefined, 'architectures', `architecture ${arch} is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
+    throw new InputError(
+      file,
+      undefined,
+      'architectures',
+      `architecture ${arch} is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`,
+    );
   }
-  if (c.hidden_act !== 'silu') throw new InputError(file, undefined, 'hidden_act', `activation ${c.hidden_act} is not supported (only silu)`);
+  if (c.hidden_act !== 'silu')
+    throw new InputError(file, undefined, 'hidden_act', `activation ${c.hidden_act} is not supported (only silu)`);
   if (c.mlp_bias) throw new InputError(file, undefined, 'mlp_bias', 'MLP biases are not supported');
   // Mistral configs carry a window; it only changes attention past the window, so refuse it unless off.
   const slidingOn = arch === 'Qwen2ForCausalLM' ? c.use_sliding_window === true : c.sliding_window != null;
@@ -66,7 +72,12 @@ export function specFromHfConfig(json: unknown, file = 'config.json'): ModelSpec
     const rs = c.rope_scaling;
     if (type === 'default') ropeScaling = null;
     else if (type !== 'llama3' || !rs.factor || !rs.low_freq_factor || !rs.high_freq_factor || !rs.original_max_position_embeddings) {
-      throw new InputError(file, undefined, 'rope_scaling', `rope scaling ${type ?? '(no type)'} is not supported (only llama3 with factor, low_freq_factor, high_freq_factor, original_max_position_embeddings)`);
+      throw new InputError(
+        file,
+        undefined,
+        'rope_scaling',
+        `rope scaling ${type ?? '(no type)'} is not supported (only llama3 with factor, low_freq_factor, high_freq_factor, original_max_position_embeddings)`,
+      );
     } else {
       ropeScaling = {
         ropeType: 'llama3',

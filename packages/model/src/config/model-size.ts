@@ -36,8 +36,7 @@ export function estimateMemory(spec: ModelSpec, batch: number, length: number): 
   const d = headDimOf(spec);
   const qDim = spec.numHeads * d;
   const kvDim = spec.numKvHeads * d;
-  const perTokenPerLayer =
-    5 * spec.hiddenSize + 2 * (qDim + 2 * kvDim) + qDim + 4 * spec.intermediateSize + 2 * spec.numHeads * length;
+  const perTokenPerLayer = 5 * spec.hiddenSize + 2 * (qDim + 2 * kvDim) + qDim + 4 * spec.intermediateSize + 2 * spec.numHeads * length;
   const tokens = batch * length;
   const activations = 4 * tokens * (spec.numLayers * perTokenPerLayer + 2 * spec.hiddenSize + 3 * spec.vocabSize);
   const weightsBytes = 4 * params;

@@ -21,7 +21,14 @@ afterAll(async () => {
 });
 
 const spec = ModelSpecSchema.parse({
-  vocabSize: 20, hiddenSize: 16, intermediateSize: 24, numLayers: 2, numHeads: 4, numKvHeads: 2, maxPositions: 64, tieWordEmbeddings: true,
+  vocabSize: 20,
+  hiddenSize: 16,
+  intermediateSize: 24,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  maxPositions: 64,
+  tieWordEmbeddings: true,
 });
 
 /** An independent parse of the header: 8-byte little-endian length, then JSON. */

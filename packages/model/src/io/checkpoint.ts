@@ -35,7 +35,9 @@ export async function readModelSpec(dir: string): Promise<ModelSpec> {
 }
 
 /** Every tensor of `model.safetensors` or the shards named by `model.safetensors.index.json`. */
-export async function readCheckpointTensors(dir: string): Promise<{ tensors: Map<string, NamedTensor>; sourceOf: (name: string) => string }> {
+export async function readCheckpointTensors(
+  dir: string,
+): Promise<{ tensors: Map<string, NamedTensor>; sourceOf: (name: string) => string }> {
   const single = join(dir, 'model.safetensors');
   if (await exists(single)) {
     return { tensors: await readSafetensors(single), sourceOf: () => single };
@@ -54,7 +56,8 @@ export async function readCheckpointTensors(dir: string): Promise<{ tensors: Map
     }
   }
   for (const [name, shard] of Object.entries(index.weight_map)) {
-    if (!tensors.has(name)) throw new InputError(join(dir, shard), undefined, name, 'tensor listed in model.safetensors.index.json is missing from its shard');
+    if (!tensors.has(name))
+      throw new InputError(join(dir, shard), undefined, name, 'tensor listed in model.safetensors.index.json is missing from its shard');
   }
   return { tensors, sourceOf: (name) => files.get(name) ?? indexFile };
 }
@@ -69,7 +72,12 @@ export async function loadCheckpoint(dir: string): Promise<{ model: LlamaModel; 
       const t = tensors.get(name);
       if (!t) throw new InputError(sourceOf(name), undefined, name, `tensor is missing (the config asks for shape [${shape.join(', ')}])`);
       if (t.shape.join(',') !== shape.join(',')) {
-        throw new InputError(sourceOf(name), undefined, name, `shape mismatch: file has [${t.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
+        throw new InputError(
+          sourceOf(name),
+          undefined,
+          name,
+          `shape mismatch: file has [${t.shape.join(', ')}], config.json implies [${shape.join(', ')}]`,
+        );
       }
       weights.set(name, tf.tensor(t.data, shape, 'float32'));
       tensors.delete(name);
@@ -87,11 +95,14 @@ export interface SaveCheckpointOptions {
 }
 
 /** Writes config.json and model.safetensors (atomically, file by file). */
-export async function saveCheckpoint(dir: string, model: { spec: ModelSpec; variables: Map<string, tf.Variable> }, options: SaveCheckpointOptions = {}): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  model: { spec: ModelSpec; variables: Map<string, tf.Variable> },
+  options: SaveCheckpointOptions = {},
+): Promise<void> {
   const dtype = options.dtype ?? 'F32';
   const tensors = new Map<string, NamedTensor>();
   for (const [name, v] of model.variables) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, dtype);
   await writeJsonAtomic(join(dir, 'config.json'), hfConfigFromSpec(model.spec, dtype === 'F32' ? 'float32' : 'bfloat16'));
 }
-

@@ -17,13 +17,23 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const { model, spec } = await loadCheckpoint(dir);
   if (tokenizer.vocabSize > spec.vocabSize) {
     model.dispose();
-    throw new InputError(join(dir, 'tokenizer.json'), undefined, undefined, `tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${spec.vocabSize}`);
+    throw new InputError(
+      join(dir, 'tokenizer.json'),
+      undefined,
+      undefined,
+      `tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${spec.vocabSize}`,
+    );
   }
   return { model, tokenizer, spec };
 }
 
 /** Writes config.json, model.safetensors (F32 default, or BF16) and the tokenizer files into `dir`. */
-export async function saveModel(dir: string, model: LlamaModel, tokenizer: SavableTokenizer, options: SaveCheckpointOptions = {}): Promise<void> {
+export async function saveModel(
+  dir: string,
+  model: LlamaModel,
+  tokenizer: SavableTokenizer,
+  options: SaveCheckpointOptions = {},
+): Promise<void> {
   await saveTokenizer(dir, tokenizer);
   await saveCheckpoint(dir, model, options);
 }

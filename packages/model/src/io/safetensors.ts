@@ -18,11 +18,17 @@ interface HeaderEntry {
 
 /** Parses a safetensors header (u64 LE length, then JSON) of `buf`; `file` names it in errors. */
 export function parseSafetensorsHeader(buf: Uint8Array, file: string): { header: Record<string, HeaderEntry>; dataStart: number } {
-  if (buf.byteLength < 8) throw new InputError(file, undefined, undefined, `truncated file: ${buf.byteLength} bytes, the 8-byte header length is missing`);
+  if (buf.byteLength < 8)
+    throw new InputError(file, undefined, undefined, `truncated file: ${buf.byteLength} bytes, the 8-byte header length is missing`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const len = Number(view.getBigUint64(0, true));
   if (8 + len > buf.byteLength) {
-    throw new InputError(file, undefined, undefined, `header length ${len} is larger than the file (${buf.byteLength} bytes): truncated or not a safetensors file`);
+    throw new InputError(
+      file,
+      undefined,
+      undefined,
+      `header length ${len} is larger than the file (${buf.byteLength} bytes): truncated or not a safetensors file`,
+    );
   }
   let parsed: unknown;
   try {
@@ -58,9 +64,20 @@ export function decodeSafetensors(buf: Uint8Array, file: string): Map<string, Na
     const dtype = e.dtype as SafetensorsDtype;
     const [begin, end] = e.data_offsets;
     const count = e.shape.reduce((a, b) => a * b, 1);
-    if (end > dataLen) throw new InputError(file, undefined, name, `truncated file: data ends at byte ${dataStart + end} but the file has ${buf.byteLength}`);
+    if (end > dataLen)
+      throw new InputError(
+        file,
+        undefined,
+        name,
+        `truncated file: data ends at byte ${dataStart + end} but the file has ${buf.byteLength}`,
+      );
     if (end - begin !== count * BYTES[dtype]) {
-      throw new InputError(file, undefined, name, `${end - begin} bytes for shape [${e.shape.join(', ')}] of ${dtype} (expected ${count * BYTES[dtype]})`);
+      throw new InputError(
+        file,
+        undefined,
+        name,
+        `${end - begin} bytes for shape [${e.shape.join(', ')}] of ${dtype} (expected ${count * BYTES[dtype]})`,
+      );
     }
     out.set(name, { shape: e.shape, data: toFloat32(buf, dataStart + begin, count, dtype) });
   }
@@ -102,7 +119,11 @@ export function floatToBf16Bits(bits32: number): number {
 }
 
 /** Encodes tensors as one safetensors file (names sorted, header padded to 8 bytes). */
-export function encodeSafetensors(tensors: Map<string, NamedTensor>, dtype: 'F32' | 'BF16', metadata: Record<string, string> = { format: 'pt' }): Uint8Array {
+export function encodeSafetensors(
+  tensors: Map<string, NamedTensor>,
+  dtype: 'F32' | 'BF16',
+  metadata: Record<string, string> = { format: 'pt' },
+): Uint8Array {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;

@@ -10,39 +10,94 @@
  */
 
 // Opcodes (WebAssembly core spec 2.0 and its SIMD proposal).
-const I32 = 0x7f, V128 = 0x7b;
-const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40;
-const GET = 0x20, SET = 0x21;
-const I32_CONST = 0x41, I32_GE_U = 0x4f, I32_ADD = 0x6a, I32_SHL = 0x74;
-const F32_LOAD = 0x2a, F32_STORE = 0x38, F32_ADD = 0x92;
+const I32 = 0x7f,
+  V128 = 0x7b;
+const BLOCK = 0x02,
+  LOOP = 0x03,
+  END = 0x0b,
+  BR = 0x0c,
+  BR_IF = 0x0d,
+  VOID = 0x40;
+const GET = 0x20,
+  SET = 0x21;
+const I32_CONST = 0x41,
+  I32_GE_U = 0x4f,
+  I32_ADD = 0x6a,
+  I32_SHL = 0x74;
+const F32_LOAD = 0x2a,
+  F32_STORE = 0x38,
+  F32_ADD = 0x92;
 const SIMD = 0xfd;
-const V128_LOAD = [SIMD, 0x00, 2, 0], V128_STORE = [SIMD, 0x0b, 2, 0];
+const V128_LOAD = [SIMD, 0x00, 2, 0],
+  V128_STORE = [SIMD, 0x0b, 2, 0];
 const V128_ZERO = [SIMD, 0x0c, ...new Array<number>(16).fill(0)];
-const F32X4_SPLAT = [SIMD, 0x13], F32X4_ADD = [SIMD, 0xe4, 0x01], F32X4_MUL = [SIMD, 0xe6, 0x01];
+const F32X4_SPLAT = [SIMD, 0x13],
+  F32X4_ADD = [SIMD, 0xe4, 0x01],
+  F32X4_MUL = [SIMD, 0xe6, 0x01];
 const lane = (i: number) => [SIMD, 0x1f, i];
 
 /** `for (x = 0; x < limit; x += step) body` with x, limit locals. */
 function loop(x: number, limit: number, step: number[], body: number[]): number[] {
-  return [
-    BLOCK, VOID, LOOP, VOID,
-    GET, x, GET, limit, I32_GE_U, BR_IF, 1,
-    ...body,
-    GET, x, ...step, I32_ADD, SET, x,
-    BR, 0, END, END,
-  ];
+  return [BLOCK, VOID, LOOP, VOID, GET, x, GET, limit, I32_GE_U, BR_IF, 1, ...body, GET, x, ...step, I32_ADD, SET, x, BR, 0, END, END];
 }
 
-const I32_LT_U = 0x49, IF = 0x04;
-const hsum = (acc: number) => [GET, acc, ...lane(0), GET, acc, ...lane(1), F32_ADD, GET, acc, ...lane(2), F32_ADD, GET, acc, ...lane(3), F32_ADD];
+const I32_LT_U = 0x49,
+  IF = 0x04;
+const hsum = (acc: number) => [
+  GET,
+  acc,
+  ...lane(0),
+  GET,
+  acc,
+  ...lane(1),
+  F32_ADD,
+  GET,
+  acc,
+  ...lane(2),
+  F32_ADD,
+  GET,
+  acc,
+  ...lane(3),
+  F32_ADD,
+];
 /** `while (i + 1 < n) body` (two rows per iteration), then `if (i < n) tail`. */
 function pairs(i: number, n: number, body: number[], tail: number[]): number[] {
   return [
-    BLOCK, VOID, LOOP, VOID,
-    GET, i, I32_CONST, 1, I32_ADD, GET, n, I32_GE_U, BR_IF, 1,
+    BLOCK,
+    VOID,
+    LOOP,
+    VOID,
+    GET,
+    i,
+    I32_CONST,
+    1,
+    I32_ADD,
+    GET,
+    n,
+    I32_GE_U,
+    BR_IF,
+    1,
     ...body,
-    GET, i, I32_CONST, 2, I32_ADD, SET, i,
-    BR, 0, END, END,
-    GET, i, GET, n, I32_LT_U, IF, VOID, ...tail, END,
+    GET,
+    i,
+    I32_CONST,
+    2,
+    I32_ADD,
+    SET,
+    i,
+    BR,
+    0,
+    END,
+    END,
+    GET,
+    i,
+    GET,
+    n,
+    I32_LT_U,
+    IF,
+    VOID,
+    ...tail,
+    END,
   ];
 }
 
@@ -53,28 +108,120 @@ function dotsBody(): number[] {
   const [q, k, n, d, out] = [0, 1, 2, 3, 4];
   const at = (extra: number[]) => [GET, out, GET, LI, ...extra, I32_CONST, 2, I32_SHL, I32_ADD];
   return [
-    GET, d, I32_CONST, 2, I32_SHL, SET, ROW,
-    I32_CONST, 0, SET, LI,
-    ...pairs(LI, n, [
-      // Two key rows per pass share each load of q.
-      ...V128_ZERO, SET, VA, ...V128_ZERO, SET, VB,
-      I32_CONST, 0, SET, LJ,
-      ...loop(LJ, ROW, [I32_CONST, 16], [
-        GET, q, GET, LJ, I32_ADD, ...V128_LOAD, SET, VC,
-        GET, VA, GET, VC, GET, k, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD, SET, VA,
-        GET, VB, GET, VC, GET, k, GET, ROW, I32_ADD, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD, SET, VB,
-      ]),
-      ...at([]), ...hsum(VA), F32_STORE, 2, 0,
-      ...at([I32_CONST, 1, I32_ADD]), ...hsum(VB), F32_STORE, 2, 0,
-      GET, k, GET, ROW, I32_CONST, 1, I32_SHL, I32_ADD, SET, k,
-    ], [
-      ...V128_ZERO, SET, VA,
-      I32_CONST, 0, SET, LJ,
-      ...loop(LJ, ROW, [I32_CONST, 16], [
-        GET, VA, GET, q, GET, LJ, I32_ADD, ...V128_LOAD, GET, k, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD, SET, VA,
-      ]),
-      ...at([]), ...hsum(VA), F32_STORE, 2, 0,
-    ]),
+    GET,
+    d,
+    I32_CONST,
+    2,
+    I32_SHL,
+    SET,
+    ROW,
+    I32_CONST,
+    0,
+    SET,
+    LI,
+    ...pairs(
+      LI,
+      n,
+      [
+        // Two key rows per pass share each load of q.
+        ...V128_ZERO,
+        SET,
+        VA,
+        ...V128_ZERO,
+        SET,
+        VB,
+        I32_CONST,
+        0,
+        SET,
+        LJ,
+        ...loop(
+          LJ,
+          ROW,
+          [I32_CONST, 16],
+          [
+            GET,
+            q,
+            GET,
+            LJ,
+            I32_ADD,
+            ...V128_LOAD,
+            SET,
+            VC,
+            GET,
+            VA,
+            GET,
+            VC,
+            GET,
+            k,
+            GET,
+            LJ,
+            I32_ADD,
+            ...V128_LOAD,
+            ...F32X4_MUL,
+            ...F32X4_ADD,
+            SET,
+            VA,
+            GET,
+            VB,
+            GET,
+            VC,
+            GET,
+            k,
+            GET,
+            ROW,
+            I32_ADD,
+            GET,
+            LJ,
+            I32_ADD,
+            ...V128_LOAD,
+            ...F32X4_MUL,
+            ...F32X4_ADD,
+            SET,
+            VB,
+          ],
+        ),
+        ...at([]),
+        ...hsum(VA),
+        F32_STORE,
+        2,
+        0,
+        ...at([I32_CONST, 1, I32_ADD]),
+        ...hsum(VB),
+        F32_STORE,
+        2,
+        0,
+        GET,
+        k,
+        GET,
+        ROW,
+        I32_CONST,
+        1,
+        I32_SHL,
+        I32_ADD,
+        SET,
+        k,
+      ],
+      [
+        ...V128_ZERO,
+        SET,
+        VA,
+        I32_CONST,
+        0,
+        SET,
+        LJ,
+        ...loop(
+          LJ,
+          ROW,
+          [I32_CONST, 16],
+          [GET, VA, GET, q, GET, LJ, I32_ADD, ...V128_LOAD, GET, k, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD, SET, VA],
+        ),
+        ...at([]),
+        ...hsum(VA),
+        F32_STORE,
+        2,
+        0,
+      ],
+    ),
     END,
   ];
 }
@@ -84,32 +231,98 @@ function mixBody(): number[] {
   const splat = (extra: number[]) => [GET, p, GET, LI, ...extra, I32_CONST, 2, I32_SHL, I32_ADD, F32_LOAD, 2, 0, ...F32X4_SPLAT];
   const outJ = [GET, out, GET, LJ, I32_ADD];
   return [
-    GET, d, I32_CONST, 2, I32_SHL, SET, ROW,
-    I32_CONST, 0, SET, LJ,
+    GET,
+    d,
+    I32_CONST,
+    2,
+    I32_SHL,
+    SET,
+    ROW,
+    I32_CONST,
+    0,
+    SET,
+    LJ,
     ...loop(LJ, ROW, [I32_CONST, 16], [...outJ, ...V128_ZERO, ...V128_STORE]),
-    I32_CONST, 0, SET, LI,
-    ...pairs(LI, n, [
-      // Two value rows per pass: one load and one store of the output for both.
-      ...splat([]), SET, VA, ...splat([I32_CONST, 1, I32_ADD]), SET, VB,
-      I32_CONST, 0, SET, LJ,
-      ...loop(LJ, ROW, [I32_CONST, 16], [
-        ...outJ,
-        ...outJ, ...V128_LOAD,
-        GET, VA, GET, v, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD,
-        GET, VB, GET, v, GET, ROW, I32_ADD, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD,
-        ...V128_STORE,
-      ]),
-      GET, v, GET, ROW, I32_CONST, 1, I32_SHL, I32_ADD, SET, v,
-    ], [
-      ...splat([]), SET, VA,
-      I32_CONST, 0, SET, LJ,
-      ...loop(LJ, ROW, [I32_CONST, 16], [
-        ...outJ,
-        ...outJ, ...V128_LOAD,
-        GET, VA, GET, v, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD,
-        ...V128_STORE,
-      ]),
-    ]),
+    I32_CONST,
+    0,
+    SET,
+    LI,
+    ...pairs(
+      LI,
+      n,
+      [
+        // Two value rows per pass: one load and one store of the output for both.
+        ...splat([]),
+        SET,
+        VA,
+        ...splat([I32_CONST, 1, I32_ADD]),
+        SET,
+        VB,
+        I32_CONST,
+        0,
+        SET,
+        LJ,
+        ...loop(
+          LJ,
+          ROW,
+          [I32_CONST, 16],
+          [
+            ...outJ,
+            ...outJ,
+            ...V128_LOAD,
+            GET,
+            VA,
+            GET,
+            v,
+            GET,
+            LJ,
+            I32_ADD,
+            ...V128_LOAD,
+            ...F32X4_MUL,
+            ...F32X4_ADD,
+            GET,
+            VB,
+            GET,
+            v,
+            GET,
+            ROW,
+            I32_ADD,
+            GET,
+            LJ,
+            I32_ADD,
+            ...V128_LOAD,
+            ...F32X4_MUL,
+            ...F32X4_ADD,
+            ...V128_STORE,
+          ],
+        ),
+        GET,
+        v,
+        GET,
+        ROW,
+        I32_CONST,
+        1,
+        I32_SHL,
+        I32_ADD,
+        SET,
+        v,
+      ],
+      [
+        ...splat([]),
+        SET,
+        VA,
+        I32_CONST,
+        0,
+        SET,
+        LJ,
+        ...loop(
+          LJ,
+          ROW,
+          [I32_CONST, 16],
+          [...outJ, ...outJ, ...V128_LOAD, GET, VA, GET, v, GET, LJ, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD, ...V128_STORE],
+        ),
+      ],
+    ),
     END,
   ];
 }
@@ -136,11 +349,24 @@ function moduleBytes(): Uint8Array {
     return [...uleb(all.length), ...all];
   };
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0]])), // (i32 ×5) → ()
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x01]])), // memory, min 1 page
     ...section(3, vec([[0], [0]])),
-    ...section(7, vec([[...name('dots'), 0x00, 0], [...name('mix'), 0x00, 1]])),
+    ...section(
+      7,
+      vec([
+        [...name('dots'), 0x00, 0],
+        [...name('mix'), 0x00, 1],
+      ]),
+    ),
     ...section(10, vec([fn(dotsBody()), fn(mixBody())])),
   ]);
 }

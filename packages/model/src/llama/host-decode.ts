@@ -40,7 +40,13 @@ export class ScratchBuffers {
 }
 
 /** out[r] = w · x[r] / sqrt(mean(x[r]²) + eps) for rows of width h. */
-export function hostRmsNorm(x: Float32Array, weight: Float32Array, h: number, eps: number, out: Float32Array = new Float32Array(x.length)): Float32Array {
+export function hostRmsNorm(
+  x: Float32Array,
+  weight: Float32Array,
+  h: number,
+  eps: number,
+  out: Float32Array = new Float32Array(x.length),
+): Float32Array {
   for (let o = 0; o < x.length; o += h) {
     let s = 0;
     for (let j = 0; j < h; j++) s += x[o + j]! * x[o + j]!;
@@ -71,7 +77,17 @@ export function ropeRows(invFreq: Float32Array, positions: Int32Array): { cos: F
 }
 
 /** Rotate-half RoPE of `heads` vectors of width d at src[off..] into dst[dOff..], row r's angles. */
-function rope(src: Float32Array, off: number, dst: Float32Array, dOff: number, d: number, cos: Float32Array, sin: Float32Array, r: number, scale: number): void {
+function rope(
+  src: Float32Array,
+  off: number,
+  dst: Float32Array,
+  dOff: number,
+  d: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  r: number,
+  scale: number,
+): void {
   const half = d / 2;
   const c0 = r * half;
   for (let j = 0; j < half; j++) {
@@ -92,8 +108,15 @@ function rope(src: Float32Array, off: number, dst: Float32Array, dOff: number, d
  * The scores and weighted sums run in the cache's SIMD kernels (attention-simd.ts).
  */
 export function hostAttention(
-  cache: LlamaKvCache, layer: number, q: Float32Array, k: Float32Array, v: Float32Array,
-  nh: number, cos: Float32Array, sin: Float32Array, out: Float32Array = new Float32Array(cache.batch * nh * cache.headDim),
+  cache: LlamaKvCache,
+  layer: number,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  nh: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  out: Float32Array = new Float32Array(cache.batch * nh * cache.headDim),
 ): Float32Array {
   const { kvHeads: nkv, headDim: d, capacity: cap, length: col, keyMask, memory, kernels, scratch } = cache;
   const b = cache.batch;

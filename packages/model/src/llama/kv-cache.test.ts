@@ -51,7 +51,10 @@ describe('KV-cache generation', () => {
 
       let before = -1;
       for (let j = 0; j < steps; j++) {
-        const tok = tf.tensor1d(cont.map((c) => c[j]!), 'int32');
+        const tok = tf.tensor1d(
+          cont.map((c) => c[j]!),
+          'int32',
+        );
         const out = model.decode(tok, cache);
         const got = (await out.array()) as number[][];
         prompts.forEach((p, r) => expect(maxAbsDiff(got[r]!, refs[r]![p.length + j]!)).toBeLessThan(1e-4));
@@ -74,8 +77,16 @@ describe('KV-cache generation', () => {
       [1, 40, 41],
     ];
     const width = 4;
-    const ids = tf.tensor2d(prompts.map((p) => [...Array(width - p.length).fill(0), ...p]), undefined, 'int32');
-    const m = tf.tensor2d(prompts.map((p) => [...Array(width - p.length).fill(0), ...p.map(() => 1)]), undefined, 'int32');
+    const ids = tf.tensor2d(
+      prompts.map((p) => [...Array(width - p.length).fill(0), ...p]),
+      undefined,
+      'int32',
+    );
+    const m = tf.tensor2d(
+      prompts.map((p) => [...Array(width - p.length).fill(0), ...p.map(() => 1)]),
+      undefined,
+      'int32',
+    );
     const { logits, cache } = model.prefill(ids, m, 8);
     tf.dispose([ids, m, logits]);
     const t1 = tf.tensor1d([10, 11, 12], 'int32');

@@ -96,7 +96,10 @@ export class LlamaKvCache implements KvCache {
   /** Makes room for one more column, in place: twice the capacity when full. */
   reserve(): void {
     if (this.length < this.capacity) return;
-    const grown = this.copy(Array.from({ length: this.batch }, (_, r) => r), this.capacity * 2);
+    const grown = this.copy(
+      Array.from({ length: this.batch }, (_, r) => r),
+      this.capacity * 2,
+    );
     this.keys = grown.keys;
     this.values = grown.values;
     this.keyMask = grown.keyMask;

@@ -47,8 +47,22 @@ describe.each([
 describe('forwardAt', () => {
   it('gives the logits of forward at the chosen flat positions (qwen2 biases, padded batch), and leaks nothing', async () => {
     const { model } = await loadCheckpoint(fixtureDir('qwen2-bias'));
-    const ids = tf.tensor2d([[1, 17, 5, 42, 9, 3], [1, 23, 8, 0, 0, 0]], undefined, 'int32');
-    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], undefined, 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 17, 5, 42, 9, 3],
+        [1, 23, 8, 0, 0, 0],
+      ],
+      undefined,
+      'int32',
+    );
+    const mask = tf.tensor2d(
+      [
+        [1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0, 0],
+      ],
+      undefined,
+      'int32',
+    );
     const positions = [2, 3, 5, 7, 8]; // row 0 at t = 2, 3, 5; row 1 at t = 1, 2
     const full = model.forward(ids, mask);
     const V = full.shape[2];
@@ -68,10 +82,25 @@ describe('forwardAt', () => {
 describe('training forward', () => {
   it('is differentiable: gradient of one weight matches a central finite difference, no tensors leak', async () => {
     const { model } = await loadCheckpoint(fixtureDir('llama-gqa'));
-    const ids = tf.tensor2d([[1, 17, 5, 42], [1, 23, 0, 0]], undefined, 'int32');
-    const mask = tf.tensor2d([[1, 1, 1, 1], [1, 1, 0, 0]], undefined, 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 17, 5, 42],
+        [1, 23, 0, 0],
+      ],
+      undefined,
+      'int32',
+    );
+    const mask = tf.tensor2d(
+      [
+        [1, 1, 1, 1],
+        [1, 1, 0, 0],
+      ],
+      undefined,
+      'int32',
+    );
     // A scalar that depends on every layer: the mean log-prob of a fixed target token.
-    const loss = (): tf.Scalar => tf.tidy(() => tf.mean(tf.slice(tf.logSoftmax(model.forward(ids, mask)), [0, 0, 7], [-1, -1, 1])) as tf.Scalar);
+    const loss = (): tf.Scalar =>
+      tf.tidy(() => tf.mean(tf.slice(tf.logSoftmax(model.forward(ids, mask)), [0, 0, 7], [-1, -1, 1])) as tf.Scalar);
     const name = 'model.layers.0.self_attn.k_proj.weight';
     const v = model.variables.get(name)!;
     const warm = tf.variableGrads(loss);
@@ -104,9 +133,24 @@ describe('training forward', () => {
 
   it('gradient checkpointing gives the same loss and gradients (qwen2 biases and GQA), keeps fewer tensors, leaks none', async () => {
     const { model } = await loadCheckpoint(fixtureDir('qwen2-bias'));
-    const ids = tf.tensor2d([[1, 17, 5, 42, 9, 3], [1, 23, 8, 0, 0, 0]], undefined, 'int32');
-    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], undefined, 'int32');
-    const loss = (): tf.Scalar => tf.tidy(() => tf.mean(tf.slice(tf.logSoftmax(model.forward(ids, mask)), [0, 0, 7], [-1, -1, 1])) as tf.Scalar);
+    const ids = tf.tensor2d(
+      [
+        [1, 17, 5, 42, 9, 3],
+        [1, 23, 8, 0, 0, 0],
+      ],
+      undefined,
+      'int32',
+    );
+    const mask = tf.tensor2d(
+      [
+        [1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0, 0],
+      ],
+      undefined,
+      'int32',
+    );
+    const loss = (): tf.Scalar =>
+      tf.tidy(() => tf.mean(tf.slice(tf.logSoftmax(model.forward(ids, mask)), [0, 0, 7], [-1, -1, 1])) as tf.Scalar);
     const run = async (checkpoint: boolean) => {
       model.gradientCheckpointing = checkpoint;
       const before = tf.memory().numTensors;

@@ -67,7 +67,8 @@ export class LlamaModel implements CausalLM {
     for (const [name, shape] of shapes) {
       const t = weights.get(name);
       if (!t) throw new Error(`missing weight ${name}`);
-      if (t.shape.join(',') !== shape.join(',')) throw new Error(`weight ${name}: shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      if (t.shape.join(',') !== shape.join(','))
+        throw new Error(`weight ${name}: shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
       // Auto-named: tfjs variable names are global, and two models may live side by side.
       this.variables.set(name, tf.variable(t, true));
       t.dispose();
@@ -143,7 +144,13 @@ export class LlamaModel implements CausalLM {
       const hidden = this.run(inputIds, positions, bias, kv);
       const last = tf.reshape(tf.slice(hidden, [0, t - 1, 0], [b, 1, -1]), [b, this.spec.hiddenSize]); // [B, H]
       const next = tf.reshape(tf.slice(counts, [0, t - 1], [b, 1]), [b]) as tf.Tensor1D; // [B]
-      return { logits: this.logits(last) as tf.Tensor2D, keys: kv.map((p) => p[0]), values: kv.map((p) => p[1]), mask: mask as tf.Tensor2D, next };
+      return {
+        logits: this.logits(last) as tf.Tensor2D,
+        keys: kv.map((p) => p[0]),
+        values: kv.map((p) => p[1]),
+        mask: mask as tf.Tensor2D,
+        next,
+      };
     });
     const cache = LlamaKvCache.fromTensors(out.keys, out.values, out.mask, out.next, t + maxNewTokens);
     tf.dispose([...out.keys, ...out.values, out.mask, out.next]);
@@ -180,15 +187,25 @@ export class LlamaModel implements CausalLM {
     const norm = (weight: tf.Tensor): Float32Array => hostRmsNorm(x, hostView(weight).slice(), h, eps, buf('normed', h));
     const d = this.headDim;
     this.layers.forEach((layer, i) => {
-      const [q, k, v] = project(norm(layer.inputNorm), h, [['q', layer.q, layer.qBias], ['k', layer.k, layer.kBias], ['v', layer.v, layer.vBias]]);
+      const [q, k, v] = project(norm(layer.inputNorm), h, [
+        ['q', layer.q, layer.qBias],
+        ['k', layer.k, layer.kBias],
+        ['v', layer.v, layer.vBias],
+      ]);
       const ctx = hostAttention(cache, i, q!, k!, v!, nh, cos, sin, buf('ctx', nh * d));
       addInPlace(x, project(ctx, nh * d, [['o', layer.o, undefined]])[0]!);
       // SwiGLU on the backend: its vectorised sigmoid beats Math.exp per element on the host.
       const normedT = upload(norm(layer.postNorm), h);
-      addInPlace(x, take(tf.tidy(() => {
-        const gate = linear(normedT, layer.gate);
-        return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(normedT, layer.up)), layer.down);
-      }), buf('down', h)));
+      addInPlace(
+        x,
+        take(
+          tf.tidy(() => {
+            const gate = linear(normedT, layer.gate);
+            return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(normedT, layer.up)), layer.down);
+          }),
+          buf('down', h),
+        ),
+      );
       normedT.dispose();
     });
     for (let r = 0; r < b; r++) {

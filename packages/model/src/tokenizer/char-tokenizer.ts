@@ -27,10 +27,13 @@ export class CharTokenizer implements SavableTokenizer {
   }
 
   encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
-    const out = options.addSpecialTokens ?? true ? [this.bosTokenId] : [];
+    const out = (options.addSpecialTokens ?? true) ? [this.bosTokenId] : [];
     for (const c of text) {
       const id = this.ids.get(c);
-      if (id === undefined) throw new Error(`CharTokenizer: character ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}) is not in the vocabulary`);
+      if (id === undefined)
+        throw new Error(
+          `CharTokenizer: character ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}) is not in the vocabulary`,
+        );
       out.push(id);
     }
     return out;
@@ -57,13 +60,25 @@ export class CharTokenizer implements SavableTokenizer {
         version: '1.0',
         truncation: null,
         padding: null,
-        added_tokens: CHAR_SPECIAL_TOKENS.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+        added_tokens: CHAR_SPECIAL_TOKENS.map((content, id) => ({
+          id,
+          content,
+          single_word: false,
+          lstrip: false,
+          rstrip: false,
+          normalized: false,
+          special: true,
+        })),
         normalizer: null,
         pre_tokenizer: { type: 'Split', pattern: { Regex: '[\\s\\S]' }, behavior: 'Isolated', invert: false },
         post_processor: {
           type: 'TemplateProcessing',
           single: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-          pair: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+          pair: [
+            { SpecialToken: { id: '<bos>', type_id: 0 } },
+            { Sequence: { id: 'A', type_id: 0 } },
+            { Sequence: { id: 'B', type_id: 1 } },
+          ],
           special_tokens: { '<bos>': { id: '<bos>', ids: [1], tokens: ['<bos>'] } },
         },
         decoder: { type: 'Fuse' },
@@ -83,7 +98,10 @@ export class CharTokenizer implements SavableTokenizer {
     });
     const chars = byId.slice(CHAR_SPECIAL_TOKENS.length);
     chars.forEach((c, i) => {
-      if (c === undefined || [...c].length !== 1) throw new Error(`${file}: model.vocab: id ${i + 3} is ${JSON.stringify(c)}, not one character (only character-level WordLevel tokenizers are supported)`);
+      if (c === undefined || [...c].length !== 1)
+        throw new Error(
+          `${file}: model.vocab: id ${i + 3} is ${JSON.stringify(c)}, not one character (only character-level WordLevel tokenizers are supported)`,
+        );
     });
     return new CharTokenizer(chars);
   }

@@ -52,7 +52,10 @@ export class HfTokenizer implements SavableTokenizer {
 
   decode(ids: number[], options: { skipSpecialTokens?: boolean } = {}): string {
     // Space clean-up (" ." → ".") breaks the round trip; only a config that asks for it gets it.
-    return this.impl.decode(ids, { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: this.tokenizerConfig?.clean_up_tokenization_spaces === true });
+    return this.impl.decode(ids, {
+      skip_special_tokens: options.skipSpecialTokens ?? false,
+      clean_up_tokenization_spaces: this.tokenizerConfig?.clean_up_tokenization_spaces === true,
+    });
   }
 
   /** The token string of an id (undefined when out of range). */

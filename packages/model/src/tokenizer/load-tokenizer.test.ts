@@ -44,11 +44,14 @@ describe('Hugging Face tokenizer.json (local files)', () => {
     expect(toks.gpt2!.vocabSize).toBe(50257);
   });
 
-  it.each(['gpt2', 'SmolLM2-135M-Instruct', 'TinyLlama-1.1B-Chat-v1.0'])('%s: encode→decode is the identity on every GSM8K test question', (name) => {
-    const tok = toks[name]!;
-    expect(questions.length).toBe(1319);
-    for (const q of questions) expect(tok.decode(tok.encode(q, { addSpecialTokens: false }))).toBe(q);
-  });
+  it.each(['gpt2', 'SmolLM2-135M-Instruct', 'TinyLlama-1.1B-Chat-v1.0'])(
+    '%s: encode→decode is the identity on every GSM8K test question',
+    (name) => {
+      const tok = toks[name]!;
+      expect(questions.length).toBe(1319);
+      for (const q of questions) expect(tok.decode(tok.encode(q, { addSpecialTokens: false }))).toBe(q);
+    },
+  );
 
   it('TinyLlama chat template renders through @huggingface/jinja', () => {
     const tl = toks['TinyLlama-1.1B-Chat-v1.0']!;
@@ -80,7 +83,9 @@ describe('CharTokenizer', () => {
     expect(back.encode('12 + 3 = 15.\n')).toEqual(t.encode('12 + 3 = 15.\n'));
     expect([back.bosTokenId, back.eosTokenIds, back.padTokenId, back.vocabSize]).toEqual([1, [2], 0, t.vocabSize]);
     // The same file through the HF library: its WordLevel vocabulary is a plain HF one.
-    const json = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8')) as { model: { type: string; vocab: Record<string, number> } };
+    const json = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8')) as {
+      model: { type: string; vocab: Record<string, number> };
+    };
     expect(json.model.type).toBe('WordLevel');
     expect(json.model.vocab['a']).toBe(3 + 16);
     expect(HfTokenizer).toBeDefined();

@@ -32,7 +32,7 @@ describe('logits processors', () => {
   it('top-p agrees with a full sort on a large, flat vocabulary', () => {
     // many near-equal tokens force the candidate threshold down several times
     let s = 12345;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (const p of [0.1, 0.5, 0.9, 0.999]) {
       const l = Float32Array.from({ length: 5000 }, () => rand() * 0.5);
       const probs = Array.from(l, Math.exp);

@@ -29,9 +29,7 @@ describe('rng', () => {
 
   it('derives distinct seeds per (seed, key, index)', () => {
     const seeds = new Set<number>();
-    for (const seed of [0, 1])
-      for (const key of ['p1', 'p2'])
-        for (let i = 0; i < 4; i++) seeds.add(deriveSeed(seed, key, i));
+    for (const seed of [0, 1]) for (const key of ['p1', 'p2']) for (let i = 0; i < 4; i++) seeds.add(deriveSeed(seed, key, i));
     expect(seeds.size).toBe(16);
     expect(deriveSeed(5, 'k', 3)).toBe(deriveSeed(5, 'k', 3));
   });

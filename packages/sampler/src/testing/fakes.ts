@@ -28,9 +28,7 @@ export class CharTokenizer implements Tokenizer {
     });
   }
   decode(ids: number[], options: { skipSpecialTokens?: boolean } = {}): string {
-    return ids
-      .map((id) => (id >= 2 ? ALPHABET[id - 2] : options.skipSpecialTokens ? '' : id === EOS ? '<eos>' : '<pad>'))
-      .join('');
+    return ids.map((id) => (id >= 2 ? ALPHABET[id - 2] : options.skipSpecialTokens ? '' : id === EOS ? '<eos>' : '<pad>')).join('');
   }
 }
 
@@ -82,9 +80,22 @@ export class FakeLM implements CausalLM {
     this.B = tf.tensor2d(rand((V + 1) * V), [V + 1, V]);
     this.P = tf.tensor2d(rand(this.maxPositions * V), [this.maxPositions, V]);
     this.spec = {
-      architecture: 'LlamaForCausalLM', vocabSize: V, hiddenSize: 4, intermediateSize: 8, numLayers: 1, numHeads: 1,
-      numKvHeads: 1, maxPositions: this.maxPositions, ropeTheta: 10000, ropeScaling: null, rmsNormEps: 1e-5,
-      tieWordEmbeddings: false, attentionBias: false, bosTokenId: null, eosTokenId: EOS, padTokenId: PAD,
+      architecture: 'LlamaForCausalLM',
+      vocabSize: V,
+      hiddenSize: 4,
+      intermediateSize: 8,
+      numLayers: 1,
+      numHeads: 1,
+      numKvHeads: 1,
+      maxPositions: this.maxPositions,
+      ropeTheta: 10000,
+      ropeScaling: null,
+      rmsNormEps: 1e-5,
+      tieWordEmbeddings: false,
+      attentionBias: false,
+      bosTokenId: null,
+      eosTokenId: EOS,
+      padTokenId: PAD,
     } as ModelSpec;
   }
 
@@ -92,7 +103,13 @@ export class FakeLM implements CausalLM {
     return tf.tidy(() => {
       const a = tf.gather(this.A, tf.tensor1d(cur, 'int32'));
       const b = tf.gather(this.B, tf.tensor1d(prev, 'int32'));
-      const p = tf.gather(this.P, tf.tensor1d(pos.map((x) => Math.min(x, this.maxPositions - 1)), 'int32'));
+      const p = tf.gather(
+        this.P,
+        tf.tensor1d(
+          pos.map((x) => Math.min(x, this.maxPositions - 1)),
+          'int32',
+        ),
+      );
       return tf.add(tf.add(a, b), p) as tf.Tensor2D;
     });
   }
@@ -140,10 +157,20 @@ export class FakeLM implements CausalLM {
     const mask = attentionMask.arraySync();
     const { prev, pos } = this.scan(ids, mask);
     const last = T - 1; // left padded: the last slot is real in every row
-    const logits = this.logitsAt(ids.map((r) => r[last]), prev.map((r) => r[last]), pos.map((r) => r[last]));
+    const logits = this.logitsAt(
+      ids.map((r) => r[last]),
+      prev.map((r) => r[last]),
+      pos.map((r) => r[last]),
+    );
     const cache = new FakeCache(
-      tf.tensor1d(ids.map((r) => r[last]), 'int32'),
-      tf.tensor1d(pos.map((r) => r[last] + 1), 'int32'),
+      tf.tensor1d(
+        ids.map((r) => r[last]),
+        'int32',
+      ),
+      tf.tensor1d(
+        pos.map((r) => r[last] + 1),
+        'int32',
+      ),
       T,
       T + maxNewTokens,
     );
@@ -187,5 +214,10 @@ export const fakeTask: SamplingTask = {
 };
 
 export function fakeProblems(count: number): Problem[] {
-  return Array.from({ length: count }, (_, i) => ({ v: 1 as const, id: `fake/${i}`, question: `${i}+${i % 3}=?`, answer: String((i + (i % 3)) % 10) }));
+  return Array.from({ length: count }, (_, i) => ({
+    v: 1 as const,
+    id: `fake/${i}`,
+    question: `${i}+${i % 3}=?`,
+    answer: String((i + (i % 3)) % 10),
+  }));
 }
