@@ -46,3 +46,31 @@ export const ModelSpecSchema = z
     path: ['numKvHeads'],
   });
 export type ModelSpec = z.output<typeof ModelSpecSchema>;
+
+/** The linear layers of a Llama-family block a LoRA adapter may target (PEFT's module names). */
+export const LORA_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type LoraTargetModule = (typeof LORA_TARGET_MODULES)[number];
+
+/**
+ * A LoRA adapter (Hu et al. 2021, as PEFT implements it): each targeted linear W [out, in]
+ * computes W x + (alpha / r) · B (A dropout(x)) with A [r, in] and B [out, r]. Field names
+ * map to PEFT's adapter_config.json as r → r, alpha → lora_alpha, dropout → lora_dropout,
+ * targetModules → target_modules.
+ */
+export const LoraConfigSchema = z
+  .object({
+    /** Rank of the update. */
+    r: z.number().int().positive().default(16),
+    /** The update is scaled by alpha / r. */
+    alpha: z.number().positive().default(32),
+    /** Dropout on the adapter's input while training, in [0, 1). */
+    dropout: z.number().min(0).lt(1).default(0),
+    targetModules: z
+      .array(z.enum(LORA_TARGET_MODULES))
+      .min(1)
+      .refine((m) => new Set(m).size === m.length, { message: 'target modules must not repeat' })
+      .default([...LORA_TARGET_MODULES]),
+  })
+  .strict();
+export type LoraConfig = z.output<typeof LoraConfigSchema>;
+export type LoraConfigInput = z.input<typeof LoraConfigSchema>;
