@@ -15,5 +15,10 @@ export interface CausalLM {
   decode(tokens: tf.Tensor1D, cache: KvCache): tf.Tensor2D;
   /** Trainable weights by Hugging Face tensor name. */
   readonly variables: Map<string, tf.Variable>;
+  /**
+   * What training differentiates: a LoRA adapter's A/B matrices while one is attached, else
+   * `variables`. Absent on models without adapters; use `trainableVariables ?? variables`.
+   */
+  readonly trainableVariables?: Map<string, tf.Variable>;
   dispose(): void;
 }

@@ -1,11 +1,20 @@
 import { tf } from '@irpo/core';
-import type { ModelSpec } from '@irpo/contracts';
+import {
+  fieldPath,
+  LORA_TARGET_MODULES,
+  LoraConfigSchema,
+  type LoraConfig,
+  type LoraConfigInput,
+  type LoraTargetModule,
+  type ModelSpec,
+} from '@irpo/contracts';
 import { headDimOf } from '../config/hf-config.js';
 import type { CausalLM } from './causal-lm.js';
 import { LlamaKvCache, type KvCache } from './kv-cache.js';
 import { applyRope, ropeInvFreq, ropeTables } from './rope.js';
 import { addInPlace, hostAttention, hostRmsNorm, hostView, ropeRows, ScratchBuffers, take } from './host-decode.js';
 import { expectedWeightShapes } from './weight-names.js';
+import { loraTensorName } from './lora.js';
 
 /** Additive mask value: exp(-1e9 - max) is 0 in float32, and a fully masked row stays finite. */
 const MASKED = -1e9;
@@ -17,6 +26,8 @@ interface BlockContext {
   cos: tf.Tensor4D;
   sin: tf.Tensor4D;
   bias: tf.Tensor4D;
+  /** Seed of this forward's LoRA dropout masks; absent: no dropout. Kept for a checkpointed block's recomputation. */
+  dropoutSeed?: number;
 }
 
 interface LayerWeights {
@@ -33,6 +44,43 @@ interface LayerWeights {
   up: tf.Variable;
   down: tf.Variable;
 }
+
+/** The seven linears of a block, by their field in LayerWeights. */
+type Proj = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
+const PROJ_OF: Record<LoraTargetModule, Proj> = {
+  q_proj: 'q',
+  k_proj: 'k',
+  v_proj: 'v',
+  o_proj: 'o',
+  gate_proj: 'gate',
+  up_proj: 'up',
+  down_proj: 'down',
+};
+const BIAS_OF: Partial<Record<Proj, 'qBias' | 'kBias' | 'vBias'>> = { q: 'qBias', k: 'kBias', v: 'vBias' };
+
+/** One adapted linear: A [r, in], B [out, r]; `slot` numbers it (layer · 8 + module) for dropout seeds. */
+interface LoraPair {
+  a: tf.Variable;
+  b: tf.Variable;
+  slot: number;
+}
+
+interface AttachedLora {
+  config: LoraConfig;
+  /** alpha / r. */
+  scaling: number;
+  byLayer: Map<LayerWeights, Partial<Record<Proj, LoraPair>>>;
+  /** A and B by the names PEFT saves them under. */
+  variables: Map<string, tf.Variable>;
+  seed: number;
+  /** Training forwards run so far (each draws fresh dropout masks). */
+  calls: number;
+  /** Base variables whose `trainable` flag attaching cleared (restored on detach). */
+  frozen: tf.Variable[];
+}
+
+/** Dropout seeds of successive forwards are this far apart; a forward's masks use seed + slot. */
+const DROPOUT_SEED_STRIDE = 65_536;
 
 /**
  * The Llama-family decoder (Llama, Qwen2, Mistral without sliding window): pre-RMSNorm blocks
@@ -56,6 +104,12 @@ export class LlamaModel implements CausalLM {
    * tensor per block, for one more forward's worth of compute. Off by default.
    */
   gradientCheckpointing = false;
+  /**
+   * Training mode (PyTorch's module.train()): while true, forward() and forwardAt() apply the
+   * attached adapter's dropout to its input. Off by default; scoring and generation never drop.
+   */
+  training = false;
+  private adapter: AttachedLora | undefined;
 
   /** Takes ownership of `weights` (HF names → float32 tensors of the expected shapes). */
   constructor(
@@ -127,7 +181,9 @@ export class LlamaModel implements CausalLM {
       ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, t])) // [B, T, T]
       : tf.reshape(causal, [1, t, t]); // [1, T, T]
     const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D; // [B|1, 1, T, T]
-    return this.run(inputIds, positions, bias, [], this.gradientCheckpointing);
+    const a = this.adapter;
+    const dropoutSeed = this.training && a && a.config.dropout > 0 ? (a.seed + 1) * 1_000_003 + DROPOUT_SEED_STRIDE * a.calls++ : undefined;
+    return this.run(inputIds, positions, bias, [], this.gradientCheckpointing, dropoutSeed);
   }
 
   prefill(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, maxNewTokens: number): { logits: tf.Tensor2D; cache: KvCache } {
@@ -174,12 +230,13 @@ export class LlamaModel implements CausalLM {
     const buf = (name: string, width: number): Float32Array => this.scratch.get(name, b * width);
     const x = take(tf.gather(this.embed, tokens), buf('x', h)); // [B, H]
     const upload = (a: Float32Array, width: number): tf.Tensor2D => tf.tensor2d(a, [b, width]);
-    /** input [B, width] · each weightᵀ (+ bias) into the named buffers. */
-    const project = (input: Float32Array, width: number, outs: [string, tf.Tensor, tf.Tensor | undefined][]): Float32Array[] => {
+    /** input [B, width] through each of the layer's linears (+ bias, + adapter) into the buffers named by them. */
+    const project = (input: Float32Array, width: number, layer: LayerWeights, projs: Proj[]): Float32Array[] => {
       const t = upload(input, width);
-      const res = outs.map(([name, w, bias]) => {
-        const y = bias ? tf.tidy(() => linear(t, w, bias)) : linear(t, w);
-        return take(y, buf(name, y.shape[1]));
+      const res = projs.map((p) => {
+        const plain = !BIAS_OF[p] || !layer[BIAS_OF[p]];
+        const y = plain && !this.adapter ? linear(t, layer[p]) : tf.tidy(() => this.linear(layer, p, t));
+        return take(y, buf(p, y.shape[1]));
       });
       t.dispose();
       return res;
@@ -187,21 +244,17 @@ export class LlamaModel implements CausalLM {
     const norm = (weight: tf.Tensor): Float32Array => hostRmsNorm(x, hostView(weight).slice(), h, eps, buf('normed', h));
     const d = this.headDim;
     this.layers.forEach((layer, i) => {
-      const [q, k, v] = project(norm(layer.inputNorm), h, [
-        ['q', layer.q, layer.qBias],
-        ['k', layer.k, layer.kBias],
-        ['v', layer.v, layer.vBias],
-      ]);
+      const [q, k, v] = project(norm(layer.inputNorm), h, layer, ['q', 'k', 'v']);
       const ctx = hostAttention(cache, i, q!, k!, v!, nh, cos, sin, buf('ctx', nh * d));
-      addInPlace(x, project(ctx, nh * d, [['o', layer.o, undefined]])[0]!);
+      addInPlace(x, project(ctx, nh * d, layer, ['o'])[0]!);
       // SwiGLU on the backend: its vectorised sigmoid beats Math.exp per element on the host.
       const normedT = upload(norm(layer.postNorm), h);
       addInPlace(
         x,
         take(
           tf.tidy(() => {
-            const gate = linear(normedT, layer.gate);
-            return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(normedT, layer.up)), layer.down);
+            const gate = this.linear(layer, 'gate', normedT);
+            return this.linear(layer, 'down', tf.mul(tf.mul(gate, tf.sigmoid(gate)), this.linear(layer, 'up', normedT)));
           }),
           buf('down', h),
         ),
@@ -220,7 +273,87 @@ export class LlamaModel implements CausalLM {
   }
 
   dispose(): void {
+    if (this.adapter) this.detachLora();
     for (const v of this.variables.values()) v.dispose();
+  }
+
+  /**
+   * What a training step differentiates: the adapter's A and B (by the names PEFT saves them
+   * under, see loraTensorName) while one is attached, else every weight (`variables`).
+   */
+  get trainableVariables(): Map<string, tf.Variable> {
+    return this.adapter ? this.adapter.variables : this.variables;
+  }
+
+  /** The attached adapter's config, or undefined. */
+  get loraConfig(): LoraConfig | undefined {
+    return this.adapter?.config;
+  }
+
+  /**
+   * Attaches a fresh LoRA adapter (PEFT's default init): for each targeted linear W [out, in]
+   * of every layer, A [r, in] ~ uniform(±1/sqrt(in)) (kaiming_uniform_ with a = sqrt(5)),
+   * seeded and deterministic, and B [out, r] = 0, so the model equals the base until B moves.
+   * Every forward then computes W x + (alpha / r) · B A x; the base weights stop being
+   * trainable (their tf `trainable` flag is cleared until merge or detach).
+   */
+  attachLora(config: LoraConfigInput = {}, options: { seed?: number } = {}): void {
+    if (this.adapter) throw new Error('attachLora: an adapter is already attached (mergeLora() or detachLora() it first)');
+    const parsed = LoraConfigSchema.safeParse(config);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`attachLora: invalid LoRA config: ${fieldPath(issue.path)}: ${issue.message}`);
+    }
+    const cfg = parsed.data;
+    const seed = options.seed ?? 0;
+    const variables = new Map<string, tf.Variable>();
+    const byLayer = new Map<LayerWeights, Partial<Record<Proj, LoraPair>>>();
+    this.layers.forEach((layer, i) => {
+      const pairs: Partial<Record<Proj, LoraPair>> = {};
+      LORA_TARGET_MODULES.forEach((m, j) => {
+        if (!cfg.targetModules.includes(m)) return;
+        const p = PROJ_OF[m];
+        const [rows, cols] = layer[p].shape as [number, number];
+        const slot = i * 8 + j;
+        const bound = 1 / Math.sqrt(cols);
+        const a = tf.tidy(() => tf.variable(tf.randomUniform([cfg.r, cols], -bound, bound, 'float32', seed * 1_000_003 + slot), true));
+        const b = tf.tidy(() => tf.variable(tf.zeros([rows, cfg.r]), true));
+        pairs[p] = { a, b, slot };
+        variables.set(loraTensorName(i, m, 'A'), a);
+        variables.set(loraTensorName(i, m, 'B'), b);
+      });
+      byLayer.set(layer, pairs);
+    });
+    const frozen = [...this.variables.values()].filter((v) => v.trainable);
+    for (const v of frozen) v.trainable = false;
+    this.adapter = { config: cfg, scaling: cfg.alpha / cfg.r, byLayer, variables, seed, calls: 0, frozen };
+  }
+
+  /**
+   * Folds the adapter into the base weights, W += (alpha / r) · B A for every target, and
+   * detaches it: the model is a plain model again, saved as an ordinary HF checkpoint.
+   */
+  mergeLora(): void {
+    const a = this.adapter;
+    if (!a) throw new Error('mergeLora: no adapter is attached');
+    tf.tidy(() => {
+      for (const [layer, pairs] of a.byLayer) {
+        for (const [p, pair] of Object.entries(pairs) as [Proj, LoraPair][]) {
+          const w = layer[p];
+          w.assign(tf.add(w, tf.mul(tf.matMul(pair.b, pair.a), a.scaling)));
+        }
+      }
+    });
+    this.detachLora();
+  }
+
+  /** Drops the adapter without merging it: the base model as it was, trainable again. */
+  detachLora(): void {
+    const a = this.adapter;
+    if (!a) throw new Error('detachLora: no adapter is attached');
+    for (const v of a.variables.values()) v.dispose();
+    for (const v of a.frozen) v.trainable = true;
+    this.adapter = undefined;
   }
 
   /** Embeds ids [B,T] and runs every block; pushes each layer's (k, v) onto `kvOut` (not when checkpointing). → [B,T,H]. */
@@ -230,11 +363,12 @@ export class LlamaModel implements CausalLM {
     bias: tf.Tensor4D,
     kvOut: [tf.Tensor4D, tf.Tensor4D][],
     checkpoint = false,
+    dropoutSeed?: number,
   ): tf.Tensor3D {
     const [b, t] = ids.shape;
     const { hiddenSize: h, rmsNormEps: eps } = this.spec;
     const { cos, sin } = ropeTables(this.invFreq, positions); // [B|1, T, 1, d]
-    const ctx: BlockContext = { b, t, cos, sin, bias };
+    const ctx: BlockContext = { b, t, cos, sin, bias, ...(dropoutSeed === undefined ? {} : { dropoutSeed }) };
     let x = tf.reshape(tf.gather(this.embed, tf.cast(ids, 'int32')), [b * t, h]) as tf.Tensor2D; // [B*T, H]
     for (const layer of this.layers) {
       if (checkpoint) {
@@ -262,9 +396,9 @@ export class LlamaModel implements CausalLM {
     const attn = this.attention(layer, normed, ctx, kvOut); // [B*T, H]
     const h1 = tf.add<tf.Tensor2D>(x, attn);
     const normed2 = rmsNorm(h1, layer.postNorm, eps); // [B*T, H]
-    const gate = linear(normed2, layer.gate); // [B*T, I]
-    const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), linear(normed2, layer.up)); // [B*T, I] silu(gate)·up
-    return tf.add<tf.Tensor2D>(h1, linear(act, layer.down)); // [B*T, H]
+    const gate = this.linear(layer, 'gate', normed2, ctx.dropoutSeed); // [B*T, I]
+    const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), this.linear(layer, 'up', normed2, ctx.dropoutSeed)); // [B*T, I] silu(gate)·up
+    return tf.add<tf.Tensor2D>(h1, this.linear(layer, 'down', act, ctx.dropoutSeed)); // [B*T, H]
   }
 
   /**
@@ -274,7 +408,11 @@ export class LlamaModel implements CausalLM {
    */
   private checkpointedBlock(layer: LayerWeights, x: tf.Tensor2D, ctx: BlockContext): tf.Tensor2D {
     const { cos, sin, bias } = ctx;
-    const weights = Object.values(layer) as tf.Variable[];
+    // With an adapter the op's inputs are its A and B only: the base weights are frozen, and
+    // leaving them out spares the backward pass their (large) weight gradients.
+    const weights = this.adapter
+      ? Object.values(this.adapter.byLayer.get(layer) ?? {}).flatMap((p) => [p.a, p.b])
+      : (Object.values(layer) as tf.Variable[]);
     const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const save = args[args.length - 1] as tf.GradSaveFunc;
       const input = args[0] as tf.Tensor2D;
@@ -306,9 +444,9 @@ export class LlamaModel implements CausalLM {
     const { numHeads: nh, numKvHeads: nkv } = this.spec;
     const d = this.headDim;
     const rep = nh / nkv;
-    const q = tf.reshape(linear(x, layer.q, layer.qBias), [b, t, nh, d]) as tf.Tensor4D; // [B, T, nh, d]
-    const k = tf.reshape(linear(x, layer.k, layer.kBias), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
-    const v = tf.reshape(linear(x, layer.v, layer.vBias), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
+    const q = tf.reshape(this.linear(layer, 'q', x, ctx.dropoutSeed), [b, t, nh, d]) as tf.Tensor4D; // [B, T, nh, d]
+    const k = tf.reshape(this.linear(layer, 'k', x, ctx.dropoutSeed), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
+    const v = tf.reshape(this.linear(layer, 'v', x, ctx.dropoutSeed), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
     // Scale q before the score matmul: T·d multiplies instead of T·Tk.
     const qr = tf.mul(applyRope(q, cos, sin), 1 / Math.sqrt(d)); // [B, T, nh, d]
     const kh = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
@@ -322,7 +460,22 @@ export class LlamaModel implements CausalLM {
     const probs = tf.softmax(tf.add(scores, bias)); // [B, nh, T, Tk]
     const mixed = tf.matMul(tf.reshape(probs, [b, nkv, rep * t, tk]), vh); // [B, nkv, rep*T, d]
     const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(mixed, [b, nh, t, d]), [0, 2, 1, 3]), [b * t, nh * d]); // [B*T, nh*d]
-    return linear(merged, layer.o); // [B*T, H]
+    return this.linear(layer, 'o', merged, ctx.dropoutSeed); // [B*T, H]
+  }
+
+  /**
+   * One of the layer's linears on x [N, in]: x Wᵀ (+ bias), plus (alpha / r) · (drop(x) Aᵀ) Bᵀ
+   * when an adapter targets it (dropout only with a seed, i.e. in a training forward). → [N, out].
+   */
+  private linear(layer: LayerWeights, p: Proj, x: tf.Tensor2D, dropoutSeed?: number): tf.Tensor2D {
+    const biasKey = BIAS_OF[p];
+    const y = linear(x, layer[p], biasKey ? layer[biasKey] : undefined);
+    const a = this.adapter;
+    const pair = a?.byLayer.get(layer)?.[p];
+    if (!a || !pair) return y;
+    const input = dropoutSeed === undefined ? x : (tf.dropout(x, a.config.dropout, undefined, dropoutSeed + pair.slot) as tf.Tensor2D);
+    const low = tf.mul<tf.Tensor2D>(linear(input, pair.a), a.scaling); // [N, r]
+    return tf.add<tf.Tensor2D>(y, linear(low, pair.b)); // [N, out]
   }
 
   /** Final hidden [N, H] (or [B,T,H]) → logits [N, V] through the (possibly tied) head. */
