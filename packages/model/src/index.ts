@@ -4,6 +4,17 @@ export { LlamaKvCache } from './llama/kv-cache.js';
 export { LlamaModel } from './llama/llama-model.js';
 export { createModel, type CreateModelOptions } from './llama/create-model.js';
 export { expectedWeightShapes } from './llama/weight-names.js';
+export { loraTensorName, loraTensorShapes, LORA_MODULE_PATHS } from './llama/lora.js';
+export {
+  saveLoraAdapter,
+  loadLoraAdapter,
+  parsePeftAdapterConfig,
+  peftAdapterConfig,
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  type SaveLoraAdapterOptions,
+  type LoadedLoraAdapter,
+} from './io/lora-adapter.js';
 export { ropeInvFreq } from './llama/rope.js';
 export {
   SUPPORTED_ARCHITECTURES,
