@@ -2,11 +2,20 @@
 // direction of shared/DESIGN.md through project tags (see each package.json "nx.tags"):
 //   contracts <- core <- model <- sampler, trainer <- recipes <- cli
 //   contracts <- data, evaluator <- recipes
+//   tfjs-wasm-node <- core   (tfjs-wasm-node is publishable on its own: it imports no irpo package)
 // and keeps TensorFlow.js out of the packages tagged tfjs:none.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-const tfjsBanned = ['@tensorflow/*', '@irpo/core', '@irpo/model', '@irpo/sampler', '@irpo/trainer', '@irpo/recipes'];
+const tfjsBanned = [
+  '@tensorflow/*',
+  '@irpo/tfjs-wasm-node',
+  '@irpo/core',
+  '@irpo/model',
+  '@irpo/sampler',
+  '@irpo/trainer',
+  '@irpo/recipes',
+];
 
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/fixtures/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
@@ -33,7 +42,8 @@ export default [
               onlyDependOnLibsWithTags: ['scope:contracts', 'scope:data'],
               bannedExternalImports: ['@tensorflow/*'],
             },
-            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:contracts'] },
+            { sourceTag: 'scope:wasm-runtime', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:wasm-runtime'] },
             { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core'] },
             { sourceTag: 'scope:sampler', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data'] },
             { sourceTag: 'scope:trainer', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
@@ -76,6 +86,16 @@ export default [
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: tfjsBanned, message: 'this package must not depend on TensorFlow.js (shared/DESIGN.md)' }] },
+      ],
+    },
+  },
+  {
+    // tfjs-wasm-node is for any TensorFlow.js user in Node: no irpo package may leak into it.
+    files: ['packages/tfjs-wasm-node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@irpo/*'], message: '@irpo/tfjs-wasm-node depends on @tensorflow/* packages only' }] },
       ],
     },
   },

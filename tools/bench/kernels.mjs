@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Forward+backward time of a Llama-shaped layer's matmuls on wasm, with core's kernels and with
-// the stock ones, in one run. Prints one JSON line per measurement and a summary line.
+// Forward+backward time of a Llama-shaped layer's matmuls on wasm, with @irpo/tfjs-wasm-node's
+// kernels (labelled "core", as in earlier runs) and with the stock ones, in one run. Prints one JSON line per measurement and a summary line.
 // Build first (npm ci does), then: node tools/bench/kernels.mjs [--tokens 256] [--reps 3]
 // Shapes: SmolLM2-135M (hidden 576, MLP 1536, 9 query / 3 kv heads of 64), weights stored [out, in]
 // as in Hugging Face checkpoints, so projections are x·Wᵀ (transposeB) and their gradients
 // dY·W and dYᵀ·x: exactly the transposed operands the stock kernel runs slowly.
-import { initBackend, tf, useCoreMatMul } from '../../packages/core/dist/index.js';
+import * as tf from '@tensorflow/tfjs'; // the union package: every op's gradient
+import { setupWasmBackend, useFastMatMul } from '../../packages/tfjs-wasm-node/dist/index.js';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,7 +18,7 @@ const batch = 2;
 const seq = tokens / batch;
 const [hidden, mlp, heads, kvHeads, headDim] = [576, 1536, 9, 3, 64];
 
-await initBackend('wasm');
+await setupWasmBackend({ threads: process.env.IRPO_THREADS ? Number(process.env.IRPO_THREADS) : undefined });
 const r = (shape) => tf.randomNormal(shape, 0, 0.02);
 const W = {
   q: r([heads * headDim, hidden]),
@@ -83,7 +84,7 @@ function time(label) {
 }
 
 const withCore = time('core');
-useCoreMatMul(false);
+useFastMatMul(false);
 const stock = time('stock');
-useCoreMatMul(true);
+useFastMatMul(true);
 console.log(JSON.stringify({ bench: 'llama-layer-matmuls-fwd-bwd', speedup: +(stock / withCore).toFixed(2) }));

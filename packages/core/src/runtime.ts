@@ -1,13 +1,9 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 // The union package's Node bundle registers every op's gradient and the chained ops
 // (tfjs-core's own Node bundle ships neither, and its ESM files do not load in Node).
 import '@tensorflow/tfjs';
 import { createLogger, UsageError } from '@irpo/contracts';
-import { registerCoreKernels } from './kernels/register.js';
-import { guardWasmMalloc } from './heap-guard.js';
-import { registerThreadedWasm, wasmThreadCount, type ThreadedWasmInfo } from './wasm-threads.js';
+import { registerWasmKernels, setupWasmBackend, wasmThreadCount as threadCount, type WasmSetup } from '@irpo/tfjs-wasm-node';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -18,13 +14,12 @@ export interface BackendChoice {
   provider: string;
   /** Why this backend, and why each better one was skipped. */
   reasons: string[];
-  /** Kernels core registered for this backend (missing or faster than the stock ones). */
+  /** Kernels registered for this backend by @irpo/tfjs-wasm-node (missing or faster than the stock ones). */
   kernels: string[];
 }
 
 const log = createLogger('core');
 let lastLogged = '';
-const require = createRequire(import.meta.url);
 
 /** Hint printed when the native backend is absent: its install downloads libtensorflow. */
 const NATIVE_HINT =
@@ -78,62 +73,42 @@ async function useTensorflow(reasons: string[]): Promise<string | null> {
   return provider;
 }
 
-/** Directory holding the wasm backend's .wasm binaries (it must be told where they are in Node). */
-export function wasmBinaryDir(): string {
-  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
-}
-
-/** How the 'wasm' backend of this process was registered (the binary is chosen once). */
-let wasmSetup: { info: ThreadedWasmInfo | null; note: string } | null = null;
+/** What a full wasm heap tells irpo's users to change (the end of WasmHeapError's message). */
+const HEAP_FULL_HINT =
+  'Use smaller batches (training.batchSize with training.gradAccum for the same effective batch, engine.batchSize), ' +
+  'training.gradientCheckpointing: true, or the tensorflow backend (tfjs-node)';
 
 /**
- * Registers the threaded binary when more than one thread is wanted (once per process: the
- * wasm module and its pool live as long as the process). Falls back to the stock
- * single-threaded registration, saying why, when the threaded one cannot start.
+ * Threads for the wasm backend: `requested`, else IRPO_THREADS, else the cores Node may use;
+ * at most 8 (MAX_WASM_THREADS). A bad value is a UsageError naming where it came from.
  */
-async function setUpWasm(threads: number): Promise<void> {
-  if (wasmSetup) return;
-  if (threads <= 1) {
-    wasmSetup = { info: null, note: 'threads 1' };
-    return;
+export function wasmThreadCount(requested?: number): number {
+  const env = process.env.IRPO_THREADS;
+  let n = requested;
+  if (n === undefined && env !== undefined && env !== '') {
+    n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`IRPO_THREADS: expected a whole number ≥ 1, got '${env}'`);
   }
-  const stock = tf.engine().registryFactory.wasm;
   try {
-    const info = await registerThreadedWasm(threads);
-    if (!(await tf.setBackend('wasm'))) throw new Error('the threaded binary failed to start (warning above)');
-    wasmSetup = {
-      info,
-      note: `threads ${info.threads} (XNNPACK pool in worker_threads${info.smallOpsSequential ? '; small ops without it' : ''})`,
-    };
+    return threadCount(n);
   } catch (e) {
-    tf.removeBackend('wasm');
-    if (stock) tf.registerBackend('wasm', stock.factory, stock.priority);
-    const why = e instanceof Error ? e.message : String(e);
-    wasmSetup = { info: null, note: `threads 1 (threaded binary unavailable: ${why})` };
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
   }
 }
 
+/** The wasm runtime (threads, pool switch, heap guard, kernels) is @irpo/tfjs-wasm-node's. */
 async function useWasm(reasons: string[], threads: number | undefined): Promise<boolean> {
+  let setup: WasmSetup;
   try {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(wasmBinaryDir());
-    await setUpWasm(wasmThreadCount(threads));
-    if (!(await tf.setBackend('wasm'))) throw new Error('setBackend returned false');
-    await tf.ready();
-    guardWasmMalloc((tf.backend() as unknown as { wasm: Parameters<typeof guardWasmMalloc>[0] }).wasm);
+    setup = await setupWasmBackend({ threads: wasmThreadCount(threads), heapFullHint: HEAP_FULL_HINT });
   } catch (e) {
     if (e instanceof UsageError) throw e;
     reasons.push(`wasm: failed to initialise (${e instanceof Error ? e.message : String(e)})`);
     return false;
   }
-  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  reasons.push(`wasm: chosen (SIMD ${simd ? 'on' : 'off'}, ${wasmSetup?.note ?? 'threads 1'})`);
+  reasons.push(`wasm: chosen (SIMD ${setup.simd ? 'on' : 'off'}, ${setup.threadsNote})`);
   return true;
-}
-
-/** Threads in the wasm backend's pool (1 before it starts or when single-threaded). */
-export function wasmThreads(): number {
-  return wasmSetup?.info?.threads || 1;
 }
 
 async function useCpu(reasons: string[]): Promise<void> {
@@ -186,7 +161,7 @@ export async function initBackend(requested?: BackendName, options: InitBackendO
     choice = { name: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', reasons, kernels: [] };
   }
   if (name) reasons.unshift(`${name}: requested${requested ? '' : ' by IRPO_BACKEND'}`);
-  choice.kernels = registerCoreKernels(choice.name === 'tensorflow' ? 'tensorflow' : choice.name);
+  choice.kernels = registerWasmKernels(choice.name);
   const line = `backend ${choice.name} (${choice.provider}); ${reasons.join('; ')}`;
   // Tests and long runs call this repeatedly; say it once per distinct choice.
   if (line !== lastLogged) log.info(line);

@@ -42,4 +42,24 @@ describe('Nx module boundaries', () => {
     const errors = await lintAs('packages/core/src/fixture.ts', "import * as model from '@irpo/model';\nexport const x = model;\n");
     expect(errors.map((e) => e.ruleId)).toContain('@nx/enforce-module-boundaries');
   });
+
+  it('@irpo/core may import @irpo/tfjs-wasm-node', async () => {
+    const errors = await lintAs(
+      'packages/core/src/fixture.ts',
+      "import { setupWasmBackend } from '@irpo/tfjs-wasm-node';\nexport const x = setupWasmBackend;\n",
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('@irpo/tfjs-wasm-node imports no irpo package (it is published for any TensorFlow.js user)', async () => {
+    for (const pkg of ['@irpo/contracts', '@irpo/core']) {
+      const errors = await lintAs('packages/tfjs-wasm-node/src/fixture.ts', `import * as m from '${pkg}';\nexport const x = m;\n`);
+      expect(errors.length, pkg).toBeGreaterThan(0);
+    }
+  });
+
+  it('@irpo/data may not import @irpo/tfjs-wasm-node (TensorFlow.js)', async () => {
+    const errors = await lintAs('packages/data/src/fixture.ts', "import * as w from '@irpo/tfjs-wasm-node';\nexport const x = w;\n");
+    expect(errors.length).toBeGreaterThan(0);
+  });
 });

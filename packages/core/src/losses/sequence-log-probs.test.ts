@@ -9,6 +9,33 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
+/** Deterministic pseudo-random values (same on both backends). */
+function rand(shape: number[], seed: number): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    v[i] = (s / 2147483648) * 2 - 1;
+  }
+  return tf.tensor(v, shape);
+}
+
+/** f's outputs on the cpu and on the wasm backend (inputs re-created on each) agree within tol. */
+async function expectSame(f: () => tf.Tensor[], tol = 1e-5): Promise<void> {
+  const run = async (backend: 'cpu' | 'wasm') => {
+    await initBackend(backend);
+    const outs = tf.tidy(f);
+    const values = await Promise.all(outs.map(async (t) => Array.from(await t.data())));
+    tf.dispose(outs);
+    return values;
+  };
+  const cpu = await run('cpu');
+  const wasm = await run('wasm');
+  await initBackend('cpu');
+  cpu.forEach((c, i) => expectClose(wasm[i]!, c, tol, `output ${i}`));
+}
+
 describe('sequenceLogProbs', () => {
   it('uniform logits: each response token costs log V (hand-derived)', async () => {
     // All-zero logits over V = 4 give p = 1/4 everywhere, so a sequence with n real positions has
@@ -137,5 +164,30 @@ describe('selectedLogProbs', () => {
     expect(() =>
       selectedLogProbs(tf.zeros([3, 4]) as tf.Tensor2D, tf.tensor1d([0, 1], 'int32'), tf.tensor1d([0, 0, 1], 'int32'), 2),
     ).toThrow(/selectedLogProbs/);
+  });
+});
+
+describe('sequenceLogProbs on wasm', () => {
+  it('matches the cpu backend, values and gradients (fused kernel path)', async () => {
+    await expectSame(() => {
+      const logits = tf.mul(rand([3, 5, 17], 8), 20) as tf.Tensor3D;
+      const targets = tf.tensor2d(
+        [
+          [1, 16, 3, 0, 5],
+          [2, 2, 2, 2, 2],
+          [9, 8, 7, 6, 5],
+        ],
+        undefined,
+        'int32',
+      );
+      const mask = tf.tensor2d([
+        [1, 1, 1, 0, 0],
+        [1, 0, 0, 0, 0],
+        [1, 1, 1, 1, 1],
+      ]);
+      const w = tf.tensor1d([0.5, -1, 2]);
+      const lp = sequenceLogProbs(logits, targets, mask);
+      return [lp, tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sequenceLogProbs(x as tf.Tensor3D, targets, mask), w)))(logits)];
+    });
   });
 });

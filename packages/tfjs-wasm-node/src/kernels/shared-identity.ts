@@ -16,7 +16,7 @@ interface RefCounting {
 export function sharedIdentityConfigs(): tf.KernelConfig[] {
   const stockIdentity = tf.getKernel('Identity', 'wasm');
   const stockCast = tf.getKernel('Cast', 'wasm');
-  if (!stockIdentity || !stockCast) throw new Error('core: wasm has no Identity/Cast kernel to wrap');
+  if (!stockIdentity || !stockCast) throw new Error('tfjs-wasm-node: wasm has no Identity/Cast kernel to wrap');
   const share = (args: KernelArgs, stock: KernelFn): tf.TensorInfo => {
     const x = args.inputs['x'] as tf.TensorInfo;
     const dtype = (args.attrs?.['dtype'] as tf.DataType | undefined) ?? x.dtype;

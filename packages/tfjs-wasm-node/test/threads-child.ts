@@ -1,8 +1,10 @@
 // Child process of wasm-threads.test.ts: the wasm binary and its pool are chosen once per
-// process, so each thread count gets its own process. Prints one JSON line.
-import { initBackend, tf, wasmThreads } from '../src/index.js';
+// process, so each thread count gets its own process (`threads-child.ts <threads>`). Prints one JSON line.
+import '@tensorflow/tfjs'; // every op's gradient
+import * as tf from '@tensorflow/tfjs-core';
+import { setupWasmBackend, wasmThreads } from '../src/index.js';
 
-const choice = await initBackend('wasm');
+const setup = await setupWasmBackend({ threads: Number(process.argv[2]) });
 const rows = 300,
   inner = 257,
   cols = 129;
@@ -28,7 +30,7 @@ const bigTail = [bigData[0], bigData[n - 2], bigData[n - 1], tf.max(big).dataSyn
 console.log(
   JSON.stringify({
     threads: wasmThreads(),
-    reason: choice.reasons.at(-1),
+    setup,
     value: f(a, b).dataSync()[0],
     ga: bits(ga!),
     gb: bits(gb!),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** The parts of the wasm backend core's kernels use (it exports no types for them). */
+/** The parts of the wasm backend this package's kernels use (it exports no types for them). */
 export interface WasmBackend {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: unknown): { memoryOffset: number; shape: number[]; dtype: tf.DataType } };
@@ -15,7 +15,7 @@ export type KernelFn = (args: KernelArgs) => tf.TensorInfo;
 /** A registered kernel's function, called directly (no tape, no engine bookkeeping). */
 export function kernelFn(name: string, backend: string): KernelFn {
   const config = tf.getKernel(name, backend);
-  if (!config) throw new Error(`core: backend ${backend} has no ${name} kernel`);
+  if (!config) throw new Error(`tfjs-wasm-node: backend ${backend} has no ${name} kernel`);
   return config.kernelFunc as unknown as KernelFn;
 }
 

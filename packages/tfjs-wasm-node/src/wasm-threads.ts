@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { UsageError } from '@irpo/contracts';
 import { firstLoadAddress, poolSwitch, type PoolSwitch } from './pool-switch.js';
 
 /**
@@ -20,7 +19,7 @@ import { firstLoadAddress, poolSwitch, type PoolSwitch } from './pool-switch.js'
  *    read once at start-up), so a 2-vCPU machine gets 1 thread: the import is answered with
  *    twice the thread count asked for, which makes the cap exactly that count.
  * 3. Emscripten refreshes `Module.HEAPU8` & co. only on the thread that grows the memory; the
- *    backend (and core's kernels) read those views from the main thread, so they are made
+ *    backend (and this package's kernels) read those views from the main thread, so they are made
  *    accessors that re-create the views when the shared buffer has grown.
  * Pool threads are `unref`ed so they never keep a finished process alive, and Emscripten's
  * pre-spawned spare workers (8) beyond the pool are terminated.
@@ -67,16 +66,14 @@ const HEAP_VIEWS: Record<string, new (b: ArrayBufferLike) => ArrayBufferView> = 
   HEAPF64: Float64Array,
 };
 
-/** Threads wanted: `requested`, else IRPO_THREADS, else the cores Node may use, capped at 8. */
+/**
+ * Threads for the pool: `requested`, else the cores Node may use; at most MAX_WASM_THREADS.
+ * A requested count that is not a whole number ≥ 1 is a RangeError.
+ */
 export function wasmThreadCount(requested?: number): number {
-  const env = process.env.IRPO_THREADS;
   let n = requested;
-  if (n === undefined && env !== undefined && env !== '') {
-    n = Number(env);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`IRPO_THREADS: expected a whole number ≥ 1, got '${env}'`);
-  }
   if (n === undefined) n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`threads: expected a whole number ≥ 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`threads: expected a whole number ≥ 1, got ${n}`);
   return Math.min(n, MAX_WASM_THREADS);
 }
 
@@ -95,7 +92,7 @@ function workerScriptFile(): string {
   // newlines, some of them inside string literals; put the escapes back as tfjs itself does.
   const script = contents.replace(/\n/g, '\\n');
   const hash = createHash('sha256').update(script).digest('hex').slice(0, 16);
-  const file = path.join(os.tmpdir(), `irpo-tfjs-wasm-pthread-${hash}.cjs`);
+  const file = path.join(os.tmpdir(), `tfjs-wasm-node-pthread-${hash}.cjs`);
   if (!fs.existsSync(file)) {
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, script);

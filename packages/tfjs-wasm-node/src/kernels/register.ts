@@ -15,24 +15,29 @@ let zeroGrads: string[] | null = null;
 let wasmStockMatMul: tf.KernelConfig | null = null;
 let transposed: TransposedCache | null = null;
 let sharedIdentity = false;
+let segmentSumAdded = false;
 let wrappedStock = false;
 
-/** True once core's BatchMatMul replaces wasm's (the benchmark toggles it). */
-export function coreMatMulActive(): boolean {
+/** True while this package's BatchMatMul replaces wasm's (benchmarks toggle it with useFastMatMul). */
+export function fastMatMulActive(): boolean {
   return wasmStockMatMul !== null;
 }
 
 /**
- * Registers core's kernels for `backend` where the stock ones are missing or slow, and the zero
- * gradients of comparison ops (all backends). Idempotent. Returns what core provides there.
+ * Registers this package's kernels for `backend` where the stock ones are missing or slow (on
+ * 'wasm'; none elsewhere), and the zero gradients of comparison ops (gradients are global, so on
+ * every backend). Idempotent. Returns one line per kernel or gradient it provides there.
  */
-export function registerCoreKernels(backend: string): string[] {
+export function registerWasmKernels(backend = 'wasm'): string[] {
   zeroGrads ??= registerZeroGradients();
   const provided = zeroGrads.map((k) => `${k} (zero gradient)`);
   if (backend !== 'wasm') return provided;
-  const segmentSum = tf.getKernel('UnsortedSegmentSum', 'wasm');
-  if (!segmentSum) tf.registerKernel(unsortedSegmentSumConfig);
-  if (!segmentSum || segmentSum.kernelFunc === unsortedSegmentSumConfig.kernelFunc) provided.push('UnsortedSegmentSum (wasm: missing)');
+  if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    tf.registerKernel(unsortedSegmentSumConfig);
+    segmentSumAdded = true;
+  }
+  // (Said on every call: the wrapping below replaces the registered kernelFunc by a wrapper.)
+  if (segmentSumAdded) provided.push('UnsortedSegmentSum (wasm: missing)');
   if (!sharedIdentity) {
     for (const config of sharedIdentityConfigs()) {
       tf.unregisterKernel(config.kernelName, 'wasm');
@@ -41,7 +46,7 @@ export function registerCoreKernels(backend: string): string[] {
     sharedIdentity = true;
   }
   provided.push('Identity, Cast to the same dtype (wasm: share the buffer, no copy)');
-  // Before the matmul: core's BatchMatMul looks Transpose up when it is made.
+  // Before the matmul: the fast BatchMatMul looks Transpose up when it is made.
   if (!wrappedStock) {
     wrapStock('Transpose', makeFastTranspose);
     wrapStock('Sum', makeLeadingSum);
@@ -56,7 +61,7 @@ export function registerCoreKernels(backend: string): string[] {
   provided.push('Sum (wasm: over leading axes in one pass)');
   provided.push('GatherV2 (wasm: axis 0 as row copies)');
   if (currentPoolSwitch()) provided.push('all kernels (wasm: small ops run without the thread pool)');
-  useCoreMatMul(true);
+  useFastMatMul(true);
   provided.push('BatchMatMul (wasm: transposed/batched operands through the fast path)');
   return provided;
 }
@@ -80,17 +85,17 @@ function smallWithoutPool(stock: KernelFn): KernelFn {
 /** Replaces wasm's `name` kernel by `make(stock)`, which handles some cases and passes the rest on. */
 function wrapStock(name: string, make: (stock: KernelFn) => KernelFn): void {
   const stock = tf.getKernel(name, 'wasm');
-  if (!stock) throw new Error(`core: wasm has no ${name} kernel to wrap`);
+  if (!stock) throw new Error(`tfjs-wasm-node: wasm has no ${name} kernel to wrap`);
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc });
 }
 
-/** Swaps wasm's BatchMatMul between core's and the stock kernel (for benchmarks and tests). */
-export function useCoreMatMul(on: boolean): void {
-  if (on === coreMatMulActive()) return;
+/** Swaps wasm's BatchMatMul between this package's and the stock kernel (for benchmarks and tests). */
+export function useFastMatMul(on: boolean): void {
+  if (on === fastMatMulActive()) return;
   if (on) {
     const stock = tf.getKernel('BatchMatMul', 'wasm');
-    if (!stock) throw new Error('core: wasm has no BatchMatMul kernel to wrap');
+    if (!stock) throw new Error('tfjs-wasm-node: wasm has no BatchMatMul kernel to wrap');
     tf.unregisterKernel('BatchMatMul', 'wasm');
     tf.registerKernel({
       kernelName: 'BatchMatMul',

@@ -1,8 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose } from '../../test/close.js';
-import { initBackend } from '../runtime.js';
-import { tf } from '../index.js';
-import { sequenceLogProbs } from '../losses/sequence-log-probs.js';
+import { tf, useCpu, useWasm } from '../../test/backends.js';
 import { asBlockSwap } from './fast-transpose.js';
 import { setWeightCaching } from './batch-mat-mul.js';
 
@@ -34,12 +32,12 @@ async function expectSame(f: () => tf.Tensor[], tol = 1e-5): Promise<void> {
 }
 
 beforeAll(async () => {
-  const choice = await initBackend('wasm');
-  expect(choice.kernels.join(' ')).toContain('UnsortedSegmentSum');
-  await initBackend('cpu');
+  const setup = await useWasm();
+  expect(setup.kernels.join(' ')).toContain('UnsortedSegmentSum');
+  await useCpu();
 });
 
-describe('core kernels on wasm match the cpu backend', () => {
+describe('the kernels on wasm match the cpu backend', () => {
   it('UnsortedSegmentSum, and the embedding (gather) gradient that needs it', async () => {
     const ids = [3, 0, 3, 7, 1, 3, -1, 9]; // repeats, an out-of-range id and a negative one are dropped
     await expectSame(() => [tf.unsortedSegmentSum(rand([8, 5], 1), tf.tensor1d(ids, 'int32'), 8)]);
@@ -156,7 +154,7 @@ describe('core kernels on wasm match the cpu backend', () => {
       return [tf.sum(x, 0), tf.sum(x, -2, true), tf.sum(y, [1, 0]), tf.sum(y, [0, 1], true), tf.sum(y, 1), tf.sum(y), tf.sum(y, 2)];
     });
     // Hand-checked: column sums of [[1, 2], [3, 4], [5, 6]].
-    await initBackend('wasm');
+    await useWasm();
     expect(
       Array.from(
         await tf
@@ -171,7 +169,7 @@ describe('core kernels on wasm match the cpu backend', () => {
           .data(),
       ),
     ).toEqual([9, 12]);
-    await initBackend('cpu');
+    await useCpu();
   });
 
   it('GatherV2 along axis 0: float and int tables, 1-D and 2-D indices; an index off the table throws', async () => {
@@ -193,13 +191,13 @@ describe('core kernels on wasm match the cpu backend', () => {
         tf.gather(table, tf.tensor1d([2, 3], 'int32'), 1),
       ];
     });
-    await initBackend('wasm');
+    await useWasm();
     expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))).toThrow('GatherV2: the index value 3 is not in [0, 2]');
-    await initBackend('cpu');
+    await useCpu();
   });
 
   it('with weight caching off (training), x·Wᵀ and x·W give the same values and keep no copies of W', async () => {
-    await initBackend('wasm');
+    await useWasm();
     const w = rand([12, 20], 17);
     const x = rand([9, 20], 18);
     const y = rand([9, 12], 19);
@@ -218,7 +216,7 @@ describe('core kernels on wasm match the cpu backend', () => {
       setWeightCaching(was);
     }
     tf.dispose([w, x, y]);
-    await initBackend('cpu');
+    await useCpu();
   });
 
   it('zero gradients through comparisons', async () => {
@@ -227,32 +225,9 @@ describe('core kernels on wasm match the cpu backend', () => {
       // d/dx Σ where(x > 0, x², −x) = 2x or −1; the comparison contributes zeros.
       return [tf.grad((v: tf.Tensor) => tf.sum(tf.where(tf.greater(v, 0), tf.square(v), tf.neg(v))))(x)];
     });
-    await initBackend('cpu');
+    await useCpu();
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.cast(tf.less(v, 0.5), 'float32'), v)))(tf.tensor1d([0, 1]));
     expect(Array.from(await g.data())).toEqual([1, 0]);
-  });
-
-  it('fused sequence log-probs: values and gradients', async () => {
-    await expectSame(() => {
-      const logits = tf.mul(rand([3, 5, 17], 8), 20) as tf.Tensor3D;
-      const targets = tf.tensor2d(
-        [
-          [1, 16, 3, 0, 5],
-          [2, 2, 2, 2, 2],
-          [9, 8, 7, 6, 5],
-        ],
-        undefined,
-        'int32',
-      );
-      const mask = tf.tensor2d([
-        [1, 1, 1, 0, 0],
-        [1, 0, 0, 0, 0],
-        [1, 1, 1, 1, 1],
-      ]);
-      const w = tf.tensor1d([0.5, -1, 2]);
-      const lp = sequenceLogProbs(logits, targets, mask);
-      return [lp, tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sequenceLogProbs(x as tf.Tensor3D, targets, mask), w)))(logits)];
-    });
   });
 
   it('x·Wᵀ with a reused weight, then a new weight in its place (transposed copies by data id)', async () => {
@@ -274,7 +249,7 @@ describe('core kernels on wasm match the cpu backend', () => {
   });
 
   it('frees the transposed copy of a weight once the weight is disposed', async () => {
-    await initBackend('wasm');
+    await useWasm();
     const x = rand([4, 13], 17);
     const w0 = rand([5, 13], 18);
     tf.matMul(x, w0, false, true).dispose();
@@ -288,11 +263,11 @@ describe('core kernels on wasm match the cpu backend', () => {
     // Each new copy sweeps those of disposed weights: only the last weight's copy remains.
     expect(tf.engine().backend.numDataIds()).toBe(buffers);
     x.dispose();
-    await initBackend('cpu');
+    await useCpu();
   });
 
   it('leaks no wasm memory in the matmul kernel', async () => {
-    await initBackend('wasm');
+    await useWasm();
     const a = rand([3, 13, 7], 9);
     const b = rand([3, 5, 13], 10);
     const w = rand([13, 5], 11);
@@ -307,11 +282,11 @@ describe('core kernels on wasm match the cpu backend', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.engine().backend.numDataIds()).toBe(buffers);
     tf.dispose([a, b, w]);
-    await initBackend('cpu');
+    await useCpu();
   });
 
   it('Identity and same-dtype Cast share the buffer; a clone outlives its source; other casts convert', async () => {
-    await initBackend('wasm');
+    await useWasm();
     const x = tf.tensor1d([1.5, -2, 3]);
     const buffers = tf.engine().backend.numDataIds();
     const y = tf.clone(x);
@@ -328,6 +303,6 @@ describe('core kernels on wasm match the cpu backend', () => {
     expect(f.dtype).toBe('float32');
     expect(Array.from(await f.data())).toEqual([1, 2, 3]);
     tf.dispose([i, f]);
-    await initBackend('cpu');
+    await useCpu();
   });
 });
