@@ -8,8 +8,7 @@
  * have to be right for generation to match the full forward pass.
  */
 import { tf } from '@irpo/core';
-import type { ModelSpec, Problem } from '@irpo/contracts';
-import { createRng } from '../generation/rng.js';
+import { mulberry32, type ModelSpec, type Problem } from '@irpo/contracts';
 import type { CausalLM, KvCache, SamplingTask, Tokenizer } from '../types.js';
 
 export const ALPHABET = 'abcdefghij0123456789 \n:=+?QA.';
@@ -74,7 +73,7 @@ export class FakeLM implements CausalLM {
 
   constructor(seed = 1, scale = 2) {
     const V = new CharTokenizer().vocabSize;
-    const rng = createRng(seed);
+    const rng = mulberry32(seed);
     const rand = (n: number) => Float32Array.from({ length: n }, () => (rng() * 2 - 1) * scale);
     this.A = tf.tensor2d(rand(V * V), [V, V]);
     this.B = tf.tensor2d(rand((V + 1) * V), [V + 1, V]);
