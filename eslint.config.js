@@ -35,7 +35,7 @@ export default [
             },
             { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:contracts'] },
             { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core'] },
-            { sourceTag: 'scope:sampler', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data'] },
+            { sourceTag: 'scope:sampler', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
             { sourceTag: 'scope:trainer', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
             {
               sourceTag: 'scope:recipes',
