@@ -1,5 +1,5 @@
 // One lint config for the workspace. The Nx module-boundary rule enforces the dependency
-// direction of shared/DESIGN.md through project tags (see each package.json "nx.tags"):
+// direction between packages (see ARCHITECTURE.md) through project tags (package.json "nx.tags"):
 //   contracts <- core <- model <- sampler, trainer <- recipes <- cli
 //   contracts <- data, evaluator <- recipes
 // and keeps TensorFlow.js out of the packages tagged tfjs:none.
@@ -75,7 +75,7 @@ export default [
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: tfjsBanned, message: 'this package must not depend on TensorFlow.js (shared/DESIGN.md)' }] },
+        { patterns: [{ group: tfjsBanned, message: 'this package must run without TensorFlow.js (see ARCHITECTURE.md)' }] },
       ],
     },
   },
