@@ -1,5 +1,5 @@
 // One lint config for the workspace. The Nx module-boundary rule enforces the dependency
-// direction of shared/DESIGN.md through project tags (see each package.json "nx.tags"):
+// direction between packages (see ARCHITECTURE.md) through project tags (package.json "nx.tags"):
 //   contracts <- core <- model <- sampler, trainer <- recipes <- cli
 //   contracts <- data, evaluator <- recipes
 //   tfjs-wasm-node <- core   (tfjs-wasm-node is publishable on its own: it imports no irpo package)
@@ -45,7 +45,7 @@ export default [
             { sourceTag: 'scope:wasm-runtime', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:wasm-runtime'] },
             { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core'] },
-            { sourceTag: 'scope:sampler', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model', 'scope:data'] },
+            { sourceTag: 'scope:sampler', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
             { sourceTag: 'scope:trainer', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
             {
               sourceTag: 'scope:recipes',
@@ -85,7 +85,7 @@ export default [
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: tfjsBanned, message: 'this package must not depend on TensorFlow.js (shared/DESIGN.md)' }] },
+        { patterns: [{ group: tfjsBanned, message: 'this package must run without TensorFlow.js (see ARCHITECTURE.md)' }] },
       ],
     },
   },

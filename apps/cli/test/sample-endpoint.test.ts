@@ -19,10 +19,10 @@ beforeAll(async () => {
   // imported lazily, as the CLI's commands do (the module-boundary rule wants one way)
   const { initBackend } = await import('@irpo/core');
   const { createServer, LocalEngine } = await import('@irpo/sampler');
-  const { CharTokenizer, FakeLM } = await import('@irpo/sampler/testing');
+  const { FakeCharTokenizer, FakeLM } = await import('@irpo/sampler/testing');
   await initBackend('cpu');
   dir = await mkdtemp(join(tmpdir(), 'irpo-cli-sample-'));
-  server = createServer(new LocalEngine(new FakeLM(3), new CharTokenizer()), { modelName: 'fake' });
+  server = createServer(new LocalEngine(new FakeLM(3), new FakeCharTokenizer()), { modelName: 'fake' });
   url = `${(await server.listen()).url}/v1`;
 });
 afterAll(async () => {

@@ -1,10 +1,52 @@
-export * from './errors.js';
-export * from './atomic.js';
-export * from './jsonl.js';
-export * from './records.js';
-export * from './model-spec.js';
-export * from './run-config.js';
-export * from './log.js';
-export * from './run-state.js';
-export * from './sft-records.js';
-export * from './random.js';
+/**
+ * @irpo/contracts: the base every other package builds on, with no TensorFlow.js: record schemas
+ * and run config (zod), JSONL/JSON I/O with file:line:field errors, atomic writes, errors,
+ * logging and seeded randomness.
+ */
+export { InputError, UsageError, fieldPath, issueToInputError } from './errors.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export {
+  JsonlAppender,
+  readJsonFile,
+  readJsonl,
+  readJsonlAll,
+  readJsonlLines,
+  writeJsonlAtomic,
+  type JsonlRecord,
+  type ReadJsonlOptions,
+} from './jsonl.js';
+export {
+  AccuracySchema,
+  EvalReportSchema,
+  FinishReasonSchema,
+  PreferencePairSchema,
+  ProblemSchema,
+  RefLogpsSchema,
+  SampleSchema,
+  TrainStepMetricsSchema,
+  type Accuracy,
+  type EvalReport,
+  type FinishReason,
+  type PreferencePair,
+  type Problem,
+  type RefLogps,
+  type Sample,
+  type TrainStepMetrics,
+} from './records.js';
+export { SftStepMetricsSchema, type SftStepMetrics } from './sft-records.js';
+export { ModelSpecSchema, type ModelSpec } from './model-spec.js';
+export {
+  RunConfigSchema,
+  iterationSettings,
+  type EngineConfig,
+  type EvalConfig,
+  type IterationConfig,
+  type IterationOverride,
+  type RunConfig,
+  type RunConfigInput,
+  type TaskConfig,
+  type TrainingConfig,
+} from './run-config.js';
+export { RunStateSchema, STAGES, type RunState, type Stage } from './run-state.js';
+export { LOG_LEVELS, createLogger, getLogLevel, setLogLevel, setLogSink, type LogLevel, type Logger } from './log.js';
+export { fnv1a, mulberry32, shuffleInPlace } from './random.js';

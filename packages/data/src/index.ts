@@ -1,21 +1,8 @@
-export * from './task.js';
-export * from './get-task.js';
-export * from './rng.js';
-export * from './arith/arith-generator.js';
-export * from './arith/arith-task.js';
-export * from './answers/final-answer-line.js';
-export * from './answers/numeric-answer.js';
-export * from './answers/boxed.js';
-export * from './answers/math-normalize.js';
-export * from './answers/math-equiv.js';
-export * from './answers/math-answer.js';
-export * from './answers/safe-eval.js';
-export * from './answers/gsm8k-answer.js';
-export * from './answers/arc-answer.js';
-export * from './loaders/read-records.js';
-export * from './loaders/resolve-data-file.js';
-export * from './prompts/templates.js';
-export * from './prompts/math-fewshot.js';
-export * from './tasks/gsm8k-task.js';
-export * from './tasks/math-task.js';
-export * from './tasks/arc-task.js';
+/**
+ * @irpo/data: reasoning tasks (built-in arith, GSM8K, MATH, ARC-Challenge). `getTask(name,
+ * options)` returns a `Task` that loads problems and prompts, extracts and checks answers.
+ */
+export { SPLITS, type LoadOptions, type Split, type Task } from './task.js';
+export { TASK_NAMES, getTask, type GetTaskOptions } from './get-task.js';
+export { ARITH_CHARSET, type ArithOp, type ArithOptions } from './arith/arith-generator.js';
+export type { Gsm8kExtraction } from './answers/gsm8k-answer.js';

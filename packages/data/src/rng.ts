@@ -1,11 +1,10 @@
-import { fnv1a, mulberry32 } from '@irpo/contracts';
+import { mulberry32 } from '@irpo/contracts';
 
 /**
- * Small deterministic helpers for generated data: a seeded PRNG (mulberry32) and a 32-bit
- * string hash (FNV-1a). Neither is cryptographic; both are stable across platforms and versions,
- * which is what a reproducible data split needs.
+ * A convenience wrapper for generated data: @irpo/contracts' mulberry32 stream with integer and
+ * pick helpers. Not cryptographic; stable across platforms and versions, which is what a
+ * reproducible data split needs.
  */
-export { fnv1a };
 
 export interface Rng {
   /** Uniform in [0, 1). */

@@ -9,7 +9,7 @@ export interface LoadOptions {
   path?: string;
 }
 
-/** One reasoning benchmark: loading, prompting and answer checking (shared/API-SHARED.md). */
+/** One reasoning benchmark: loading, prompting and answer checking. */
 export interface Task {
   readonly name: string;
   load(split: Split, options?: LoadOptions): Promise<Problem[]>;

@@ -1,18 +1,15 @@
-export * from './wilson-interval.js';
-export * from './accuracy.js';
-export * from './pass-at-k.js';
-export * from './majority-vote.js';
-export * from './group-by-problem.js';
-export * from './scoring-task.js';
-export * from './rescore-samples.js';
-export * from './build-eval-report.js';
-export * from './format.js';
-export * from './render-svg.js';
-export * from './run-data.js';
-export * from './run-charts.js';
-export * from './iteration-table.js';
-export * from './write-run-report.js';
-export * from './compare-runs.js';
-export * from './load-scoring-task.js';
-export * from './eval-markdown.js';
-export * from './score-samples-file.js';
+/**
+ * @irpo/evaluator: scoring, accuracy with Wilson intervals, maj@k, pass@k, eval reports, run
+ * reports and comparison tables. No TensorFlow.js.
+ */
+export { accuracy } from './accuracy.js';
+export { wilsonInterval } from './wilson-interval.js';
+export { passAtK } from './pass-at-k.js';
+export { majorityVote, type MajorityVoteOptions, type MajorityVoteResult } from './majority-vote.js';
+export type { ScoringTask } from './scoring-task.js';
+export { loadScoringTask } from './load-scoring-task.js';
+export { scoreSamplesFile, type ScoreSamplesFileOptions, type ScoredSamples } from './score-samples-file.js';
+export { buildEvalReport, type BuildEvalReportInput } from './build-eval-report.js';
+export { evalMarkdown } from './eval-markdown.js';
+export { writeRunReport, type RunReport } from './write-run-report.js';
+export { compareRuns, type RunComparison, type RunComparisonRow } from './compare-runs.js';

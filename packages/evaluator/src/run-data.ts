@@ -32,8 +32,9 @@ export interface RunData {
 }
 
 /**
- * Reads a run directory (shared/DESIGN.md layout). A run still in progress is fine: missing
- * files are skipped and a half-written last line of a JSONL file is ignored.
+ * Reads a run directory (the layout @irpo/recipes' RunDir writes; see ARCHITECTURE.md). A run
+ * still in progress is fine: missing files are skipped and a half-written last line of a JSONL
+ * file is ignored.
  */
 export async function readRunData(dir: string): Promise<RunData> {
   let entries: string[];

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { InputError, readJsonFile, RunStateSchema, writeJsonAtomic, type RunState, type Stage } from '@irpo/contracts';
 
 /**
- * A recipe's only state: the run directory of shared/DESIGN.md. Stages read the files of the
- * stage before; state.json records which stages are complete, written atomically after each.
+ * A recipe's only state: the run directory (layout in ARCHITECTURE.md). Stages read the files of
+ * the stage before; state.json records which stages are complete, written atomically after each.
  */
 export class RunDir {
   private constructor(

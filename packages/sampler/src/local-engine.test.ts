@@ -1,6 +1,6 @@
 import { initBackend, tf } from '@irpo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, EOS, FakeLM } from './testing/fakes.js';
+import { FakeCharTokenizer, EOS, FakeLM } from './testing/fakes.js';
 import { argmax } from './generation/argmax.js';
 import { logSoftmaxAt } from './generation/softmax.js';
 import { LocalEngine } from './local-engine.js';
@@ -9,7 +9,7 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-const tok = new CharTokenizer();
+const tok = new FakeCharTokenizer();
 
 /** Reference: re-run the full forward pass on prompt + generated each step, take the argmax. */
 function greedyByForward(model: FakeLM, prompt: string, maxNew: number): { ids: number[]; logprobs: number[] } {

@@ -1,6 +1,7 @@
+import { mulberry32 } from '@irpo/contracts';
 import { tf } from '@irpo/core';
 import type { Completion, Engine, GenerateRequest } from './engine.js';
-import { createRng, deriveSeed } from './generation/rng.js';
+import { deriveSeed } from './generation/rng.js';
 import { sampleToken, type SamplingParams } from './generation/sample-token.js';
 import { logSoftmaxAt } from './generation/softmax.js';
 import { StopMatcher } from './generation/stop-matcher.js';
@@ -84,7 +85,7 @@ export class LocalEngine implements Engine {
           prompt: i,
           sample: j,
           ids: encoded[i],
-          rng: createRng(deriveSeed(req.seed, key, j)),
+          rng: mulberry32(deriveSeed(req.seed, key, j)),
           tokens: [],
           logprobs: [],
           emitted: 0,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readJsonlAll, SampleSchema } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from './testing/fakes.js';
+import { FakeCharTokenizer, fakeProblems, fakeTask, FakeLM } from './testing/fakes.js';
 import type { Engine } from './engine.js';
 import { LocalEngine } from './local-engine.js';
 import { sampleDataset, type SampleDatasetOptions } from './sample-dataset.js';
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const problems = fakeProblems(7);
-const engine = new LocalEngine(new FakeLM(7), new CharTokenizer(), { maxBatchSize: 16 });
+const engine = new LocalEngine(new FakeLM(7), new FakeCharTokenizer(), { maxBatchSize: 16 });
 const opts = (out: string, extra: Partial<SampleDatasetOptions> = {}): SampleDatasetOptions => ({
   n: 3,
   temperature: 1,

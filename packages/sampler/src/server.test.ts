@@ -1,13 +1,13 @@
 import { initBackend } from '@irpo/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, FakeLM } from './testing/fakes.js';
+import { FakeCharTokenizer, FakeLM } from './testing/fakes.js';
 import { HttpEngine } from './http-engine.js';
 import { LocalEngine } from './local-engine.js';
 import { createServer, type OpenAIServer } from './server.js';
 import type { ChatMessage } from './types.js';
 
-const tok = new CharTokenizer();
+const tok = new FakeCharTokenizer();
 let model: FakeLM;
 let local: LocalEngine;
 let srv: OpenAIServer;

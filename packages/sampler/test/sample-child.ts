@@ -7,11 +7,11 @@ import { initBackend } from '@irpo/core';
 import type { Engine } from '../src/engine.js';
 import { LocalEngine } from '../src/local-engine.js';
 import { sampleDataset } from '../src/sample-dataset.js';
-import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from '../src/testing/fakes.js';
+import { FakeCharTokenizer, fakeProblems, fakeTask, FakeLM } from '../src/testing/fakes.js';
 
 const [out, hangAfter] = process.argv.slice(2);
 await initBackend('cpu');
-const local = new LocalEngine(new FakeLM(7), new CharTokenizer(), { maxBatchSize: 16 });
+const local = new LocalEngine(new FakeLM(7), new FakeCharTokenizer(), { maxBatchSize: 16 });
 let calls = 0;
 const engine: Engine = {
   generate: (req) => {

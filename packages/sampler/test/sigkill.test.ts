@@ -8,7 +8,7 @@ import { initBackend } from '@irpo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEngine } from '../src/local-engine.js';
 import { sampleDataset } from '../src/sample-dataset.js';
-import { CharTokenizer, fakeProblems, fakeTask, FakeLM } from '../src/testing/fakes.js';
+import { FakeCharTokenizer, fakeProblems, fakeTask, FakeLM } from '../src/testing/fakes.js';
 
 const loader = new URL('../../../tools/test-support/ts-loader.mjs', import.meta.url).href;
 const child = fileURLToPath(new URL('./sample-child.ts', import.meta.url));
@@ -54,7 +54,7 @@ describe('sampling survives SIGKILL', () => {
     expect(rerun.stdout).toContain('done 9');
 
     const reference = join(dir, 'reference.jsonl');
-    const engine = new LocalEngine(new FakeLM(7), new CharTokenizer(), { maxBatchSize: 16 });
+    const engine = new LocalEngine(new FakeLM(7), new FakeCharTokenizer(), { maxBatchSize: 16 });
     await sampleDataset(fakeProblems(7), fakeTask, engine, { ...OPTIONS, out: reference });
     const text = await readFile(out, 'utf8');
     expect(text).toBe(await readFile(reference, 'utf8'));

@@ -1,17 +1,11 @@
 import { RunConfigSchema, type ModelSpec, type TrainingConfig } from '@irpo/contracts';
 import { tf } from '@irpo/core';
+import { CharTokenizer } from '@irpo/model';
 import type { Optimizer } from '../src/optimizer.js';
 import type { Tokenizer, TrainableLM } from '../src/types.js';
 
-/** Characters a–z and space map to 3..29; 0 pad, 1 bos, 2 eos. */
-export const charTokenizer: Tokenizer = {
-  encode: (text, o) => [...(o?.addSpecialTokens ? [1] : []), ...[...text].map((c) => (c === ' ' ? 29 : c.charCodeAt(0) - 94))],
-  decode: (ids) => ids.map((i) => (i === 29 ? ' ' : String.fromCharCode(i + 94))).join(''),
-  vocabSize: 30,
-  bosTokenId: 1,
-  eosTokenIds: [2],
-  padTokenId: 0,
-};
+/** @irpo/model's CharTokenizer over a–z and space: 0 pad, 1 bos, 2 eos, then a–z → 3..28, space → 29. */
+export const charTokenizer: Tokenizer = new CharTokenizer('abcdefghijklmnopqrstuvwxyz ');
 
 /** A bigram language model: logits at t are a learned row of the token at t. */
 export function bigramModel(seed = 1): TrainableLM & { dispose(): void } {

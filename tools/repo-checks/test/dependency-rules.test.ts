@@ -11,7 +11,7 @@ async function lintAs(filePath: string, code: string) {
   return result!.messages.filter((m) => m.severity === 2);
 }
 
-describe('dependency direction (shared/DESIGN.md)', () => {
+describe('dependency direction (no TensorFlow.js in contracts, data, evaluator)', () => {
   it('@irpo/data may not import TensorFlow.js', async () => {
     const errors = await lintAs('packages/data/src/fixture.ts', "import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n");
     expect(errors.length).toBeGreaterThan(0);
@@ -61,5 +61,18 @@ describe('Nx module boundaries', () => {
   it('@irpo/data may not import @irpo/tfjs-wasm-node (TensorFlow.js)', async () => {
     const errors = await lintAs('packages/data/src/fixture.ts', "import * as w from '@irpo/tfjs-wasm-node';\nexport const x = w;\n");
     expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('@irpo/sampler may not import @irpo/data (sampling sees tasks only through SamplingTask)', async () => {
+    const errors = await lintAs('packages/sampler/src/fixture.ts', "import { getTask } from '@irpo/data';\nexport const x = getTask;\n");
+    expect(errors.map((e) => e.ruleId)).toContain('@nx/enforce-module-boundaries');
+  });
+
+  it('@irpo/sampler may import @irpo/model', async () => {
+    const errors = await lintAs(
+      'packages/sampler/src/fixture.ts',
+      "import { CharTokenizer } from '@irpo/model';\nexport const x = CharTokenizer;\n",
+    );
+    expect(errors).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-import type { Problem } from '@irpo/contracts';
-import { createRng, fnv1a, type Rng } from '../rng.js';
+import { fnv1a, type Problem } from '@irpo/contracts';
+import { createRng, type Rng } from '../rng.js';
 import type { Split } from '../task.js';
 
 export type ArithOp = 'add' | 'sub' | 'mul' | 'div';

@@ -2,7 +2,7 @@ import type { tf } from '@irpo/core';
 import type { ModelSpec } from '@irpo/contracts';
 import type { KvCache } from './kv-cache.js';
 
-/** The generation/training surface sampler and trainer build against (see API-SHARED.md). */
+/** The generation/training surface the sampler and trainer build against. */
 export interface CausalLM {
   readonly spec: ModelSpec;
   /** Right-padded ids [B,T] int32 and mask [B,T] (1 real, 0 pad) → logits [B,T,V]; differentiable. */

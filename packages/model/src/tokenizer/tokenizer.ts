@@ -1,4 +1,4 @@
-/** Text ↔ token ids, as the sampler and trainer use it (see API-SHARED.md). */
+/** Text ↔ token ids, as the sampler and trainer use it. */
 export interface Tokenizer {
   encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
   decode(ids: number[], options?: { skipSpecialTokens?: boolean }): string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from './rng.js';
+import { mulberry32 } from '@irpo/contracts';
 import { sampleToken } from './sample-token.js';
 
 describe('sampleToken', () => {
@@ -18,7 +18,7 @@ describe('sampleToken', () => {
   });
 
   it('matches the distribution empirically', () => {
-    const rng = createRng(1);
+    const rng = mulberry32(1);
     const counts = [0, 0, 0];
     const probs = [0.2, 0.5, 0.3];
     for (let i = 0; i < 5000; i++) counts[sampleToken(Float32Array.from(probs.map(Math.log)), { temperature: 1 }, rng)]++;
@@ -27,7 +27,7 @@ describe('sampleToken', () => {
   });
 
   it('never picks a token removed by top-k or top-p', () => {
-    const rng = createRng(3);
+    const rng = mulberry32(3);
     for (let i = 0; i < 500; i++) {
       expect(sampleToken(Float32Array.from([3, 2, 1, 0]), { temperature: 1, topK: 2 }, rng)).toBeLessThan(2);
       // probabilities 0.6, 0.3, 0.1: top-p 0.8 keeps tokens 0 and 1
@@ -36,7 +36,7 @@ describe('sampleToken', () => {
   });
 
   it('low temperature concentrates on the argmax', () => {
-    const rng = createRng(9);
+    const rng = mulberry32(9);
     let top = 0;
     for (let i = 0; i < 200; i++) if (sampleToken(Float32Array.from([1, 2, 1.5]), { temperature: 0.05 }, rng) === 1) top++;
     // at T=0.05 token 1 has probability 1/(1+e^-10+e^-20) > 0.9999

@@ -8,15 +8,18 @@
  * have to be right for generation to match the full forward pass.
  */
 import { tf } from '@irpo/core';
-import type { ModelSpec, Problem } from '@irpo/contracts';
-import { createRng } from '../generation/rng.js';
+import { mulberry32, type ModelSpec, type Problem } from '@irpo/contracts';
 import type { CausalLM, KvCache, SamplingTask, Tokenizer } from '../types.js';
 
 export const ALPHABET = 'abcdefghij0123456789 \n:=+?QA.';
 export const PAD = 0;
 export const EOS = 1;
 
-export class CharTokenizer implements Tokenizer {
+/**
+ * A test double, not @irpo/model's CharTokenizer: ids 0 <pad> and 1 <eos>, no BOS, then ALPHABET;
+ * characters outside ALPHABET encode as '?'. FakeLM's vocabulary is sized to it.
+ */
+export class FakeCharTokenizer implements Tokenizer {
   readonly vocabSize = 2 + ALPHABET.length;
   readonly bosTokenId = null;
   readonly eosTokenIds = [EOS];
@@ -73,8 +76,8 @@ export class FakeLM implements CausalLM {
   decodeBatches: number[] = []; // batch size of each decode step
 
   constructor(seed = 1, scale = 2) {
-    const V = new CharTokenizer().vocabSize;
-    const rng = createRng(seed);
+    const V = new FakeCharTokenizer().vocabSize;
+    const rng = mulberry32(seed);
     const rand = (n: number) => Float32Array.from({ length: n }, () => (rng() * 2 - 1) * scale);
     this.A = tf.tensor2d(rand(V * V), [V, V]);
     this.B = tf.tensor2d(rand((V + 1) * V), [V + 1, V]);
