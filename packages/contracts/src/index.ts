@@ -34,7 +34,15 @@ export {
   type TrainStepMetrics,
 } from './records.js';
 export { SftStepMetricsSchema, type SftStepMetrics } from './sft-records.js';
-export { ModelSpecSchema, type ModelSpec } from './model-spec.js';
+export {
+  LORA_TARGET_MODULES,
+  LoraConfigSchema,
+  ModelSpecSchema,
+  type LoraConfig,
+  type LoraConfigInput,
+  type LoraTargetModule,
+  type ModelSpec,
+} from './model-spec.js';
 export {
   RunConfigSchema,
   iterationSettings,
