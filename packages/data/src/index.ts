@@ -9,6 +9,7 @@ export * from './answers/boxed.js';
 export * from './answers/math-normalize.js';
 export * from './answers/math-equiv.js';
 export * from './answers/math-answer.js';
+export * from './answers/math-answer-key.js';
 export * from './answers/safe-eval.js';
 export * from './answers/gsm8k-answer.js';
 export * from './answers/arc-answer.js';
