@@ -31,9 +31,10 @@ export function firstNumber(text: string): string | null {
 
 /**
  * One number as an answer line writes it: an optional sign (`-`, `−`) written against it, an
- * optional currency symbol before or after the sign, then digits with thousands separators (`1,234`, `1 234`) or
- * plain, an optional decimal part, or an integer fraction (`3/4`). The lookbehind keeps digits
- * glued to a name or an exponent (`m2`, `x^2`, `CO2`) and a minus after a digit (`12-7`) out.
+ * optional currency symbol before or after the sign, then digits with thousands separators
+ * (`1,234`, `1 234`) or plain, an optional decimal part, or an integer fraction (`3/4`). The
+ * lookbehind keeps digits glued to a name or an exponent (`m2`, `x^2`, `CO2`) and a minus after
+ * a digit (`12-7`) out.
  */
 const VALUE_TOKEN =
   /(?<![\w.^_])([-−])?(?:[$€£]\s?)?([-−])?(?:(\d+)\/(\d+)(?!\d|[.,]\d|\/)|((?:\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:\.\d+)?|\.\d+)(?!\d))/g;
@@ -58,6 +59,12 @@ function tokenValue(m: RegExpMatchArray): string | null {
  * outside them is a number (`36 (12 boxes of 3)` → "36"). Null when the text has no number.
  */
 export function answerValue(text: string): string | null {
+  // LaTeX spellings: \frac{3}{4} → 3/4, 1{,}000 and 1\,000 → 1,000 and 1000; \( \) \[ \] go.
+  text = text
+    .replace(/\\[()[\]]/g, ' ')
+    .replace(/\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}/g, '$1/$2')
+    .replace(/(\d)\{,\}(\d)/g, '$1,$2')
+    .replace(/(\d)\\[,!](\d)/g, '$1$2');
   const outside = text.replace(/\([^()]*\)/g, ' ');
   for (const t of outside === text ? [text] : [outside, text]) {
     const all = [...t.matchAll(VALUE_TOKEN)];
