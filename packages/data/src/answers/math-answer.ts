@@ -21,8 +21,8 @@ export function extractMathAnswer(completion: string): string | null {
     for (const [open, close] of DELIMITERS) {
       if (!text.startsWith(open) || !text.endsWith(close) || text.length < open.length + close.length) continue;
       const inner = text.slice(open.length, text.length - close.length);
-      // "$a$ and $b$" is two pieces of math, not one wrapped answer.
-      if (!inner.includes(close)) text = inner.trim();
+      // "$a$ and $b$" is two pieces of math, not one wrapped answer ("\$" is a dollar sign).
+      if (!inner.replace(/\\\$/g, '').includes(close)) text = inner.trim();
       break;
     }
     return unbox(text.replace(/\.$/, '').trim());
