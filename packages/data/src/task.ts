@@ -19,6 +19,11 @@ export interface Task {
   isCorrect(answer: string | null, problem: Problem): boolean;
   /** Canonical form for majority voting (equivalent answers vote together). */
   normalizeAnswer(answer: string): string;
+  /**
+   * Optional, for majority voting: whether two answers whose `normalizeAnswer` forms differ are
+   * still the same answer, as `isCorrect` would judge them against each other (MATH has it).
+   */
+  equivalentAnswers?(a: string, b: string): boolean;
   /** The gold solution written as a completion ending in the task's answer line, if the dataset has one. */
   goldCompletion(problem: Problem): string | undefined;
   /** Stop strings for sampling. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lastBoxed } from '../src/answers/boxed.js';
+import { mathAnswerKey } from '../src/answers/math-answer-key.js';
 import { mathEquiv } from '../src/answers/math-equiv.js';
 import { getTask } from '../src/get-task.js';
 import { MATH_EXEMPLARS } from '../src/prompts/math-fewshot.js';
@@ -40,6 +41,20 @@ describe.skipIf(!has)('shared data', () => {
     expect([train.length, test.length]).toEqual([7500, 5000]);
     const bad = test.filter((p) => !task.isCorrect(p.answer, p) || !task.isCorrect(task.extractAnswer(task.goldCompletion(p)!), p));
     expect(bad.map((p) => `${p.id}: ${p.answer}`)).toEqual([]);
+    // A vote key never joins answers the checker tells apart: each gold is equivalent to its key.
+    const loose = test.filter((p) => !mathEquiv(p.answer, mathAnswerKey(p.answer)));
+    expect(loose.map((p) => `${p.id}: ${p.answer} → ${mathAnswerKey(p.answer)}`)).toEqual([]);
+    // ...and golds that share a key are equivalent to one another.
+    const byKey = new Map<string, string>();
+    const clash: string[] = [];
+    for (const p of test) {
+      const key = mathAnswerKey(p.answer);
+      const first = byKey.get(key);
+      if (first === undefined) byKey.set(key, p.answer);
+      else if (!mathEquiv(first, p.answer)) clash.push(`${first} / ${p.answer} → ${key}`);
+    }
+    expect(clash).toEqual([]);
+    expect(byKey.size).toBeGreaterThan(1000);
     // The 4-shot exemplars are training problems, and none is a test problem.
     const trainQs = new Set(train.map((p) => p.question));
     const testQs = new Set(test.map((p) => p.question));

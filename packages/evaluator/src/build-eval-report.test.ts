@@ -1,7 +1,9 @@
 import { EvalReportSchema } from '@irpo/contracts';
 import { describe, expect, it } from 'vitest';
 import { makeSample as s } from '../test/make-sample.js';
+import { MathTask } from '@irpo/data';
 import { buildEvalReport } from './build-eval-report.js';
+import { voteOptions } from './majority-vote.js';
 
 // Four problems. Greedy: p1 right, p2 wrong, p3 right, p4 has no greedy sample (wrong) → 2/4.
 const problems = [
@@ -82,6 +84,28 @@ describe('buildEvalReport', () => {
     const base = { task: 't', split: 'test', model: 'm', problems: [{ id: 'p' }], greedySamples: [], samples: ss, majK: 3 };
     expect(buildEvalReport(base).maj['3']!.correct).toBe(0);
     expect(buildEvalReport({ ...base, normalize: (a) => a.toLowerCase() }).maj['3']!.correct).toBe(1);
+  });
+
+  it('MATH maj@3 counts 0.75, \\frac{3}{4} against 1 as right when the gold is \\frac34', () => {
+    const math = new MathTask();
+    const gold = { v: 1 as const, id: 'p', question: 'q', answer: '\\frac34' };
+    const judged = (i: number, answer: string) => s('p', i, answer, math.isCorrect(answer, gold));
+    const base = { task: 'math', split: 'test', model: 'm', problems: [{ id: 'p' }], greedySamples: [], majK: 3 };
+    for (const answers of [
+      ['0.75', '\\frac{3}{4}', '1'],
+      ['1', '0.75', '\\frac{3}{4}'],
+    ]) {
+      const samples = answers.map((a, i) => judged(i, a));
+      expect(samples.map((x) => x.correct)).toEqual(answers.map((a) => a !== '1'));
+      expect(buildEvalReport({ ...base, samples, ...voteOptions(math) }).maj['3']!.correct).toBe(1);
+    }
+    // Raw-string votes: 1 comes first, the three-way tie goes to it, the problem counts wrong.
+    expect(buildEvalReport({ ...base, samples: ['1', '0.75', '\\frac{3}{4}'].map((a, i) => judged(i, a)) }).maj['3']!.correct).toBe(0);
+    // Only the equivalence joins 2\sqrt{2} and \sqrt{8} (gold \sqrt{8}).
+    const root = { ...gold, answer: '\\sqrt{8}' };
+    const roots = ['3', '2\\sqrt{2}', '\\sqrt{8}'].map((a, i) => s('p', i, a, math.isCorrect(a, root)));
+    expect(buildEvalReport({ ...base, samples: roots, normalize: (a) => math.normalizeAnswer(a) }).maj['3']!.correct).toBe(0);
+    expect(buildEvalReport({ ...base, samples: roots, ...voteOptions(math) }).maj['3']!.correct).toBe(1);
   });
 
   it('refuses k above the samples drawn, unknown problems and duplicate samples', () => {

@@ -24,6 +24,8 @@ export interface BuildEvalReportInput {
   breakdownBy?: readonly string[];
   /** Canonical answer form for voting (a task's `normalizeAnswer`); default identity. */
   normalize?: (answer: string) => string;
+  /** Whether answers with different canonical forms still vote together (a task's `equivalentAnswers`). */
+  equivalent?: (a: string, b: string) => boolean;
   /** ISO time stamp; now when absent (tests pin it). */
   createdAt?: string;
 }
@@ -67,7 +69,7 @@ export function buildEvalReport(input: BuildEvalReportInput): EvalReport {
     for (const k of majKs) {
       maj[String(k)] = tally(
         input.problems,
-        (p) => majorityVote(drawn(p.id, k).slice(0, k), { normalize: input.normalize })?.correct ?? false,
+        (p) => majorityVote(drawn(p.id, k).slice(0, k), { normalize: input.normalize, equivalent: input.equivalent })?.correct ?? false,
       );
     }
     for (const k of passKs) {

@@ -5,7 +5,7 @@
 export { accuracy } from './accuracy.js';
 export { wilsonInterval } from './wilson-interval.js';
 export { passAtK } from './pass-at-k.js';
-export { majorityVote, type MajorityVoteOptions, type MajorityVoteResult } from './majority-vote.js';
+export { majorityVote, voteOptions, type MajorityVoteOptions, type MajorityVoteResult } from './majority-vote.js';
 export type { ScoringTask } from './scoring-task.js';
 export { loadScoringTask } from './load-scoring-task.js';
 export { scoreSamplesFile, type ScoreSamplesFileOptions, type ScoredSamples } from './score-samples-file.js';

@@ -15,6 +15,8 @@ export interface ScoreSamplesFileOptions {
   problemsFile?: string;
   breakdownBy?: string[];
   normalize?: (answer: string) => string;
+  /** Whether answers with different canonical forms still vote together (a task's `equivalentAnswers`). */
+  equivalent?: (a: string, b: string) => boolean;
   createdAt?: string;
 }
 
@@ -61,6 +63,7 @@ export async function scoreSamplesFile(options: ScoreSamplesFileOptions): Promis
     passK,
     breakdownBy: options.breakdownBy,
     normalize: options.normalize,
+    equivalent: options.equivalent,
     createdAt: options.createdAt,
   });
   return { report, notes };

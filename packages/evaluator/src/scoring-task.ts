@@ -10,4 +10,6 @@ export interface ScoringTask {
   isCorrect(answer: string | null, problem: Problem): boolean;
   /** Canonical form for majority voting (equivalent answers vote together). */
   normalizeAnswer(answer: string): string;
+  /** Optional: whether answers with different canonical forms are the same answer (MATH has it). */
+  equivalentAnswers?(a: string, b: string): boolean;
 }

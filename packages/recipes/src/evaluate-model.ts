@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readJsonlAll, SampleSchema, writeJsonAtomic, type EvalReport, type Problem } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
-import { buildEvalReport } from '@irpo/evaluator';
+import { buildEvalReport, voteOptions } from '@irpo/evaluator';
 import { sampleDataset, type Engine } from '@irpo/sampler';
 import type { Progress } from './progress.js';
 
@@ -64,7 +64,7 @@ export async function evaluateModel(engine: Engine, task: Task, problems: Proble
     greedySamples: greedy,
     samples: votes,
     majK: o.majK > 0 ? o.majK : undefined,
-    normalize: (a) => task.normalizeAnswer(a),
+    ...voteOptions(task),
   });
   await writeJsonAtomic(o.out, report);
   return report;

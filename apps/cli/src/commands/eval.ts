@@ -63,7 +63,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .example('irpo eval --samples runs/x/iter-1/samples.jsonl --task arith', 'Score existing samples') as unknown as Argv<EvalArgs>, // --json is a global option, added by the parser
   handler: async (args) => {
     // Loaded here, not at the top: every other command would otherwise pay for loading vega.
-    const { evalMarkdown, loadScoringTask, scoreSamplesFile } = await import('@irpo/evaluator');
+    const { evalMarkdown, loadScoringTask, scoreSamplesFile, voteOptions } = await import('@irpo/evaluator');
     for (const k of [...(args.maj ?? []), ...(args.pass ?? [])]) {
       if (!Number.isInteger(k) || k < 1) throw new UsageError(`--maj/--pass take positive integers, got ${k}`);
     }
@@ -83,7 +83,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       passK: args.pass,
       problemsFile: args.problems,
       breakdownBy: args.breakdown,
-      normalize: task ? (a) => task.normalizeAnswer(a) : undefined,
+      ...(task ? voteOptions(task) : {}),
     });
     const outDir = args.out ?? dirname(args.samples);
     const md = evalMarkdown(report, notes);

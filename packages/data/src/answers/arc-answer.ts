@@ -1,3 +1,4 @@
+import { lastBoxed } from './boxed.js';
 import { finalAnswerLine } from './final-answer-line.js';
 
 export interface ArcChoice {
@@ -9,22 +10,33 @@ export interface ArcChoice {
 export const ARC_LETTERS = 'ABCDEFGH';
 
 /**
- * The answer a completion gives: the "Final answer:" line, else "the answer is ..."; returns a
- * bare letter when the text starts with one ("(B) ...", "B.", "b"), else the text as written.
+ * The answer a completion gives: the "Final answer:" line, else the text after "answer is" or a
+ * line-leading "Answer:", else the last `\boxed{}`; returns a bare letter when the text names
+ * one ("(B) ...", "B.", "b", "\boxed{B}", "The correct answer is B"), else the text as written.
  */
 export function extractArcAnswer(completion: string): string | null {
   let text = finalAnswerLine(completion);
   if (text === null) {
-    const m = /answer is[:\s]*([^\n]+)/i.exec(completion);
-    text = m ? m[1].trim() : null;
+    const m = /answer is[:\s]*([^\n]+)/i.exec(completion) ?? /^[ \t#*]*answer(?:\*\*)?\s*[:：](?:\*\*)?[ \t]*([^\n]+)/im.exec(completion);
+    text = m ? m[1].trim() : lastBoxed(completion);
   }
   if (text === null) return null;
   return normalizeArcAnswer(text);
 }
 
-/** "(b)" / "B." / "B) text" → "B"; "3" → "3"; other text trimmed, without a final period. */
+/**
+ * "(b)" / "B." / "B) text" / "\boxed{B}" / "$(B)$" / "The answer is B" → "B"; "3" → "3"; other
+ * text trimmed, without a final period.
+ */
 export function normalizeArcAnswer(answer: string): string {
-  const t = answer.trim().replace(/^\*+|\*+$/g, '');
+  let t = answer.trim().replace(/^\*+|\*+$/g, '');
+  const boxed = lastBoxed(t);
+  if (boxed !== null) t = boxed;
+  t = t
+    .replace(/\\text\s*\{([^{}]*)\}/g, '$1')
+    .replace(/^\$+|\$+(?=\.?$)/g, '')
+    .replace(/^(?:the\s+)?(?:(?:correct|right|best)\s+)?(?:answer|option|choice)\s+is\s*:?\s*/i, '')
+    .trim();
   const m = /^(?:option\s+)?\(?([A-Ha-h1-8])\)?(?:$|[.):]\s*|\s+-\s+|\s+(?=\S))/i.exec(t);
   if (m && (/^\(/.test(t) || /^[A-Ha-h1-8](?:$|[.):])/.test(t) || /^option\s/i.test(t))) return m[1].toUpperCase();
   return t.replace(/\.$/, '').trim();

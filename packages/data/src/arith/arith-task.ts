@@ -1,6 +1,6 @@
 import type { Problem } from '@irpo/contracts';
 import { finalAnswerLine } from '../answers/final-answer-line.js';
-import { firstNumber } from '../answers/numeric-answer.js';
+import { answerValue } from '../answers/numeric-answer.js';
 import type { LoadOptions, Split, Task } from '../task.js';
 import { generateArith, type ArithOptions } from './arith-generator.js';
 
@@ -31,19 +31,20 @@ export class ArithTask implements Task {
     return ARITH_TEMPLATE.replace('{question}', () => problem.question);
   }
 
+  /** The value of the "Final answer:" line (its last number, as GSM8K reads it); null without one. */
   extractAnswer(completion: string): string | null {
     const line = finalAnswerLine(completion);
-    return line === null ? null : firstNumber(line);
+    return line === null ? null : answerValue(line);
   }
 
   isCorrect(answer: string | null, problem: Problem): boolean {
     if (answer === null) return false;
-    const a = firstNumber(answer);
-    return a !== null && a === firstNumber(problem.answer);
+    const a = answerValue(answer);
+    return a !== null && a === answerValue(problem.answer);
   }
 
   normalizeAnswer(answer: string): string {
-    return firstNumber(answer) ?? answer.trim();
+    return answerValue(answer) ?? answer.trim();
   }
 
   goldCompletion(problem: Problem): string | undefined {

@@ -2,7 +2,7 @@ import type { Problem } from '@irpo/contracts';
 import { InputError } from '@irpo/contracts';
 import { z } from 'zod';
 import { extractGsm8kAnswer, gsm8kEquiv, gsm8kGoldAnswer, type Gsm8kExtraction } from '../answers/gsm8k-answer.js';
-import { firstNumber } from '../answers/numeric-answer.js';
+import { answerValue } from '../answers/numeric-answer.js';
 import { parseRecord, readRecords } from '../loaders/read-records.js';
 import { dataPath, resolveDataFile } from '../loaders/resolve-data-file.js';
 import { GSM8K_TEMPLATE, renderTemplate } from '../prompts/templates.js';
@@ -60,8 +60,9 @@ export class Gsm8kTask implements Task {
     return gsm8kEquiv(answer, problem.answer);
   }
 
+  /** The answer's value ("1,000" and "1000.0" vote together); text without a number as written. */
   normalizeAnswer(answer: string): string {
-    return firstNumber(answer) ?? answer.trim();
+    return answerValue(answer) ?? answer.trim();
   }
 
   /** The dataset solution without `<<48/2=24>>` calculator notes, ending "Final answer: X". */

@@ -6,8 +6,8 @@ import { InputError, issueToInputError } from '@irpo/contracts';
 import { z } from 'zod';
 import { lastBoxed } from '../answers/boxed.js';
 import { extractMathAnswer } from '../answers/math-answer.js';
+import { mathAnswerKey } from '../answers/math-answer-key.js';
 import { mathEquiv } from '../answers/math-equiv.js';
-import { normalizeMathAnswer } from '../answers/math-normalize.js';
 import { parseRecord, readRecords } from '../loaders/read-records.js';
 import { dataPath, resolveDataFile } from '../loaders/resolve-data-file.js';
 import { mathPrompt } from '../prompts/math-fewshot.js';
@@ -93,8 +93,14 @@ export class MathTask implements Task {
     return mathEquiv(answer, problem.answer);
   }
 
+  /** The vote key: normalised text, rationals written one way (`0.75`, `\frac{3}{4}`, `3/4` alike). */
   normalizeAnswer(answer: string): string {
-    return normalizeMathAnswer(answer);
+    return mathAnswerKey(answer);
+  }
+
+  /** What the key cannot decide (`2\sqrt{2}` and `\sqrt{8}`), decided as `isCorrect` would. */
+  equivalentAnswers(a: string, b: string): boolean {
+    return mathEquiv(a, b);
   }
 
   goldCompletion(problem: Problem): string | undefined {
