@@ -1,6 +1,7 @@
 import type { PreferencePair, RefLogps, TrainingConfig, TrainStepMetrics } from '@irpo/contracts';
 import { TrainStepMetricsSchema } from '@irpo/contracts';
 import { dpoLoss, dpoNll, ipoLoss, tf, type LossOutput, type PairLogps } from '@irpo/core';
+import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
@@ -37,7 +38,7 @@ export async function trainPreference(
     epochs: o.epochs,
     maxSteps: o.maxSteps,
   });
-  const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
+  const pad = padIdOf(tokenizer);
   return withCheckpointing(model, t.gradientCheckpointing, () =>
     runTrainingLoop<TrainStepMetrics>({
       ...commonLoopOptions(model.variables, t, steps, o),

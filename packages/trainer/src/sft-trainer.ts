@@ -1,5 +1,6 @@
 import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '@irpo/contracts';
 import { tf } from '@irpo/core';
+import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
@@ -37,7 +38,7 @@ export async function trainSft(
     epochs: o.epochs,
     maxSteps: o.maxSteps,
   });
-  const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
+  const pad = padIdOf(tokenizer);
   return withCheckpointing(model, t.gradientCheckpointing ?? false, () =>
     runTrainingLoop<SftStepMetrics>({
       ...commonLoopOptions(model.variables, t, steps, o),
