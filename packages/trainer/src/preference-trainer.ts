@@ -5,7 +5,8 @@ import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
-import { commonLoopOptions, runTrainingLoop, withCheckpointing, type TrainRunOptions } from './train-loop.js';
+import { withGradientCheckpointing } from './gradient-checkpointing.js';
+import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface PreferenceTrainOptions extends TrainRunOptions<TrainStepMetrics> {
@@ -39,7 +40,7 @@ export async function trainPreference(
     maxSteps: o.maxSteps,
   });
   const pad = padIdOf(tokenizer);
-  return withCheckpointing(model, t.gradientCheckpointing, () =>
+  return withGradientCheckpointing(model, t.gradientCheckpointing, () =>
     runTrainingLoop<TrainStepMetrics>({
       ...commonLoopOptions(model.variables, t, steps, o),
       logSchema: TrainStepMetricsSchema,

@@ -4,7 +4,8 @@ import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
-import { commonLoopOptions, runTrainingLoop, withCheckpointing, type TrainRunOptions } from './train-loop.js';
+import { withGradientCheckpointing } from './gradient-checkpointing.js';
+import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface SftExample {
@@ -39,7 +40,7 @@ export async function trainSft(
     maxSteps: o.maxSteps,
   });
   const pad = padIdOf(tokenizer);
-  return withCheckpointing(model, t.gradientCheckpointing ?? false, () =>
+  return withGradientCheckpointing(model, t.gradientCheckpointing ?? false, () =>
     runTrainingLoop<SftStepMetrics>({
       ...commonLoopOptions(model.variables, t, steps, o),
       logSchema: SftStepMetricsSchema,
