@@ -8,3 +8,4 @@ export * from './log.js';
 export * from './run-state.js';
 export * from './sft-records.js';
 export * from './random.js';
+export * from './duration.js';

@@ -1,5 +1,5 @@
 export { RunDir, firstDifference } from './run-dir.js';
-export { createProgress, fmtTime, type Progress } from './progress.js';
+export { createProgress, type Progress } from './progress.js';
 export { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 export { ModelSlot } from './model-store.js';
 export { runIterativeRpo, stageSeed, type RecipeOptions, type RecipeResult } from './iterative-rpo.js';
