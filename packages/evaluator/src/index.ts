@@ -16,3 +16,4 @@ export * from './compare-runs.js';
 export * from './load-scoring-task.js';
 export * from './eval-markdown.js';
 export * from './score-samples-file.js';
+export { logpDrift, type LogpDrift } from './logp-drift.js';

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import {
   EvalReportSchema,
@@ -6,7 +5,6 @@ import {
   readJsonlAll,
   RunConfigSchema,
   SampleSchema,
-  TrainStepMetricsSchema,
   writeFileAtomic,
   writeJsonAtomic,
   writeJsonlAtomic,
@@ -16,7 +14,7 @@ import {
 } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import { taskOf } from './task-of.js';
-import { compareRuns, writeRunReport } from '@irpo/evaluator';
+import { compareRuns, logpDrift, writeRunReport } from '@irpo/evaluator';
 import { LocalEngine } from '@irpo/sampler';
 import { buildPairs, trainSft, type SftExample } from '@irpo/trainer';
 import { evaluateModel } from './evaluate-model.js';
@@ -170,48 +168,4 @@ export async function runCompare(config: RunConfig, o: RecipeOptions & { baselin
   await writeJsonAtomic(`${o.out}/compare.json`, { runs: table.rows, iteration1: drift.rows });
   await writeFileAtomic(`${o.out}/compare.md`, markdown + '\n');
   return { dirs, markdown };
-}
-
-export interface LogpDrift {
-  run: string;
-  steps: number;
-  chosenStart: number;
-  chosenEnd: number;
-  rejectedStart: number;
-  rejectedEnd: number;
-}
-
-/**
- * How the chosen and rejected log-probs moved during iteration 1's preference training (mean
- * of the first vs the last quarter of steps): the paper's Fig. 3 view, where DPO without the
- * NLL term lowers the chosen log-probs too.
- */
-export async function logpDrift(dirs: Record<string, string>): Promise<{ rows: LogpDrift[]; markdown: string }> {
-  const rows: LogpDrift[] = [];
-  for (const [run, dir] of Object.entries(dirs)) {
-    const file = `${dir}/iter-1/train-log.jsonl`;
-    if (!existsSync(file)) continue;
-    const log = await readJsonlAll(file, TrainStepMetricsSchema);
-    if (log.length === 0) continue;
-    const q = Math.max(1, Math.floor(log.length / 4));
-    const mean = (xs: typeof log, k: 'logps/chosen' | 'logps/rejected') => xs.reduce((a, r) => a + r[k], 0) / xs.length;
-    const [head, tail] = [log.slice(0, q), log.slice(-q)];
-    rows.push({
-      run,
-      steps: log.length,
-      chosenStart: mean(head, 'logps/chosen'),
-      chosenEnd: mean(tail, 'logps/chosen'),
-      rejectedStart: mean(head, 'logps/rejected'),
-      rejectedEnd: mean(tail, 'logps/rejected'),
-    });
-  }
-  const f = (x: number) => x.toFixed(2);
-  const markdown = [
-    'Log-probs of chosen and rejected answers during iteration 1 (mean of the first → last quarter of training steps):',
-    '',
-    '| Run | Steps | log π(chosen) | log π(rejected) |',
-    '|---|---|---|---|',
-    ...rows.map((r) => `| ${r.run} | ${r.steps} | ${f(r.chosenStart)} → ${f(r.chosenEnd)} | ${f(r.rejectedStart)} → ${f(r.rejectedEnd)} |`),
-  ].join('\n');
-  return { rows, markdown };
 }
