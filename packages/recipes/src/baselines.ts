@@ -19,7 +19,7 @@ import { LocalEngine } from '@irpo/sampler';
 import { buildPairs, trainSft, type SftExample } from '@irpo/trainer';
 import { evaluateModel } from './evaluate-model.js';
 import { runIterativeRpo, stageSeed, type RecipeOptions } from './iterative-rpo.js';
-import { ModelSlot } from './model-store.js';
+import { ModelSlot } from './model-slot.js';
 import { makeOptimizer } from './optimizer.js';
 import { createProgress } from './progress.js';
 import { RunDir } from './run-dir.js';

@@ -23,7 +23,7 @@ import { writeRunReport } from '@irpo/evaluator';
 import { LocalEngine, sampleDataset } from '@irpo/sampler';
 import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference } from '@irpo/trainer';
 import { evaluateModel } from './evaluate-model.js';
-import { ModelSlot } from './model-store.js';
+import { ModelSlot } from './model-slot.js';
 import { makeOptimizer } from './optimizer.js';
 import { createProgress, type Progress } from './progress.js';
 import { RunDir } from './run-dir.js';

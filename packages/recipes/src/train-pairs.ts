@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PreferencePairSchema, readJsonlAll, type RunConfig } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import { computeRefLogps, trainPreference } from '@irpo/trainer';
-import { ModelSlot } from './model-store.js';
+import { ModelSlot } from './model-slot.js';
 import { makeOptimizer } from './optimizer.js';
 import { createProgress, type Progress } from './progress.js';
 
