@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatProgress } from './progress.js';
+import { formatProgress } from './progress.js';
 
+// formatDuration's cases are in @irpo/contracts (duration.test.ts).
 describe('progress line', () => {
-  it('formats durations', () => {
-    expect(formatDuration(0)).toBe('0:00');
-    expect(formatDuration(75)).toBe('1:15');
-    expect(formatDuration(3725)).toBe('1:02:05');
-    expect(formatDuration(NaN)).toBe('--:--');
-  });
-
   it('reports rates over this run only and the ETA they give', () => {
     // 40 of 100 done, 10 of them resumed: 30 made in 15 s = 2 samples/s; 60 left → 30 s
     const line = formatProgress({ done: 40, total: 100, resumed: 10, tokens: 1500 }, 15, 10);

@@ -55,6 +55,7 @@ export {
   type TaskConfig,
   type TrainingConfig,
 } from './run-config.js';
-export { RunStateSchema, STAGES, type RunState, type Stage } from './run-state.js';
+export { ResumeCheckpointSchema, RunStateSchema, STAGES, type ResumeCheckpoint, type RunState, type Stage } from './run-state.js';
+export { formatDuration } from './duration.js';
 export { LOG_LEVELS, createLogger, getLogLevel, setLogLevel, setLogSink, type LogLevel, type Logger } from './log.js';
 export { fnv1a, mulberry32, shuffleInPlace } from './random.js';

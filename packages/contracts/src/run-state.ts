@@ -17,3 +17,20 @@ export const RunStateSchema = z.object({
   updatedAt: z.string().optional(),
 });
 export type RunState = z.output<typeof RunStateSchema>;
+
+/**
+ * The pointer of a training stage's resume checkpoint (`checkpoint.json` in its checkpoint
+ * folder): the newest complete snapshot folder, the optimiser step it was taken after, and the
+ * optimiser's own step counter. Not to be confused with gradient checkpointing, which saves no
+ * files.
+ */
+export const ResumeCheckpointSchema = z.object({
+  v: z.literal(1).default(1),
+  /** Snapshot folder inside the checkpoint folder, `step-NNNNNN`. */
+  dir: z.string().regex(/^step-\d+$/, 'expected a snapshot folder name like "step-000020"'),
+  /** Optimiser steps done when the snapshot was taken; training resumes at the next one. */
+  step: z.number().int().positive(),
+  /** The optimiser's step counter (AdamW bias correction) at the snapshot. */
+  optimizerStep: z.number().int().nonnegative(),
+});
+export type ResumeCheckpoint = z.output<typeof ResumeCheckpointSchema>;

@@ -13,3 +13,4 @@ export { buildEvalReport, type BuildEvalReportInput } from './build-eval-report.
 export { evalMarkdown } from './eval-markdown.js';
 export { writeRunReport, type RunReport } from './write-run-report.js';
 export { compareRuns, type RunComparison, type RunComparisonRow } from './compare-runs.js';
+export { logpDrift, type LogpDrift } from './logp-drift.js';

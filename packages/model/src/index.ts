@@ -37,6 +37,7 @@ export { loadCheckpoint, saveCheckpoint, readModelSpec, readCheckpointTensors, t
 export { loadModel, saveModel, type LoadedModel } from './io/model-dir.js';
 export { parameterCount, estimateMemory, type MemoryEstimate } from './config/model-size.js';
 export type { Tokenizer, SavableTokenizer, ChatMessage } from './tokenizer/tokenizer.js';
+export { padIdOf } from './tokenizer/tokenizer.js';
 export { HfTokenizer, type SpecialTokenIds } from './tokenizer/hf-tokenizer.js';
 export { CharTokenizer, CHAR_SPECIAL_TOKENS } from './tokenizer/char-tokenizer.js';
 export { loadTokenizer, saveTokenizer } from './tokenizer/load-tokenizer.js';

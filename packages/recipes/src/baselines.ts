@@ -1,30 +1,21 @@
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import {
-  EvalReportSchema,
-  readJsonFile,
   readJsonlAll,
   RunConfigSchema,
   SampleSchema,
-  TrainStepMetricsSchema,
   writeFileAtomic,
   writeJsonAtomic,
-  writeJsonlAtomic,
-  iterationSettings,
   type EvalReport,
   type RunConfig,
 } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
-import { taskOf } from './task-of.js';
-import { compareRuns, writeRunReport } from '@irpo/evaluator';
-import { LocalEngine } from '@irpo/sampler';
-import { buildPairs, trainSft, type SftExample } from '@irpo/trainer';
-import { evaluateModel } from './evaluate-model.js';
-import { runIterativeRpo, stageSeed, type RecipeOptions } from './iterative-rpo.js';
-import { ModelSlot } from './model-store.js';
-import { makeOptimizer } from './optimizer.js';
+import { compareRuns, logpDrift, writeRunReport } from '@irpo/evaluator';
+import type { SftExample } from '@irpo/trainer';
+import { runIterativeRpo, type RecipeOptions } from './iterative-rpo.js';
 import { createProgress } from './progress.js';
 import { RunDir } from './run-dir.js';
+import { evaluateStage, pairStage, runStageContext, trainStage, type StageContext } from './stages.js';
+import { taskOf } from './task-of.js';
 
 export type Baseline = 'dpo' | 'sft-chosen' | 'star';
 
@@ -61,8 +52,9 @@ export async function runDpoBaseline(config: RunConfig, mainDir: string, o: Reci
 }
 
 /**
- * SFT baselines from the same M0 and first-iteration samples: `sft-chosen` trains on the winners
- * of the RPO pairs; `star` (STaR, Zelikman et al. 2022) on every distinct correct sample.
+ * SFT baselines from the same M0 and first-iteration samples, through the same stages as the
+ * recipe with an SFT objective: `sft-chosen` trains on the winners of the RPO pairs (the pair
+ * stage); `star` (STaR, Zelikman et al. 2022) on every distinct correct sample.
  */
 export async function runSftBaseline(
   kind: 'sft-chosen' | 'star',
@@ -74,78 +66,38 @@ export async function runSftBaseline(
   await initBackend(config.backend);
   await seedFrom(mainDir, o.out);
   const run = await RunDir.open(o.out);
-  const resolved = RunConfigSchema.parse({ ...config, name: `${config.name}-${kind}`, model: `${mainDir}/iter-0/model`, iterations: 1 });
+  const m0 = `${mainDir}/iter-0/model`;
+  const resolved = RunConfigSchema.parse({ ...config, name: `${config.name}-${kind}`, model: m0, iterations: 1 });
   await run.writeRunJson({ config: resolved, recipe: kind, baseline: kind });
   const task = taskOf(config);
+  const train = await task.load('train', { limit: config.task.trainLimit ?? undefined });
   const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
-  const it = iterationSettings(config, 1);
-  const slot = new ModelSlot();
+  const ctx = runStageContext(run, config, task, progress, (_t, stage) => `${kind} · ${stage}`);
   try {
-    if (!run.isDone(1, 'model')) {
-      const m = await slot.ensure(`${mainDir}/iter-0/model`);
-      const samples = await readJsonlAll(run.path(1, 'samples.jsonl'), SampleSchema);
-      let examples: SftExample[];
-      if (kind === 'sft-chosen') {
-        const { pairs } = buildPairs(samples, { k: it.k, seed: stageSeed(config.seed, 1, 2) });
-        await writeJsonlAtomic(run.path(1, 'pairs.jsonl'), pairs);
-        examples = pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen }));
-      } else {
-        const seen = new Set<string>();
-        examples = samples
-          .filter((s) => s.correct && !seen.has(`${s.problemId}\u0000${s.completion}`) && seen.add(`${s.problemId}\u0000${s.completion}`))
-          .map((s) => ({ prompt: s.prompt, completion: s.completion }));
-      }
-      await run.markDone(1, 'pairs');
-      if (examples.length === 0) throw new Error(`${kind}: no correct samples to train on`);
-      const optimizer = makeOptimizer(config.training);
-      progress.start(`${kind} · training`, 0, 'steps');
-      let total = 0;
-      await trainSft(m.model, m.tokenizer, examples, {
-        training: config.training,
-        epochs: it.epochs,
-        maxSteps: it.maxSteps,
-        seed: stageSeed(config.seed, 1, 3),
-        logFile: run.path(1, 'sft-log.jsonl'),
-        checkpointDir: run.path(1, 'checkpoint'),
-        optimizer,
-        onStep: (s, step, n) => {
-          if (total !== n) progress.start(`${kind} · training`, (total = n), 'steps');
-          progress.update(step, `nll ${s.nll.toFixed(3)}`);
-        },
-      });
-      optimizer.dispose();
-      progress.done(`${total} steps on ${examples.length} examples`);
-      await slot.save(run.path(1, 'model'));
-      await rm(run.path(1, 'checkpoint'), { recursive: true, force: true });
-      await run.markDone(1, 'train');
-      await run.markDone(1, 'model');
-    }
-    let report: EvalReport;
-    if (run.isDone(1, 'eval')) report = await readJsonFile(run.path(1, 'eval.json'), EvalReportSchema);
-    else {
-      const m = await slot.ensure(run.path(1, 'model'));
-      report = await evaluateModel(new LocalEngine(m.model, m.tokenizer, { maxBatchSize: config.engine.batchSize }), task, test, {
-        modelName: run.path(1, 'model'),
-        split: 'test',
-        maxNewTokens: config.eval.maxNewTokens,
-        majK: config.eval.majK,
-        temperature: config.eval.temperature,
-        seed: stageSeed(config.seed, 1, 4),
-        greedyFile: run.path(1, 'eval-greedy.jsonl'),
-        votesFile: run.path(1, 'eval-votes.jsonl'),
-        out: run.path(1, 'eval.json'),
-        batchSize: config.engine.batchSize,
-        progress,
-        label: `${kind} · eval`,
-      });
-      await run.markDone(1, 'eval');
-    }
+    const examples =
+      kind === 'sft-chosen'
+        ? (await pairStage(ctx, 1, m0, train)).map((p) => ({ prompt: p.prompt, completion: p.chosen }))
+        : await starExamples(ctx, 1);
+    const { modelDir } = await trainStage(ctx, 1, m0, { kind: 'sft', examples });
+    const report = await evaluateStage(ctx, 1, modelDir, test);
     await writeRunReport(o.out);
     await run.markComplete();
     return report;
   } finally {
-    slot.dispose();
+    ctx.slot.dispose();
   }
+}
+
+/** STaR's training set: every distinct correct sample of iteration t. It stands in for the pair stage and marks it. */
+async function starExamples(ctx: StageContext, t: number): Promise<SftExample[]> {
+  const samples = await readJsonlAll(ctx.run.path(t, 'samples.jsonl'), SampleSchema);
+  const seen = new Set<string>();
+  const examples = samples
+    .filter((s) => s.correct && !seen.has(`${s.problemId}\u0000${s.completion}`) && seen.add(`${s.problemId}\u0000${s.completion}`))
+    .map((s) => ({ prompt: s.prompt, completion: s.completion }));
+  if (!ctx.run.isDone(t, 'pairs')) await ctx.run.markDone(t, 'pairs');
+  if (examples.length === 0) throw new Error('star: no correct samples to train on');
+  return examples;
 }
 
 export interface CompareResult {
@@ -170,48 +122,4 @@ export async function runCompare(config: RunConfig, o: RecipeOptions & { baselin
   await writeJsonAtomic(`${o.out}/compare.json`, { runs: table.rows, iteration1: drift.rows });
   await writeFileAtomic(`${o.out}/compare.md`, markdown + '\n');
   return { dirs, markdown };
-}
-
-export interface LogpDrift {
-  run: string;
-  steps: number;
-  chosenStart: number;
-  chosenEnd: number;
-  rejectedStart: number;
-  rejectedEnd: number;
-}
-
-/**
- * How the chosen and rejected log-probs moved during iteration 1's preference training (mean
- * of the first vs the last quarter of steps): the paper's Fig. 3 view, where DPO without the
- * NLL term lowers the chosen log-probs too.
- */
-export async function logpDrift(dirs: Record<string, string>): Promise<{ rows: LogpDrift[]; markdown: string }> {
-  const rows: LogpDrift[] = [];
-  for (const [run, dir] of Object.entries(dirs)) {
-    const file = `${dir}/iter-1/train-log.jsonl`;
-    if (!existsSync(file)) continue;
-    const log = await readJsonlAll(file, TrainStepMetricsSchema);
-    if (log.length === 0) continue;
-    const q = Math.max(1, Math.floor(log.length / 4));
-    const mean = (xs: typeof log, k: 'logps/chosen' | 'logps/rejected') => xs.reduce((a, r) => a + r[k], 0) / xs.length;
-    const [head, tail] = [log.slice(0, q), log.slice(-q)];
-    rows.push({
-      run,
-      steps: log.length,
-      chosenStart: mean(head, 'logps/chosen'),
-      chosenEnd: mean(tail, 'logps/chosen'),
-      rejectedStart: mean(head, 'logps/rejected'),
-      rejectedEnd: mean(tail, 'logps/rejected'),
-    });
-  }
-  const f = (x: number) => x.toFixed(2);
-  const markdown = [
-    'Log-probs of chosen and rejected answers during iteration 1 (mean of the first → last quarter of training steps):',
-    '',
-    '| Run | Steps | log π(chosen) | log π(rejected) |',
-    '|---|---|---|---|',
-    ...rows.map((r) => `| ${r.run} | ${r.steps} | ${f(r.chosenStart)} → ${f(r.chosenEnd)} | ${f(r.rejectedStart)} → ${f(r.rejectedEnd)} |`),
-  ].join('\n');
-  return { rows, markdown };
 }

@@ -1,18 +1,24 @@
 export { RunDir, firstDifference } from './run-dir.js';
-export { createProgress, fmtTime, type Progress } from './progress.js';
+export { createProgress, type Progress } from './progress.js';
 export { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
-export { ModelSlot } from './model-store.js';
-export { runIterativeRpo, stageSeed, type RecipeOptions, type RecipeResult } from './iterative-rpo.js';
+export { ModelSlot } from './model-slot.js';
+export { runIterativeRpo, type RecipeOptions, type RecipeResult } from './iterative-rpo.js';
 export {
-  runDpoBaseline,
-  runSftBaseline,
-  runCompare,
-  seedFrom,
-  logpDrift,
-  type Baseline,
-  type CompareResult,
-  type LogpDrift,
-} from './baselines.js';
+  sampleStage,
+  pairStage,
+  referenceStage,
+  trainStage,
+  evaluateStage,
+  evalOptions,
+  runStageContext,
+  stageSeed,
+  type StageContext,
+  type StageDir,
+  type StageLabel,
+  type SeededStage,
+  type TrainObjective,
+} from './stages.js';
+export { runDpoBaseline, runSftBaseline, runCompare, seedFrom, type Baseline, type CompareResult } from './baselines.js';
 export { demoConfig, createDemoM0, DEMO_BASE_DIR, DEMO_ARITH, DEMO_MODEL, DEMO_WARM_START, type DemoM0Options } from './demo.js';
-export { trainOnPairs } from './train-pairs.js';
+export { trainStageOnPairs } from './train-stage-on-pairs.js';
 export { makeOptimizer } from './optimizer.js';

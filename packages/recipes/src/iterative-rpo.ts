@@ -1,32 +1,13 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  createLogger,
-  EvalReportSchema,
-  InputError,
-  iterationSettings,
-  PreferencePairSchema,
-  readJsonFile,
-  readJsonlAll,
-  SampleSchema,
-  writeJsonAtomic,
-  writeJsonlAtomic,
-  type EvalReport,
-  type Problem,
-  type RunConfig,
-} from '@irpo/contracts';
+import { createLogger, InputError, type EvalReport, type Problem, type RunConfig } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import type { Task } from '@irpo/data';
-import { taskOf } from './task-of.js';
 import { writeRunReport } from '@irpo/evaluator';
-import { LocalEngine, sampleDataset } from '@irpo/sampler';
-import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference } from '@irpo/trainer';
-import { evaluateModel } from './evaluate-model.js';
-import { ModelSlot } from './model-store.js';
-import { makeOptimizer } from './optimizer.js';
 import { createProgress, type Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
+import { evaluateStage, pairStage, referenceStage, runStageContext, sampleStage, trainStage, type StageContext } from './stages.js';
+import { taskOf } from './task-of.js';
 
 const log = createLogger('recipe');
 
@@ -46,16 +27,44 @@ export interface RecipeResult {
   reportFile: string;
 }
 
-/** Seeds of a stage, fixed by the run seed and the iteration, so a rerun redraws nothing. */
-export const stageSeed = (seed: number, t: number, stage: number) => seed * 1_000_003 + t * 101 + stage;
-
 /**
  * Iterative RPO (Pang et al., 2024): for t = 1..T, sample N chains per training prompt from
- * M(t-1), pair correct with wrong ones, train M(t) from M(t-1) with DPO+NLL against M(t-1)'s
- * precomputed log-probs, and evaluate. Every stage reads the files of the one before and marks
- * itself done in state.json, so rerunning the same command continues where it stopped.
+ * M(t-1), pair correct with wrong ones, score the pairs under M(t-1) (the reference), train M(t)
+ * from M(t-1) with DPO+NLL against those log-probs, and evaluate. Every stage reads the files of
+ * the one before and marks itself done in state.json, so rerunning the same command continues
+ * where it stopped.
  */
 export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Promise<RecipeResult> {
+  const { run, ctx, train, test, m0 } = await startRun(config, o);
+  const evals: EvalReport[] = [];
+  try {
+    evals.push(await evaluateStage(ctx, 0, m0, test));
+    for (let t = 1; t <= config.iterations; t++) {
+      const previous = t === 1 ? m0 : run.path(t - 1, 'model'); // M(t-1): policy to sample, and reference
+      await sampleStage(ctx, t, previous, train);
+      const pairs = await pairStage(ctx, t, previous, train);
+      const ref = await referenceStage(ctx, t, previous, pairs);
+      const { modelDir } = await trainStage(ctx, t, previous, { kind: 'preference', pairs, ref });
+      evals.push(await evaluateStage(ctx, t, modelDir, test));
+    }
+  } finally {
+    ctx.slot.dispose();
+  }
+  const report = await writeRunReport(o.out);
+  await run.markComplete();
+  const reportFile = join(o.out, report.files.find((f) => f.endsWith('report.html')) ?? 'report.md');
+  log.debug(`report: ${report.files.join(', ')}`);
+  return { out: o.out, evals, reportFile };
+}
+
+/**
+ * Opens the run directory (run.json must match a previous start), loads the task's problems,
+ * and makes M0 when the config names no model. Returns the stages' context and M0's folder.
+ */
+async function startRun(
+  config: RunConfig,
+  o: RecipeOptions,
+): Promise<{ run: RunDir; ctx: StageContext; train: Problem[]; test: Problem[]; m0: string }> {
   const progress = o.progress ?? createProgress();
   const backend = await initBackend(config.backend);
   const run = await RunDir.open(o.out);
@@ -72,154 +81,14 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
   progress.info(
     `irpo: ${task.name} · ${train.length} train / ${test.length} test problems · ${config.iterations} iterations · backend ${backend.name} · run ${o.out}`,
   );
-
-  const m0Dir = config.model ?? run.path(0, 'model');
+  const m0 = config.model ?? run.path(0, 'model');
   if (!config.model && !existsSync(run.path(0, 'model/config.json'))) {
     if (!o.createM0)
-      throw new InputError(m0Dir, undefined, 'model', 'the config names no model and this recipe has no built-in one; set model: <folder>');
+      throw new InputError(m0, undefined, 'model', 'the config names no model and this recipe has no built-in one; set model: <folder>');
     await o.createM0(run, task, train, progress);
   }
-  const slot = new ModelSlot();
-  const evals: EvalReport[] = [];
-  try {
-    evals.push(await evalStage(run, 0, m0Dir, slot, task, test, config, progress));
-    for (let t = 1; t <= config.iterations; t++) {
-      const prevDir = t === 1 ? m0Dir : run.path(t - 1, 'model');
-      const it = iterationSettings(config, t);
-      const tag = `iter ${t}/${config.iterations}`;
-
-      if (!run.isDone(t, 'samples')) {
-        const m = await slot.ensure(prevDir);
-        const engine = new LocalEngine(m.model, m.tokenizer, { maxBatchSize: config.engine.batchSize });
-        progress.start(`${tag} · sampling`, train.length * it.n, 'samples');
-        const r = await sampleDataset(train, task, engine, {
-          n: it.n,
-          temperature: it.temperature,
-          topP: it.topP,
-          maxNewTokens: it.maxNewTokens,
-          seed: stageSeed(config.seed, t, 1),
-          out: run.path(t, 'samples.jsonl'),
-          batchSize: Math.max(1, Math.floor(config.engine.batchSize / it.n)),
-          onProgress: (p) => progress.update(p.done, `${p.correct} correct`),
-        });
-        progress.done(`${r.done} samples, ${((100 * r.correct) / Math.max(1, r.done)).toFixed(1)}% correct`);
-        await run.markDone(t, 'samples');
-      }
-
-      if (!run.isDone(t, 'pairs')) {
-        const m = await slot.ensure(prevDir);
-        const samples = await readJsonlAll(run.path(t, 'samples.jsonl'), SampleSchema);
-        const gold = config.task.goldAsWinner ? goldMap(task, train) : undefined;
-        const { pairs, stats } = buildPairs(samples, {
-          k: it.k,
-          gold,
-          length: (p, c) => sequenceLength(encodeSequence(m.tokenizer, p, c)),
-          maxLength: m.spec.maxPositions,
-          seed: stageSeed(config.seed, t, 2),
-        });
-        await writeJsonlAtomic(run.path(t, 'pairs.jsonl'), pairs);
-        progress.info(
-          `${tag} · pairs: ${stats.pairs} from ${stats.promptsWithPairs}/${stats.prompts} prompts (no correct sample: ${stats.noWinner}, no wrong sample: ${stats.noLoser}, too long: ${stats.droppedTooLong})`,
-        );
-        await run.markDone(t, 'pairs');
-      }
-      const pairs = await readJsonlAll(run.path(t, 'pairs.jsonl'), PreferencePairSchema);
-      if (pairs.length === 0) {
-        throw new InputError(
-          run.path(t, 'pairs.jsonl'),
-          undefined,
-          undefined,
-          'no preference pairs: every prompt had only correct or only wrong samples; raise iteration.n or the temperature',
-        );
-      }
-
-      if (!run.isDone(t, 'model')) {
-        const m = await slot.ensure(prevDir);
-        progress.start(`${tag} · reference log-probs`, pairs.length, 'pairs');
-        const ref = await computeRefLogps(m.model, m.tokenizer, pairs, {
-          out: run.path(t, 'ref-logps.jsonl'),
-          batchSize: Math.max(1, Math.floor(config.training.batchSize)),
-          onProgress: (d) => progress.update(d),
-        });
-        progress.done(`${ref.size} pairs scored`);
-        // Which model the reference log-probs came from: M(t-1), by folder and weight hash.
-        await writeJsonAtomic(run.path(t, 'ref.json'), { model: prevDir, weightsSha256: await slot.weightsHash(), pairs: ref.size });
-        await run.markDone(t, 'ref-logps');
-        const optimizer = makeOptimizer(config.training);
-        let total = 0;
-        progress.start(`${tag} · training`, 0, 'steps');
-        const result = await trainPreference(m.model, m.tokenizer, pairs, ref, {
-          training: config.training,
-          epochs: it.epochs,
-          maxSteps: it.maxSteps,
-          seed: stageSeed(config.seed, t, 3),
-          logFile: run.path(t, 'train-log.jsonl'),
-          checkpointDir: run.path(t, 'checkpoint'),
-          optimizer,
-          onStep: (s, step, n) => {
-            if (total !== n) progress.start(`${tag} · training`, (total = n), 'steps');
-            progress.update(
-              step,
-              `loss ${s.loss.toFixed(3)} · margin ${s['rewards/margins'].toFixed(3)} · logp(w) ${s['logps/chosen'].toFixed(1)}`,
-            );
-          },
-        });
-        optimizer.dispose();
-        progress.done(`${result.steps} steps, last loss ${result.last?.loss.toFixed(4) ?? 'n/a'}`);
-        await slot.save(run.path(t, 'model'));
-        await rm(run.path(t, 'checkpoint'), { recursive: true, force: true });
-        await run.markDone(t, 'train');
-        await run.markDone(t, 'model');
-      }
-      evals.push(await evalStage(run, t, run.path(t, 'model'), slot, task, test, config, progress));
-    }
-  } finally {
-    slot.dispose();
-  }
-  const report = await writeRunReport(o.out);
-  await run.markComplete();
-  const reportFile = join(o.out, report.files.find((f) => f.endsWith('report.html')) ?? 'report.md');
-  log.debug(`report: ${report.files.join(', ')}`);
-  return { out: o.out, evals, reportFile };
-}
-
-async function evalStage(
-  run: RunDir,
-  t: number,
-  modelDir: string,
-  slot: ModelSlot,
-  task: Task,
-  test: Problem[],
-  config: RunConfig,
-  progress: Progress,
-): Promise<EvalReport> {
-  const file = run.path(t, 'eval.json');
-  if (run.isDone(t, 'eval')) return readJsonFile(file, EvalReportSchema);
-  const m = await slot.ensure(modelDir);
-  const engine = new LocalEngine(m.model, m.tokenizer, { maxBatchSize: config.engine.batchSize });
-  const report = await evaluateModel(engine, task, test, {
-    modelName: modelDir,
-    split: 'test',
-    maxNewTokens: config.eval.maxNewTokens,
-    majK: config.eval.majK,
-    temperature: config.eval.temperature,
-    seed: stageSeed(config.seed, t, 4),
-    greedyFile: run.path(t, 'eval-greedy.jsonl'),
-    votesFile: run.path(t, 'eval-votes.jsonl'),
-    out: file,
-    batchSize: config.engine.batchSize,
-    progress,
-    label: `iter ${t} · eval`,
-  });
-  await run.markDone(t, 'eval');
-  return report;
-}
-
-function goldMap(task: Task, problems: Problem[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const p of problems) {
-    const g = task.goldCompletion(p);
-    if (g !== undefined) m.set(p.id, g);
-  }
-  return m;
+  const ctx = runStageContext(run, config, task, progress, (t, stage) =>
+    stage === 'eval' ? `iter ${t} · eval` : `iter ${t}/${config.iterations} · ${stage}`,
+  );
+  return { run, ctx, train, test, m0 };
 }

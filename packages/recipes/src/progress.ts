@@ -1,3 +1,5 @@
+import { formatDuration } from '@irpo/contracts';
+
 /**
  * Progress of long stages on stderr: a line rewritten in place on a TTY, and a line every ~10%
  * (and at the end) when stderr is a file or pipe, so logs stay readable.
@@ -29,7 +31,7 @@ export function createProgress(
     const rate = secs >= 1 ? done / secs : 0;
     const eta = rate > 0 && total > done ? (total - done) / rate : 0;
     const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
-    const speed = rate > 0 ? `${rate.toFixed(1)} ${unit}/s · ETA ${fmtTime(eta)}` : 'starting';
+    const speed = rate > 0 ? `${rate.toFixed(1)} ${unit}/s · ETA ${formatDuration(eta)}` : 'starting';
     return `${label}: ${done}/${total} ${unit} (${pct}%) · ${speed}${extra ? ` · ${extra}` : ''}`;
   };
   return {
@@ -59,16 +61,10 @@ export function createProgress(
     done(summary) {
       if (quiet) return;
       const secs = (performance.now() - t0) / 1000;
-      stream.write(`${tty ? '\r\x1b[2K' : ''}${label}: ${summary} (${fmtTime(secs)})\n`);
+      stream.write(`${tty ? '\r\x1b[2K' : ''}${label}: ${summary} (${formatDuration(secs)})\n`);
     },
     info(text) {
       if (!quiet) stream.write(`${text}\n`);
     },
   };
-}
-
-export function fmtTime(seconds: number): string {
-  const s = Math.round(seconds);
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }

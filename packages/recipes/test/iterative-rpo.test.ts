@@ -15,7 +15,7 @@ import { loadModel } from '@irpo/model';
 import { computeRefLogps } from '@irpo/trainer';
 import { describe, expect, it } from 'vitest';
 import { runIterativeRpo } from '../src/iterative-rpo.js';
-import { hashWeights } from '../src/model-store.js';
+import { hashWeights } from '../src/model-slot.js';
 import { createProgress } from '../src/progress.js';
 import { makeTinyModel, tinyConfig } from './tiny-run.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '@irpo/model';
 import { describe, expect, it } from 'vitest';
-import { hashWeights } from '../src/model-store.js';
+import { hashWeights } from '../src/model-slot.js';
 import { makeTinyModel, tinyConfig } from './tiny-run.js';
 
 const loader = new URL('../../../tools/test-support/ts-loader.mjs', import.meta.url).href;

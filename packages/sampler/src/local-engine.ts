@@ -1,5 +1,6 @@
 import { mulberry32 } from '@irpo/contracts';
 import { tf } from '@irpo/core';
+import { padIdOf } from '@irpo/model';
 import type { Completion, Engine, GenerateRequest } from './engine.js';
 import { deriveSeed } from './generation/rng.js';
 import { sampleToken, type SamplingParams } from './generation/sample-token.js';
@@ -103,7 +104,7 @@ export class LocalEngine implements Engine {
   }
 
   private async runBatch(rows: Row[], req: ValidRequest): Promise<void> {
-    const pad = this.tokenizer.padTokenId ?? this.tokenizer.eosTokenIds[0] ?? 0;
+    const pad = padIdOf(this.tokenizer);
     const step = this.stepper(req);
     for (const r of rows) this.stats.promptTokens += r.ids.length;
     if (!this.useCache) return this.runUncached(rows, req, pad, step);

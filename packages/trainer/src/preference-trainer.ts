@@ -1,10 +1,12 @@
 import type { PreferencePair, RefLogps, TrainingConfig, TrainStepMetrics } from '@irpo/contracts';
 import { TrainStepMetricsSchema } from '@irpo/contracts';
 import { dpoLoss, dpoNll, ipoLoss, tf, type LossOutput, type PairLogps } from '@irpo/core';
+import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
-import { commonLoopOptions, runTrainingLoop, withCheckpointing, type TrainRunOptions } from './train-loop.js';
+import { withGradientCheckpointing } from './gradient-checkpointing.js';
+import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface PreferenceTrainOptions extends TrainRunOptions<TrainStepMetrics> {
@@ -37,8 +39,8 @@ export async function trainPreference(
     epochs: o.epochs,
     maxSteps: o.maxSteps,
   });
-  const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
-  return withCheckpointing(model, t.gradientCheckpointing, () =>
+  const pad = padIdOf(tokenizer);
+  return withGradientCheckpointing(model, t.gradientCheckpointing, () =>
     runTrainingLoop<TrainStepMetrics>({
       ...commonLoopOptions(model.variables, t, steps, o),
       logSchema: TrainStepMetricsSchema,

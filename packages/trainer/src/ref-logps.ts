@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { JsonlAppender, readJsonlAll, RefLogpsSchema, type PreferencePair, type RefLogps } from '@irpo/contracts';
+import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { encodeSequence, packBatch, type EncodedSequence } from './tokenize.js';
 import type { Tokenizer, TrainableLM } from './types.js';
@@ -35,7 +36,7 @@ export async function computeRefLogps(
     for (const r of await readJsonlAll(o.out, RefLogpsSchema, { tolerateTruncatedTail: true })) have.set(r.pairId, r);
   }
   const todo = pairs.filter((p) => !have.has(p.id));
-  const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
+  const pad = padIdOf(tokenizer);
   const appender = await JsonlAppender.open(o.out);
   try {
     for (let i = 0; i < todo.length; i += o.batchSize) {

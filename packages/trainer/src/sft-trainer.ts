@@ -1,9 +1,11 @@
 import { SftStepMetricsSchema, type SftStepMetrics, type TrainingConfig } from '@irpo/contracts';
 import { tf } from '@irpo/core';
+import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
-import { commonLoopOptions, runTrainingLoop, withCheckpointing, type TrainRunOptions } from './train-loop.js';
+import { withGradientCheckpointing } from './gradient-checkpointing.js';
+import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface SftExample {
@@ -37,8 +39,8 @@ export async function trainSft(
     epochs: o.epochs,
     maxSteps: o.maxSteps,
   });
-  const pad = tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
-  return withCheckpointing(model, t.gradientCheckpointing ?? false, () =>
+  const pad = padIdOf(tokenizer);
+  return withGradientCheckpointing(model, t.gradientCheckpointing ?? false, () =>
     runTrainingLoop<SftStepMetrics>({
       ...commonLoopOptions(model.variables, t, steps, o),
       logSchema: SftStepMetricsSchema,

@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createLogger, JsonlAppender, readJsonlAll, UsageError, writeJsonAtomic, writeJsonlAtomic } from '@irpo/contracts';
+import { rm } from 'node:fs/promises';
+import { createLogger, JsonlAppender, readJsonlAll, writeJsonlAtomic } from '@irpo/contracts';
 import { clipByGlobalNorm, GradientAccumulator, setWeightCaching, tf } from '@irpo/core';
 import type { z } from 'zod';
 import type { Optimizer } from './optimizer.js';
-import type { TrainableLM } from './types.js';
+import { readResumeCheckpoint, writeResumeCheckpoint } from './resume-checkpoint.js';
 import { scheduleFor } from './schedule.js';
-import { loadTensors, saveTensors } from './tensor-file.js';
 
 const log = createLogger('trainer');
 
@@ -30,8 +28,9 @@ export interface LoopOptions<M> {
   /** Learning rate at optimiser step `step` (0-based). */
   lr: (step: number) => number;
   maxGradNorm: number;
-  /** Folder for the crash-recovery checkpoint (weights, optimiser state, step). */
+  /** Folder of the resume checkpoint (weights, optimiser state, step) a rerun continues from. */
   checkpointDir: string;
+  /** Optimiser steps between resume checkpoints. */
   checkpointEvery: number;
   /** train-log.jsonl: one record per step, made by `record`. */
   logFile: string;
@@ -46,6 +45,7 @@ export interface TrainRunOptions<M> {
   maxSteps: number | null;
   seed: number;
   logFile: string;
+  /** Folder of the resume checkpoint (see resume-checkpoint.ts); the caller removes it when done. */
   checkpointDir: string;
   optimizer: Optimizer;
   onStep?: (m: M, step: number, total: number) => void | Promise<void>;
@@ -78,17 +78,11 @@ export class NonFiniteLossError extends Error {
   override readonly name = 'NonFiniteLossError';
 }
 
-interface CheckpointMeta {
-  dir: string;
-  step: number;
-  optimizerStep: number;
-}
-
 /**
  * The loop both the preference and SFT trainers run: gradient accumulation, global-norm clip,
- * learning-rate schedule, a per-step log, and a checkpoint every `checkpointEvery` steps that a
- * rerun resumes from (weights, optimiser state, step; the log is cut back to the checkpoint).
- * A non-finite loss stops the run before the update, leaving the last good checkpoint.
+ * learning-rate schedule, a per-step log, and a resume checkpoint every `checkpointEvery` steps
+ * that a rerun continues from (weights, optimiser state, step; the log is cut back to it).
+ * A non-finite loss stops the run before the update, leaving the last good resume checkpoint.
  */
 export async function runTrainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: number; last?: M }> {
   // Weights change every step: per-weight kernel caches would only hold extra model copies.
@@ -97,20 +91,6 @@ export async function runTrainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: nu
     return await trainingLoop(o);
   } finally {
     setWeightCaching(caching);
-  }
-}
-
-/** Runs `train` with the model's gradient checkpointing set to `on`, then restores it. */
-export async function withCheckpointing<T>(model: TrainableLM, on: boolean, train: () => Promise<T>): Promise<T> {
-  if (!on) return train();
-  if (model.gradientCheckpointing === undefined)
-    throw new UsageError('training.gradientCheckpointing: this model cannot recompute its activations');
-  const was = model.gradientCheckpointing;
-  model.gradientCheckpointing = true;
-  try {
-    return await train();
-  } finally {
-    model.gradientCheckpointing = was;
   }
 }
 
@@ -147,7 +127,7 @@ async function trainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: number; last
               .join(', ');
             throw new NonFiniteLossError(
               `loss became ${loss} at step ${step + 1}${details ? ` (${details})` : ''}; training stopped before the update. ` +
-                `The last good checkpoint is in ${o.checkpointDir}. Lower the learning rate (training.lr) or check the data.`,
+                `The last good resume checkpoint is in ${o.checkpointDir}. Lower the learning rate (training.lr) or check the data.`,
             );
           }
           lossSum += loss;
@@ -182,7 +162,7 @@ async function trainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: number; last
       await o.onStep?.(last, step + 1, o.steps.length);
       if ((step + 1) % o.checkpointEvery === 0 && step + 1 < o.steps.length) {
         await appender.sync();
-        await writeCheckpoint(o, step + 1);
+        await writeResumeCheckpoint(o.checkpointDir, step + 1, o.variables, o.optimizer);
       }
     }
   } finally {
@@ -191,54 +171,23 @@ async function trainingLoop<M>(o: LoopOptions<M>): Promise<{ steps: number; last
   return { steps: o.steps.length, last };
 }
 
+/** The step to start at: 0, or the resume checkpoint's, with the log cut back to it. */
 async function resume<M>(o: LoopOptions<M>): Promise<number> {
-  const pointer = join(o.checkpointDir, 'checkpoint.json');
-  if (!existsSync(pointer)) {
-    // A fresh start: a log from an attempt that never reached a checkpoint is stale.
+  const checkpoint = await readResumeCheckpoint(o.checkpointDir, o.variables, o.optimizer);
+  if (!checkpoint) {
+    // A fresh start: a log from an attempt that never reached a resume checkpoint is stale.
     if (existsSync(o.logFile)) await rm(o.logFile);
     return 0;
   }
-  const meta = JSON.parse(await readFile(pointer, 'utf8')) as CheckpointMeta;
-  const dir = join(o.checkpointDir, meta.dir);
-  const weights = await loadTensors(join(dir, 'weights.safetensors'));
-  for (const [name, variable] of o.variables) {
-    const t = weights.get(name);
-    if (!t) throw new Error(`${dir}: checkpoint lacks weight ${name}`);
-    variable.assign(t);
-  }
-  tf.dispose([...weights.values()]);
-  const opt = await loadTensors(join(dir, 'optimizer.safetensors'));
-  o.optimizer.setState({ step: meta.optimizerStep, tensors: Object.fromEntries(opt) });
-  tf.dispose([...opt.values()]);
   if (existsSync(o.logFile)) {
     const rows = (await readJsonlAll(o.logFile, o.logSchema, { tolerateTruncatedTail: true })) as Array<M & { step: number }>;
     await writeJsonlAtomic(
       o.logFile,
-      rows.filter((r) => r.step <= meta.step),
+      rows.filter((r) => r.step <= checkpoint.step),
     );
   }
-  log.info(`resuming training at step ${meta.step + 1} of ${o.steps.length} from ${dir}`);
-  return meta.step;
-}
-
-/**
- * Each checkpoint is a new folder; checkpoint.json, replaced atomically, points at the newest
- * whole one, and older folders are removed after the switch. A crash at any moment leaves a
- * pointer to a complete checkpoint.
- */
-async function writeCheckpoint<M>(o: LoopOptions<M>, step: number): Promise<void> {
-  const name = `step-${String(step).padStart(6, '0')}`;
-  const dir = join(o.checkpointDir, name);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const state = o.optimizer.getState();
-  await saveTensors(join(dir, 'weights.safetensors'), o.variables);
-  await saveTensors(join(dir, 'optimizer.safetensors'), state.tensors);
-  tf.dispose(Object.values(state.tensors));
-  await writeJsonAtomic(join(o.checkpointDir, 'checkpoint.json'), { dir: name, step, optimizerStep: state.step } satisfies CheckpointMeta);
-  for (const entry of await readdir(o.checkpointDir)) {
-    if (entry.startsWith('step-') && entry !== name) await rm(join(o.checkpointDir, entry), { recursive: true, force: true });
-  }
+  log.info(`resuming training at step ${checkpoint.step + 1} of ${o.steps.length} from ${checkpoint.snapshot}`);
+  return checkpoint.step;
 }
 
 /** variableGrads keys gradients by tf variable name; the optimiser wants parameter names. */

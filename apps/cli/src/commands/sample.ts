@@ -1,8 +1,8 @@
-import { UsageError } from '@irpo/contracts';
+import { formatDuration, UsageError } from '@irpo/contracts';
 import type { CommandModule } from 'yargs';
 import { firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
 import { createOutput } from '../output.js';
-import { formatDuration, formatProgress } from '../progress.js';
+import { formatProgress } from '../progress.js';
 
 interface SampleArgs {
   task: string;

@@ -32,8 +32,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ) as unknown as Argv<TrainArgs>,
   handler: async (args) => {
     const config = await loadRunConfig(args.config, args.set ?? []);
-    const { trainOnPairs } = await import('@irpo/recipes');
-    const r = await trainOnPairs(args.model, args.pairs, args.out, config);
+    const { trainStageOnPairs } = await import('@irpo/recipes');
+    const r = await trainStageOnPairs(args.model, args.pairs, args.out, config);
     createOutput(args.json).result(r, () => `Trained ${r.steps} steps → ${r.modelDir}`);
   },
 };

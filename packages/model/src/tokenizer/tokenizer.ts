@@ -20,3 +20,11 @@ export interface SavableTokenizer extends Tokenizer {
   /** The chat template of tokenizer_config.json, if any. */
   readonly chatTemplate: string | null;
 }
+
+/**
+ * The id that fills a batch's padding: the tokenizer's pad token, else its first end-of-sequence
+ * token, else 0. Padded positions are masked out, so any id in the vocabulary does.
+ */
+export function padIdOf(tokenizer: Pick<Tokenizer, 'padTokenId' | 'eosTokenIds'>): number {
+  return tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0;
+}

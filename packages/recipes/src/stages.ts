@@ -1,0 +1,284 @@
+import { rm } from 'node:fs/promises';
+import {
+  EvalReportSchema,
+  InputError,
+  iterationSettings,
+  PreferencePairSchema,
+  readJsonFile,
+  readJsonlAll,
+  RefLogpsSchema,
+  SampleSchema,
+  writeJsonAtomic,
+  writeJsonlAtomic,
+  type EvalReport,
+  type PreferencePair,
+  type Problem,
+  type RefLogps,
+  type RunConfig,
+  type Stage,
+} from '@irpo/contracts';
+import type { Task } from '@irpo/data';
+import { LocalEngine, sampleDataset } from '@irpo/sampler';
+import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference, trainSft, type SftExample } from '@irpo/trainer';
+import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
+import { ModelSlot } from './model-slot.js';
+import { makeOptimizer } from './optimizer.js';
+import type { Progress } from './progress.js';
+
+/**
+ * The stages of one iteration t of a recipe, in the paper's order: sample chains from M(t-1),
+ * pair correct with wrong ones, score the pairs under M(t-1) (the reference), train M(t), and
+ * evaluate. Each has the shape `(ctx, t, model folder, input) => output`, reads the files of the
+ * stage before, skips its work when state.json marks it done, and marks itself done once its
+ * files are whole on disk, so rerunning a recipe continues where it stopped.
+ */
+
+/** Where stage files go and which stages are done: a RunDir (iter-t/ folders and state.json). */
+export interface StageDir {
+  path(t: number, file: string): string;
+  isDone(t: number, stage: Stage): boolean;
+  markDone(t: number, stage: Stage): Promise<void>;
+}
+
+/** The stages that draw random numbers, numbered as stageSeed numbers them. */
+export type SeededStage = 'sample' | 'pair' | 'train' | 'eval';
+const SEED_INDEX: Record<SeededStage, number> = { sample: 1, pair: 2, train: 3, eval: 4 };
+
+/** Names of the stages in progress lines. */
+export type StageLabel = 'sampling' | 'pairs' | 'reference log-probs' | 'training' | 'eval';
+
+/** What every stage is given besides its iteration and its input. */
+export interface StageContext {
+  run: StageDir;
+  config: RunConfig;
+  task: Task;
+  /** The one model held in memory; training updates it in place (M(t) starts from M(t-1)). */
+  slot: ModelSlot;
+  progress: Progress;
+  /** The seed of a stage of iteration t. */
+  seed(t: number, stage: SeededStage): number;
+  /** The progress label of a stage of iteration t, like "iter 1/3 · sampling". */
+  label(t: number, stage: StageLabel): string;
+}
+
+/** Seeds of a stage, fixed by the run seed and the iteration, so a rerun redraws nothing. */
+export const stageSeed = (seed: number, t: number, stage: number) => seed * 1_000_003 + t * 101 + stage;
+
+/** A run's stage context: a fresh model slot, and stage seeds derived from the run seed (stageSeed). */
+export function runStageContext(
+  run: StageDir,
+  config: RunConfig,
+  task: Task,
+  progress: Progress,
+  label: StageContext['label'],
+): StageContext {
+  return { run, config, task, slot: new ModelSlot(), progress, seed: (t, stage) => stageSeed(config.seed, t, SEED_INDEX[stage]), label };
+}
+
+/** Sample: N chains per training problem from the model in `from` (M(t-1)), scored, into samples.jsonl. */
+export async function sampleStage(ctx: StageContext, t: number, from: string, problems: Problem[]): Promise<void> {
+  const { run, config, progress } = ctx;
+  if (run.isDone(t, 'samples')) return;
+  const it = iterationSettings(config, t);
+  const m = await ctx.slot.ensure(from);
+  const engine = new LocalEngine(m.model, m.tokenizer, { maxBatchSize: config.engine.batchSize });
+  progress.start(ctx.label(t, 'sampling'), problems.length * it.n, 'samples');
+  const r = await sampleDataset(problems, ctx.task, engine, {
+    n: it.n,
+    temperature: it.temperature,
+    topP: it.topP,
+    maxNewTokens: it.maxNewTokens,
+    seed: ctx.seed(t, 'sample'),
+    out: run.path(t, 'samples.jsonl'),
+    batchSize: Math.max(1, Math.floor(config.engine.batchSize / it.n)),
+    onProgress: (p) => progress.update(p.done, `${p.correct} correct`),
+  });
+  progress.done(`${r.done} samples, ${((100 * r.correct) / Math.max(1, r.done)).toFixed(1)}% correct`);
+  await run.markDone(t, 'samples');
+}
+
+/**
+ * Pair: up to K (correct, wrong) pairs per problem from samples.jsonl, into pairs.jsonl; gold
+ * solutions join the winners when task.goldAsWinner is set, and pairs that would not fit the
+ * context of the model in `from` are dropped. Returns the pairs; none at all is an error.
+ */
+export async function pairStage(ctx: StageContext, t: number, from: string, problems: Problem[]): Promise<PreferencePair[]> {
+  const { run, config } = ctx;
+  const file = run.path(t, 'pairs.jsonl');
+  if (!run.isDone(t, 'pairs')) {
+    const it = iterationSettings(config, t);
+    const m = await ctx.slot.ensure(from);
+    const samples = await readJsonlAll(run.path(t, 'samples.jsonl'), SampleSchema);
+    const gold = config.task.goldAsWinner ? goldMap(ctx.task, problems) : undefined;
+    const { pairs, stats } = buildPairs(samples, {
+      k: it.k,
+      gold,
+      length: (p, c) => sequenceLength(encodeSequence(m.tokenizer, p, c)),
+      maxLength: m.spec.maxPositions,
+      seed: ctx.seed(t, 'pair'),
+    });
+    await writeJsonlAtomic(file, pairs);
+    ctx.progress.info(
+      `${ctx.label(t, 'pairs')}: ${stats.pairs} from ${stats.promptsWithPairs}/${stats.prompts} prompts (no correct sample: ${stats.noWinner}, no wrong sample: ${stats.noLoser}, too long: ${stats.droppedTooLong})`,
+    );
+    await run.markDone(t, 'pairs');
+  }
+  const pairs = await readJsonlAll(file, PreferencePairSchema);
+  if (pairs.length === 0) {
+    throw new InputError(
+      file,
+      undefined,
+      undefined,
+      'no preference pairs: every prompt had only correct or only wrong samples; raise iteration.n or the temperature',
+    );
+  }
+  return pairs;
+}
+
+/**
+ * Reference: the log-probs of every pair under the model in `from` (M(t-1)), into
+ * ref-logps.jsonl (resumable), with ref.json naming that model by folder and weight hash.
+ * Training then needs no second model in memory.
+ */
+export async function referenceStage(
+  ctx: StageContext,
+  t: number,
+  from: string,
+  pairs: readonly PreferencePair[],
+): Promise<ReadonlyMap<string, RefLogps>> {
+  const { run, config, progress } = ctx;
+  const file = run.path(t, 'ref-logps.jsonl');
+  if (run.isDone(t, 'ref-logps')) return new Map((await readJsonlAll(file, RefLogpsSchema)).map((r) => [r.pairId, r]));
+  const m = await ctx.slot.ensure(from);
+  progress.start(ctx.label(t, 'reference log-probs'), pairs.length, 'pairs');
+  const ref = await computeRefLogps(m.model, m.tokenizer, pairs, {
+    out: file,
+    batchSize: Math.max(1, Math.floor(config.training.batchSize)),
+    onProgress: (d) => progress.update(d),
+  });
+  progress.done(`${ref.size} pairs scored`);
+  await writeJsonAtomic(run.path(t, 'ref.json'), { model: from, weightsSha256: await ctx.slot.weightsHash(), pairs: ref.size });
+  await run.markDone(t, 'ref-logps');
+  return ref;
+}
+
+/**
+ * What the train stage optimises: the configured preference loss (DPO+NLL, DPO, IPO) on pairs
+ * against their reference log-probs, logged to train-log.jsonl; or SFT (token-mean NLL) on
+ * examples, logged to sft-log.jsonl (the SFT-on-chosen and STaR baselines).
+ */
+export type TrainObjective =
+  | { kind: 'preference'; pairs: readonly PreferencePair[]; ref: ReadonlyMap<string, RefLogps> }
+  | { kind: 'sft'; examples: readonly SftExample[] };
+
+/**
+ * Train: M(t) from the model in `from` with a fresh optimiser, per config.training and the
+ * iteration's epochs and step cap, saved atomically to iter-t/model. A crash resumes from the
+ * resume checkpoint in iter-t/checkpoint, removed once the model is saved. `steps` is absent
+ * when the stage was already done.
+ */
+export async function trainStage(
+  ctx: StageContext,
+  t: number,
+  from: string,
+  objective: TrainObjective,
+): Promise<{ modelDir: string; steps?: number }> {
+  const { run, config, progress } = ctx;
+  const modelDir = run.path(t, 'model');
+  if (run.isDone(t, 'model')) return { modelDir };
+  const m = await ctx.slot.ensure(from);
+  const it = iterationSettings(config, t);
+  const label = ctx.label(t, 'training');
+  const optimizer = makeOptimizer(config.training);
+  let total = 0;
+  const common = {
+    training: config.training,
+    epochs: it.epochs,
+    maxSteps: it.maxSteps,
+    seed: ctx.seed(t, 'train'),
+    checkpointDir: run.path(t, 'checkpoint'),
+    optimizer,
+  };
+  /** Restarts the progress line once the trainer knows the number of steps. */
+  const stepsAre = (n: number) => {
+    if (total !== n) progress.start(label, (total = n), 'steps');
+  };
+  progress.start(label, 0, 'steps');
+  let steps: number;
+  let summary: string;
+  try {
+    if (objective.kind === 'preference') {
+      const r = await trainPreference(m.model, m.tokenizer, objective.pairs, objective.ref, {
+        ...common,
+        logFile: run.path(t, 'train-log.jsonl'),
+        onStep: (s, step, n) => {
+          stepsAre(n);
+          progress.update(
+            step,
+            `loss ${s.loss.toFixed(3)} · margin ${s['rewards/margins'].toFixed(3)} · logp(w) ${s['logps/chosen'].toFixed(1)}`,
+          );
+        },
+      });
+      steps = r.steps;
+      summary = `${r.steps} steps, last loss ${r.last?.loss.toFixed(4) ?? 'n/a'}`;
+    } else {
+      const r = await trainSft(m.model, m.tokenizer, objective.examples, {
+        ...common,
+        logFile: run.path(t, 'sft-log.jsonl'),
+        onStep: (s, step, n) => {
+          stepsAre(n);
+          progress.update(step, `nll ${s.nll.toFixed(3)}`);
+        },
+      });
+      steps = r.steps;
+      summary = `${r.steps} steps on ${objective.examples.length} examples`;
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  progress.done(summary);
+  await ctx.slot.save(modelDir);
+  await rm(run.path(t, 'checkpoint'), { recursive: true, force: true });
+  await run.markDone(t, 'train');
+  await run.markDone(t, 'model');
+  return { modelDir, steps };
+}
+
+/** Evaluate: greedy accuracy (and maj@k when configured) of the model in `modelDir` on the test problems. */
+export async function evaluateStage(ctx: StageContext, t: number, modelDir: string, problems: Problem[]): Promise<EvalReport> {
+  const o = evalOptions(ctx, t, modelDir);
+  if (ctx.run.isDone(t, 'eval')) return readJsonFile(o.out, EvalReportSchema);
+  const m = await ctx.slot.ensure(modelDir);
+  const engine = new LocalEngine(m.model, m.tokenizer, { maxBatchSize: ctx.config.engine.batchSize });
+  const report = await evaluateModel(engine, ctx.task, problems, o);
+  await ctx.run.markDone(t, 'eval');
+  return report;
+}
+
+/** How iteration t evaluates: the config's eval and engine settings, the run's files, the stage seed. */
+export function evalOptions(ctx: Omit<StageContext, 'slot' | 'task'>, t: number, modelDir: string): EvaluateOptions {
+  const { run, config } = ctx;
+  return {
+    modelName: modelDir,
+    split: 'test',
+    maxNewTokens: config.eval.maxNewTokens,
+    majK: config.eval.majK,
+    temperature: config.eval.temperature,
+    seed: ctx.seed(t, 'eval'),
+    greedyFile: run.path(t, 'eval-greedy.jsonl'),
+    votesFile: run.path(t, 'eval-votes.jsonl'),
+    out: run.path(t, 'eval.json'),
+    batchSize: config.engine.batchSize,
+    progress: ctx.progress,
+    label: ctx.label(t, 'eval'),
+  };
+}
+
+function goldMap(task: Task, problems: Problem[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const p of problems) {
+    const g = task.goldCompletion(p);
+    if (g !== undefined) m.set(p.id, g);
+  }
+  return m;
+}
