@@ -84,7 +84,7 @@ export class LocalEngine implements Engine {
           prompt: i,
           sample: j,
           ids: encoded[i],
-          rng: createRng(deriveSeed(req.seed, key, j)),
+          rng: createRng(deriveSeed(req.seeds?.[i] ?? req.seed, key, j)),
           tokens: [],
           logprobs: [],
           emitted: 0,
