@@ -26,6 +26,7 @@ export {
   type LaunchedEngine,
   type LaunchEngineOptions,
 } from './launch-engine.js';
+export { BatchingEngine, type BatchingEngineOptions, type BatchingStats } from './batching-engine.js';
 export { createServer, type OpenAIServer, type ServerOptions } from './server.js';
 export { BadRequestError } from './openai-request.js';
 export { mapLimit } from './map-limit.js';
