@@ -51,7 +51,11 @@ export interface LaunchedEngine {
   logFile: string;
   /** SIGTERM to the whole process group, SIGKILL after graceMs; resolves once all of it is gone. Idempotent. */
   stop(): Promise<void>;
-  /** Settles when the shell (the group leader) exits, stopped or not; never rejects. */
+  /**
+   * Settles when the shell (the group leader) exits, stopped or not; never rejects. The shell
+   * passes on the exit code of a server that exits by itself; on stop() the shell itself usually
+   * dies of the SIGTERM (dash does not exec the command), whatever the server then does.
+   */
   exited: Promise<EngineExit>;
 }
 
