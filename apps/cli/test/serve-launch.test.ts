@@ -15,19 +15,19 @@ beforeAll(async () => {
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 describe('irpo serve as a launched engine', () => {
-  it('serve --help lists --seed and --no-batch', () => {
+  it('serve --help lists --seed and --batch', () => {
     const r = irpo('serve', '--help');
     expect(r.code).toBe(0);
     for (const opt of ['--seed', '--batch', '--max-batch-size']) expect(r.stdout).toContain(opt);
   });
 
-  it('launchEngine brings it up on a free port; concurrent requests get the same samples as one at a time', async () => {
+  it('launchEngine brings it up on a free port; with --batch, concurrent requests get the same samples as one at a time', async () => {
     // imported lazily, as the CLI's commands do (the module-boundary rule wants one way)
     const { HttpEngine, launchEngine } = await import('@irpo/sampler');
     const { getTask } = await import('@irpo/data');
     const logFile = join(dir, 'serve.log');
     const engine = await launchEngine({
-      command: `${process.execPath} ${bin} serve {model} --port {port} --seed {seed}`,
+      command: `${process.execPath} ${bin} serve {model} --port {port} --seed {seed} --batch`,
       model: arithBase,
       seed: 0,
       logFile,

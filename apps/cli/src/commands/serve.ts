@@ -35,8 +35,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('max-batch-size', { type: 'number', default: 32, describe: 'Sequences decoded together' })
       .option('batch', {
         type: 'boolean',
-        default: true,
-        describe: 'Decode concurrent requests with the same settings together (--no-batch: one request at a time)',
+        default: false,
+        describe: 'Decode concurrent requests with the same settings together, in one batch (the same samples as one at a time)',
       })
       .option('batch-window-ms', {
         type: 'number',
