@@ -1,14 +1,17 @@
 /**
- * `npm run bench:serve -w @irpo/bench -- [--model DIR] [--problems N] [--n N] [--max-new-tokens N]
- * [--concurrency N] [--no-batch-too] [--json]`: the throughput of `irpo serve` (completion tokens
- * per second) with one request in flight versus `--concurrency` (default 8, as the loop's
- * HttpEngine), on arith test prompts. The server is started with launchEngine, from the built CLI
- * when there is one (`npm run build`), else from the TypeScript sources. With --no-batch-too, a
- * second server started with `--no-batch` shows what the batching brings. Also checks that the
- * concurrent run gives the same texts as the sequential one (per-request seeds).
+ * `npm run bench:serve -w @irpo/bench -- [--model DIR | --random-model HIDDEN,LAYERS] [--problems N]
+ * [--n N] [--max-new-tokens N] [--concurrency N] [--no-batch-too] [--json]`: the throughput of
+ * `irpo serve` (completion tokens per second) with one request in flight versus `--concurrency`
+ * (default 8, as the loop's HttpEngine), on arith test prompts. The model is the demo's
+ * arith-base unless --model or --random-model (a random character-level model of that width and
+ * depth: a model whose matrix products outweigh the per-row work). The server is started with
+ * launchEngine, from the built CLI when there is one (`npm run build`), else from the TypeScript
+ * sources, with `--batch`. With --no-batch-too, a second server started with `--no-batch` (the
+ * default: concurrent requests each run their own generate call, interleaved) shows what the
+ * batching brings. Also checks that every run gives the same texts (per-request seeds).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +22,7 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Args {
   model: string;
+  randomModel?: { hidden: number; layers: number };
   problems: number;
   n: number;
   maxNewTokens: number;
@@ -50,7 +54,12 @@ function parseArgs(argv: string[]): Args {
       return v;
     };
     if (flag === '--model') out.model = value();
-    else if (flag === '--problems') out.problems = count();
+    else if (flag === '--random-model') {
+      const [hidden, layers] = value().split(',').map(Number);
+      if (!Number.isInteger(hidden) || hidden! % 64 !== 0 || !Number.isInteger(layers) || layers! < 1)
+        throw new UsageError(`--random-model: expected HIDDEN,LAYERS with HIDDEN a multiple of 64, got '${argv[i]}'`);
+      out.randomModel = { hidden: hidden!, layers: layers! };
+    } else if (flag === '--problems') out.problems = count();
     else if (flag === '--n') out.n = count();
     else if (flag === '--max-new-tokens') out.maxNewTokens = count();
     else if (flag === '--concurrency') out.concurrency = count();
@@ -116,9 +125,11 @@ async function main(argv: string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'irpo-bench-serve-'));
   const runs: Run[] = [];
   try {
+    if (args.randomModel)
+      args.model = await randomModel(join(dir, `random-${args.randomModel.hidden}x${args.randomModel.layers}`), args.randomModel);
     for (const server of args.noBatchToo ? (['batching', 'no-batch'] as const) : (['batching'] as const)) {
       const engine = await launchEngine({
-        command: `${cli} serve {model} --port {port} --seed {seed} --log-level warn${server === 'no-batch' ? ' --no-batch' : ''}`,
+        command: `${cli} serve {model} --port {port} --seed {seed} --log-level warn ${server === 'no-batch' ? '--no-batch' : '--batch'}`,
         model: args.model,
         seed: 0,
         logFile: join(dir, `serve-${server}.log`),
@@ -144,17 +155,55 @@ async function main(argv: string[]): Promise<void> {
   const reference = JSON.stringify(runs[0]!.texts);
   const identical = runs.every((r) => JSON.stringify(r.texts) === reference);
   const speedup = runs[1]!.tokensPerSecond / runs[0]!.tokensPerSecond;
+  // batching vs no batching, both with `concurrency` requests in flight
+  const overNoBatch = runs.length === 4 ? runs[1]!.tokensPerSecond / runs[3]!.tokensPerSecond : undefined;
   if (args.json) {
     const summary = runs.map(({ texts: _texts, ...r }) => r);
     process.stdout.write(
-      JSON.stringify({ model: args.model, problems: args.problems, n: args.n, runs: summary, speedup, identical }) + '\n',
+      JSON.stringify({
+        model: args.randomModel ?? args.model,
+        problems: args.problems,
+        n: args.n,
+        runs: summary,
+        speedup,
+        overNoBatch,
+        identical,
+      }) + '\n',
     );
   } else {
     process.stdout.write(
-      `batching server, ${args.concurrency} in flight vs 1: ×${speedup.toFixed(2)}; same texts in every run: ${identical}\n`,
+      `batching server, ${args.concurrency} in flight vs 1: ×${speedup.toFixed(2)}` +
+        (overNoBatch === undefined ? '' : `; vs the no-batch server, ${args.concurrency} in flight: ×${overNoBatch.toFixed(2)}`) +
+        `; same texts in every run: ${identical}\n`,
     );
   }
   if (!identical) process.exitCode = 1;
+}
+
+/** A random character-level Llama over the arith characters, 64-wide heads. */
+async function randomModel(dir: string, size: { hidden: number; layers: number }): Promise<string> {
+  const { ModelSpecSchema } = await import('@irpo/contracts');
+  const { initBackend } = await import('@irpo/core');
+  const { ARITH_CHARSET } = await import('@irpo/data');
+  const { CharTokenizer, createModel, saveModel } = await import('@irpo/model');
+  await initBackend('cpu');
+  const tokenizer = new CharTokenizer(ARITH_CHARSET);
+  const spec = ModelSpecSchema.parse({
+    vocabSize: tokenizer.vocabSize,
+    hiddenSize: size.hidden,
+    intermediateSize: Math.round((size.hidden * 8) / 3 / 64) * 64,
+    numLayers: size.layers,
+    numHeads: size.hidden / 64,
+    numKvHeads: size.hidden / 64,
+    maxPositions: 512,
+    tieWordEmbeddings: true,
+    eosTokenId: tokenizer.eosTokenIds[0],
+  });
+  const model = createModel(spec, { seed: 1 });
+  await mkdir(dir, { recursive: true });
+  await saveModel(dir, model, tokenizer);
+  model.dispose();
+  return dir;
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
