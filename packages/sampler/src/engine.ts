@@ -17,6 +17,11 @@ export interface GenerateRequest {
   /** Base seed; each sample's stream is derived from (seed, key, sample index). */
   seed?: number;
   /**
+   * Per-prompt base seeds: prompt i uses seeds[i] in place of `seed`. Lets one call carry prompts
+   * of requests that came with different seeds (the server's batching) and keep their samples.
+   */
+  seeds?: number[];
+  /**
    * Per-prompt keys for seed derivation (e.g. problem ids). Default: the prompt text. The same
    * (seed, key, index) gives the same completion whatever else is in the batch.
    */

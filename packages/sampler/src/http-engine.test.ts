@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setLogSink } from '@irpo/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpEngine, HttpEngineError } from './http-engine.js';
+import { EngineUnreachableError, HttpEngine, HttpEngineError } from './http-engine.js';
+import { freePort } from './launch-engine.js';
 
 type Handler = (req: IncomingMessage, body: Record<string, unknown>, res: ServerResponse, call: number) => void;
 
@@ -162,5 +163,149 @@ describe('HttpEngine', () => {
     const out = await engine.generate({ prompts: ['a', 'b', 'c', 'd', 'e'], maxNewTokens: 2 });
     expect(out.map((c) => c[0].text)).toEqual(['a#0', 'b#0', 'c#0', 'd#0', 'e#0']);
     expect(peak).toBe(2);
+  });
+
+  it('per-prompt seeds replace the base seed, prompt by prompt', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const { url } = await serve((_req, body, res) => (bodies.push(body), ok(res, body)));
+    const engine = new HttpEngine({ baseUrl: url, model: 'm' });
+    await engine.generate({ prompts: ['a'], maxNewTokens: 2, seed: 5 });
+    await engine.generate({ prompts: ['a', 'b'], maxNewTokens: 2, seed: 1, seeds: [5, 6] });
+    await engine.generate({ prompts: ['b'], maxNewTokens: 2, seed: 6 });
+    expect(bodies[1].seed).toBe(bodies[0].seed);
+    expect(bodies[2].seed).toBe(bodies[3].seed);
+    await expect(engine.generate({ prompts: ['a'], maxNewTokens: 2, seeds: [1, 2] })).rejects.toThrow(/seeds: needs one seed per prompt/);
+  });
+});
+
+describe('HttpEngine with the chat API', () => {
+  it('sends the prompt as the single user message and reads message.content', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const paths: string[] = [];
+    const { url } = await serve((req, body, res) => {
+      bodies.push(body);
+      paths.push(req.url!);
+      const msgs = body.messages as { role: string; content: string }[];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          choices: [1, 0].map((index) => ({
+            index,
+            message: { role: 'assistant', content: `${msgs[0].content}@${index}` },
+            logprobs: {
+              content: [
+                { token: 'x', logprob: -0.5 },
+                { token: 'y', logprob: -index },
+              ],
+            },
+            finish_reason: index === 0 ? 'stop' : 'length',
+            stop_reason: null,
+          })),
+        }),
+      );
+    });
+    const engine = new HttpEngine({ baseUrl: url, model: 'm', api: 'chat' });
+    const out = await engine.generate({
+      prompts: ['2+2?'],
+      n: 2,
+      temperature: 0.5,
+      topP: 0.8,
+      maxNewTokens: 7,
+      stop: ['\n'],
+      seed: 3,
+      logprobs: true,
+    });
+    expect(paths).toEqual(['/v1/chat/completions']);
+    expect(bodies[0]).toMatchObject({
+      model: 'm',
+      messages: [{ role: 'user', content: '2+2?' }],
+      n: 2,
+      temperature: 0.5,
+      top_p: 0.8,
+      max_tokens: 7,
+      stop: ['\n'],
+      logprobs: true,
+    });
+    expect(bodies[0].prompt).toBeUndefined();
+    // the same seed as the completions API would send for this prompt
+    const plain = await serve((_req, body, res) => (bodies.push(body), ok(res, body)));
+    await new HttpEngine({ baseUrl: plain.url, model: 'm' }).generate({ prompts: ['2+2?'], maxNewTokens: 7, seed: 3 });
+    expect(bodies[1].seed).toBe(bodies[0].seed);
+    expect(out[0].map((c) => c.text)).toEqual(['2+2?@0', '2+2?@1']);
+    expect(out[0].map((c) => c.finishReason)).toEqual(['eos', 'length']);
+    expect(out[0][1].logprobs).toEqual([-0.5, -1]);
+    expect(out[0][1].tokens).toBe(2);
+  });
+});
+
+describe('HttpEngine over several endpoints', () => {
+  it('spreads requests by the fewest in flight', async () => {
+    const held: (() => void)[] = [];
+    const hold: Handler = (_req, body, res) => {
+      held.push(() => ok(res, body));
+      if (held.length === 4) for (const f of held.splice(0)) f(); // answer once all four arrived
+    };
+    const a = await serve(hold);
+    const b = await serve(hold);
+    const engine = new HttpEngine({ endpoints: [a.url, b.url], model: 'm', concurrency: 4 });
+    const out = await engine.generate({ prompts: ['p', 'q', 'r', 's'], maxNewTokens: 2 });
+    expect(out.map((c) => c[0].text)).toEqual(['p#0', 'q#0', 'r#0', 's#0']);
+    expect([a.calls(), b.calls()]).toEqual([2, 2]);
+  });
+
+  it('moves a request to another endpoint when one gives up with 5xx, keeping its seed', async () => {
+    const seeds: unknown[] = [];
+    const broken = await serve((_req, body, res) => (seeds.push(body.seed), res.writeHead(500).end('{"message":"oom"}')));
+    const good = await serve((_req, body, res) => (seeds.push(body.seed), ok(res, body)));
+    const engine = new HttpEngine({
+      endpoints: [broken.url, good.url],
+      model: 'm',
+      retryBaseMs: 1,
+      maxRetries: 1,
+      concurrency: 1,
+      connectRetryMs: 60_000, // how long a failed endpoint is avoided (capped at 30 s)
+    });
+    const { value } = await quietly(() => engine.generate({ prompts: ['x', 'y'], maxNewTokens: 2, seed: 4 }));
+    expect(value.map((c) => c[0].text)).toEqual(['x#0', 'y#0']);
+    // x: two tries on the broken endpoint, then the good one; y: straight to the good one
+    expect(broken.calls()).toBe(2);
+    expect(good.calls()).toBe(2);
+    expect(new Set(seeds.slice(0, 3)).size).toBe(1); // x's tries on both endpoints carried one seed
+    expect(seeds[3]).not.toBe(seeds[0]);
+  });
+
+  it('EngineUnreachableError when every endpoint refuses, after a bounded number of rounds', async () => {
+    const dead = [`http://127.0.0.1:${await freePort()}/v1`, `http://127.0.0.1:${await freePort()}/v1`];
+    const engine = new HttpEngine({ endpoints: dead, model: 'm', connectRetries: 2, connectRetryMs: 1 });
+    const { value: err, lines } = await quietly(() => engine.generate({ prompts: ['a', 'b'], maxNewTokens: 2 }).catch((e: unknown) => e));
+    expect(err).toBeInstanceOf(EngineUnreachableError);
+    expect(err).toBeInstanceOf(HttpEngineError); // callers that catch HttpEngineError still do
+    expect((err as EngineUnreachableError).endpoints).toEqual(dead);
+    expect((err as Error).message).toMatch(/no endpoint reachable .* after 3 rounds: TypeError: ECONNREFUSED/);
+    expect(lines.filter((l) => l.includes('no endpoint answers')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a live endpoint that fails is not "unreachable": HttpEngineError naming both', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}/v1`;
+    const broken = await serve((_req, _body, res) => res.writeHead(503).end('{"message":"down for maintenance"}'));
+    const engine = new HttpEngine({
+      endpoints: [dead, broken.url],
+      model: 'm',
+      retryBaseMs: 1,
+      maxRetries: 1,
+      connectRetries: 1,
+      connectRetryMs: 1,
+    });
+    const { value: err } = await quietly(() => engine.generate({ prompts: ['a'], maxNewTokens: 2 }).catch((e: unknown) => e));
+    expect(err).toBeInstanceOf(HttpEngineError);
+    expect(err).not.toBeInstanceOf(EngineUnreachableError);
+    expect((err as Error).message).toContain(`${broken.url}/completions: gave up after 2 tries: 503 down for maintenance`);
+    expect((err as Error).message).toContain(`${dead}: TypeError: ECONNREFUSED`);
+  });
+
+  it('takes baseUrl or endpoints, not both or neither', () => {
+    expect(() => new HttpEngine({ model: 'm' })).toThrow(/needs baseUrl or a non-empty endpoints list/);
+    expect(() => new HttpEngine({ model: 'm', endpoints: [] })).toThrow(/needs baseUrl/);
+    expect(() => new HttpEngine({ model: 'm', baseUrl: 'http://a/v1', endpoints: ['http://b/v1'] })).toThrow(/not both/);
   });
 });

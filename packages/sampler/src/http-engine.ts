@@ -5,27 +5,45 @@ import { mapLimit } from './map-limit.js';
 import { validateRequest } from './validate-request.js';
 
 export interface HttpEngineOptions {
-  /** The API root, e.g. `http://127.0.0.1:8000/v1` (vLLM, SGLang, llama.cpp's server, Ollama). */
-  baseUrl: string;
+  /** The API root, e.g. `http://127.0.0.1:8000/v1` (vLLM, SGLang, llama.cpp's server, Ollama). Same as `endpoints: [baseUrl]`. */
+  baseUrl?: string;
+  /**
+   * Several API roots serving the same model (e.g. one server per GPU); give this or `baseUrl`.
+   * Each request goes to the endpoint with the fewest requests in flight, and moves to another
+   * one when its endpoint fails. Which endpoint serves a prompt does not change its seed.
+   */
+  endpoints?: string[];
   /** The served model's name (`model` in each request). */
   model: string;
+  /**
+   * `completions` (default): `/completions` with the prompt as is. `chat`: `/chat/completions`
+   * with the prompt as the single user message (the server applies its chat template).
+   */
+  api?: 'completions' | 'chat';
   /** Environment variable holding the API key (default OPENAI_API_KEY); the key is never logged. */
   apiKeyEnv?: string;
-  /** Requests in flight at once (default 8): one request per prompt carries its n samples. */
+  /** Requests in flight at once, over all endpoints (default 8): one request per prompt carries its n samples. */
   concurrency?: number;
-  /** Retries after the first try on 429, 5xx, timeouts and dropped connections (default 6). */
+  /** Retries on one endpoint after the first try on 429, 5xx and timeouts (default 6). */
   maxRetries?: number;
   /** Per-request timeout (default 10 min: long generations on a busy server). */
   timeoutMs?: number;
   /** First backoff; doubles per retry, capped at 60 s, with jitter (default 1000 ms). */
   retryBaseMs?: number;
+  /**
+   * When every endpoint refuses or drops the connection, try them all again this many more
+   * times (default 3) before EngineUnreachableError.
+   */
+  connectRetries?: number;
+  /** Wait before the first such retry; doubles per retry (default 500 ms: 0.5 + 1 + 2 s in all). */
+  connectRetryMs?: number;
   /** Counts tokens of each completion when the server does not say (it only gives totals). */
   countTokens?: (text: string) => number;
 }
 
 /** A request the server refused (4xx other than 429), or that failed after all retries. */
 export class HttpEngineError extends Error {
-  override readonly name = 'HttpEngineError';
+  override readonly name: string = 'HttpEngineError';
   constructor(
     message: string,
     readonly status?: number,
@@ -34,59 +52,125 @@ export class HttpEngineError extends Error {
   }
 }
 
+/**
+ * Every endpoint refused or dropped the connection, again after `connectRetries` rounds: the
+ * server is most likely gone (crashed, killed, not started). A loop that launched the server
+ * can restart it and resume.
+ */
+export class EngineUnreachableError extends HttpEngineError {
+  override readonly name = 'EngineUnreachableError';
+  constructor(
+    message: string,
+    /** The endpoints tried. */
+    readonly endpoints: string[],
+  ) {
+    super(message);
+  }
+}
+
 interface CompletionChoice {
   index: number;
-  text: string;
+  text?: string;
+  message?: { content?: string | null };
   finish_reason: string | null;
   stop_reason?: string | number | null;
-  logprobs?: { tokens?: string[]; token_logprobs?: (number | null)[] } | null;
+  logprobs?: { tokens?: string[]; token_logprobs?: (number | null)[]; content?: { logprob: number }[] | null } | null;
 }
+
+interface Endpoint {
+  /** The API root without a trailing slash. */
+  root: string;
+  inFlight: number;
+  /** Failures in a row (refused, or gave up after retries), and until when (ms since epoch) to prefer other endpoints. */
+  failures: number;
+  downUntil: number;
+}
+
+/** What one endpoint made of a request: a JSON body, or why it gave up. */
+type Outcome = { json: unknown } | { connect: true; why: string } | { connect: false; why: string; tries: number };
 
 const log = createLogger('sampler');
 const RETRY_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
+/** fetch failures that mean nobody is listening (any more): refused, reset, closed mid-response, no route. */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
 
 /**
- * The OpenAI-compatible `/v1/completions` API as an Engine: one request per prompt asks for its
- * n samples, with a per-prompt seed derived from (seed, key), so a server that honours seeds
- * (vLLM, SGLang, `irpo serve`) gives the same samples again.
+ * The OpenAI-compatible `/v1/completions` (or `/v1/chat/completions`) API as an Engine: one
+ * request per prompt asks for its n samples, with a per-prompt seed derived from (seed, key), so a
+ * server that honours seeds (vLLM, SGLang, `irpo serve`) gives the same samples again, whichever
+ * endpoint serves the prompt.
  */
 export class HttpEngine implements Engine {
-  private readonly url: string;
+  private readonly endpoints: Endpoint[];
+  private readonly path: string;
+  private readonly api: 'completions' | 'chat';
   private readonly concurrency: number;
   private readonly maxRetries: number;
   private readonly timeoutMs: number;
   private readonly retryBaseMs: number;
+  private readonly connectRetries: number;
+  private readonly connectRetryMs: number;
   private readonly apiKeyEnv: string;
+  private turn = 0;
 
   constructor(private readonly options: HttpEngineOptions) {
-    this.url = options.baseUrl.replace(/\/+$/, '') + '/completions';
+    const roots = options.endpoints ?? (options.baseUrl !== undefined ? [options.baseUrl] : []);
+    if (options.endpoints && options.baseUrl !== undefined) throw new TypeError('HttpEngine: give baseUrl or endpoints, not both');
+    if (roots.length === 0) throw new TypeError('HttpEngine: needs baseUrl or a non-empty endpoints list');
+    this.endpoints = roots.map((r) => ({ root: r.replace(/\/+$/, ''), inFlight: 0, failures: 0, downUntil: 0 }));
+    this.api = options.api ?? 'completions';
+    if (this.api !== 'completions' && this.api !== 'chat')
+      throw new TypeError(`HttpEngine: api must be 'completions' or 'chat', got ${String(this.api)}`);
+    this.path = this.api === 'chat' ? '/chat/completions' : '/completions';
     this.concurrency = options.concurrency ?? 8;
     this.maxRetries = options.maxRetries ?? 6;
     this.timeoutMs = options.timeoutMs ?? 600_000;
     this.retryBaseMs = options.retryBaseMs ?? 1000;
+    this.connectRetries = options.connectRetries ?? 3;
+    this.connectRetryMs = options.connectRetryMs ?? 500;
     this.apiKeyEnv = options.apiKeyEnv ?? 'OPENAI_API_KEY';
   }
 
   async generate(request: GenerateRequest): Promise<Completion[][]> {
     const req = validateRequest(request);
+    // The first failure stops the requests still in flight: the call fails anyway.
+    const failed = new AbortController();
+    const signal = req.signal ? AbortSignal.any([req.signal, failed.signal]) : failed.signal;
     return mapLimit(req.prompts, this.concurrency, async (prompt, i) => {
-      const body: Record<string, unknown> = {
-        model: this.options.model,
-        prompt,
+      const body: Record<string, unknown> = { model: this.options.model };
+      if (this.api === 'chat') body.messages = [{ role: 'user', content: prompt }];
+      else body.prompt = prompt;
+      Object.assign(body, {
         n: req.n,
         temperature: req.temperature,
         top_p: req.topP,
         max_tokens: req.maxNewTokens,
         // 31 bits: some servers read the seed as a signed integer
-        seed: deriveSeed(req.seed, req.keys?.[i] ?? prompt, 0) & 0x7fffffff,
-      };
+        seed: deriveSeed(req.seeds?.[i] ?? req.seed, req.keys?.[i] ?? prompt, 0) & 0x7fffffff,
+      });
       if (req.topK > 0) body.top_k = req.topK; // vLLM/SGLang/llama.cpp extension
       if (req.stop.length > 0) body.stop = req.stop;
-      if (req.logprobs) body.logprobs = 0; // the sampled token's log-prob only
-      const json = (await this.post(body, req.signal)) as { choices?: CompletionChoice[]; usage?: { completion_tokens?: number } };
-      const completions = this.toCompletions(json, req.n, req.logprobs);
-      completions.forEach((c, sample) => c.text && req.onText?.({ prompt: i, sample, text: c.text }));
-      return completions;
+      if (req.logprobs) body.logprobs = this.api === 'chat' ? true : 0; // the sampled token's log-prob only
+      try {
+        const json = (await this.post(body, signal)) as { choices?: CompletionChoice[]; usage?: { completion_tokens?: number } };
+        const completions = this.toCompletions(json, req.n, req.logprobs);
+        completions.forEach((c, sample) => c.text && req.onText?.({ prompt: i, sample, text: c.text }));
+        return completions;
+      } catch (err) {
+        if (!failed.signal.aborted) failed.abort(err);
+        throw err;
+      }
     });
   }
 
@@ -97,62 +181,156 @@ export class HttpEngine implements Engine {
   ): Completion[] {
     const choices = json.choices;
     if (!Array.isArray(choices) || choices.length !== n)
-      throw new HttpEngineError(`POST ${this.url}: expected ${n} choices, got ${Array.isArray(choices) ? choices.length : 'none'}`);
+      throw new HttpEngineError(`POST ${this.path}: expected ${n} choices, got ${Array.isArray(choices) ? choices.length : 'none'}`);
     const sorted = [...choices].sort((a, b) => a.index - b.index);
     const usageShare = json.usage?.completion_tokens !== undefined ? Math.round(json.usage.completion_tokens / n) : 0;
     return sorted.map((c) => {
-      const lp = c.logprobs?.token_logprobs;
-      const tokens = c.logprobs?.tokens?.length ?? this.options.countTokens?.(c.text) ?? usageShare;
-      const out: Completion = { text: c.text ?? '', tokens, finishReason: finishReason(c) };
+      const text = (this.api === 'chat' ? c.message?.content : c.text) ?? '';
+      const lp = this.api === 'chat' ? c.logprobs?.content?.map((x) => x.logprob) : c.logprobs?.token_logprobs;
+      const tokens =
+        (this.api === 'chat' ? c.logprobs?.content?.length : c.logprobs?.tokens?.length) ?? this.options.countTokens?.(text) ?? usageShare;
+      const out: Completion = { text, tokens, finishReason: finishReason(c) };
       if (logprobs && lp) out.logprobs = lp.map((x) => x ?? 0);
       return out;
     });
   }
 
-  private async post(body: unknown, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * The least busy endpoint not in `skip`, preferring those not marked down by a recent
+   * failure; ties go round in turn.
+   */
+  private pick(skip: Set<Endpoint>): Endpoint | undefined {
+    const now = Date.now();
+    const open = this.endpoints.filter((e) => !skip.has(e));
+    if (open.length === 0) return undefined;
+    const up = open.filter((e) => e.downUntil <= now);
+    if (up.length === 0) return open.reduce((a, b) => (b.downUntil < a.downUntil ? b : a));
+    const least = Math.min(...up.map((e) => e.inFlight));
+    const tied = up.filter((e) => e.inFlight === least);
+    return tied[this.turn++ % tied.length];
+  }
+
+  /**
+   * Sends `body` to an endpoint; moves on to another one when it refuses the connection or
+   * gives up after its retries. Every endpoint refusing, `connectRetries` more times with a
+   * backoff: EngineUnreachableError.
+   */
+  private async post(body: unknown, signal: AbortSignal): Promise<unknown> {
+    const refused = new Set<Endpoint>(); // refused or dropped the connection in this round
+    const exhausted = new Map<Endpoint, string>(); // gave up after its retries (5xx, timeouts)
+    let round = 0;
+    let lastRefusal = '';
+    for (;;) {
+      const endpoint = this.pick(new Set([...refused, ...exhausted.keys()]));
+      if (!endpoint) {
+        if (refused.size > 0 && round < this.connectRetries) {
+          const wait = this.connectRetryMs * 2 ** round;
+          log.warn(`no endpoint answers (${lastRefusal}); trying again in ${wait} ms (${round + 1}/${this.connectRetries})`);
+          await sleep(wait, signal);
+          round++;
+          refused.clear();
+          continue;
+        }
+        if (exhausted.size === 0) {
+          const where = this.endpoints.map((e) => e.root).join(', ');
+          throw new EngineUnreachableError(
+            `POST ${this.path}: no endpoint reachable (${where}) after ${round + 1} rounds: ${lastRefusal}`,
+            this.endpoints.map((e) => e.root),
+          );
+        }
+        const reasons = [...exhausted.values()];
+        if (refused.size > 0) reasons.push(`${[...refused].map((e) => e.root).join(', ')}: ${lastRefusal}`);
+        throw new HttpEngineError(`POST ${reasons.join('; ')}`);
+      }
+      const outcome = await this.tryEndpoint(endpoint, body, signal);
+      if ('json' in outcome) return outcome.json;
+      const url = endpoint.root + this.path;
+      // Other requests prefer other endpoints for a while (longer after each failure in a row).
+      endpoint.failures++;
+      endpoint.downUntil = Date.now() + Math.min(30_000, this.connectRetryMs * 2 ** (endpoint.failures - 1));
+      if (outcome.connect) {
+        refused.add(endpoint);
+        lastRefusal = outcome.why;
+        if (this.endpoints.length > 1) log.warn(`${url}: ${outcome.why}; trying another endpoint`);
+      } else {
+        exhausted.set(endpoint, `${url}: gave up after ${outcome.tries} tries: ${outcome.why}`);
+      }
+    }
+  }
+
+  /** One endpoint's tries: retries 429, 5xx and timeouts here; a connection failure returns at once. */
+  private async tryEndpoint(endpoint: Endpoint, body: unknown, signal: AbortSignal): Promise<Outcome> {
+    const url = endpoint.root + this.path;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const key = process.env[this.apiKeyEnv];
     if (key) headers.authorization = `Bearer ${key}`;
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs: number | undefined;
       let why: string;
+      endpoint.inFlight++;
       try {
         const timeout = AbortSignal.timeout(this.timeoutMs);
-        const res = await fetch(this.url, {
+        const res = await fetch(url, {
           method: 'POST',
           headers,
           body: JSON.stringify(body),
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          signal: AbortSignal.any([signal, timeout]),
         });
         const text = await res.text();
         if (res.ok) {
+          endpoint.failures = 0;
+          endpoint.downUntil = 0;
           try {
-            return JSON.parse(text);
+            return { json: JSON.parse(text) };
           } catch {
-            throw new HttpEngineError(`POST ${this.url}: ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, res.status);
+            throw new HttpEngineError(`POST ${url}: ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, res.status);
           }
         }
         const message = serverMessage(text);
         if (!RETRY_STATUS.has(res.status)) {
-          throw new HttpEngineError(`POST ${this.url}: ${res.status} ${res.statusText}: ${message}`, res.status);
+          throw new HttpEngineError(`POST ${url}: ${res.status} ${res.statusText}: ${message}`, res.status);
         }
         why = `${res.status} ${message}`;
         const ra = Number(res.headers.get('retry-after'));
         if (Number.isFinite(ra) && ra >= 0) retryAfterMs = ra * 1000;
       } catch (err) {
         if (err instanceof HttpEngineError) throw err;
-        if (signal?.aborted) throw signal.reason ?? err;
+        if (signal.aborted) throw signal.reason ?? err;
         // fetch failed: refused, reset, closed mid-response, or our timeout
-        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        why = `${(err as Error).name}: ${cause?.code ?? cause?.message ?? (err as Error).message}`;
+        const code = errorCode(err);
+        why = `${(err as Error).name}: ${code ?? (err as { cause?: Error }).cause?.message ?? (err as Error).message}`;
+        if (code && CONNECT_CODES.has(code)) return { connect: true, why };
+      } finally {
+        endpoint.inFlight--;
       }
-      if (attempt >= this.maxRetries) throw new HttpEngineError(`POST ${this.url}: gave up after ${attempt + 1} tries: ${why}`);
+      if (attempt >= this.maxRetries) return { connect: false, why, tries: attempt + 1 };
       const backoff = Math.min(60_000, this.retryBaseMs * 2 ** attempt) * (0.5 + Math.random() / 2);
       const wait = Math.max(backoff, Math.min(retryAfterMs ?? 0, 60_000));
-      log.warn(`${why}; retry ${attempt + 1}/${this.maxRetries} in ${Math.round(wait)} ms`);
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      log.warn(`${url}: ${why}; retry ${attempt + 1}/${this.maxRetries} in ${Math.round(wait)} ms`);
+      await sleep(wait, signal);
     }
   }
+}
+
+/** The system error code under a failed fetch (undici wraps it in `cause`, sometimes in an AggregateError). */
+function errorCode(err: unknown): string | undefined {
+  const cause = (err as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+  return cause?.code ?? cause?.errors?.find((e) => e.code)?.code;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** The server's own error text: OpenAI's `{error: {message}}`, `{message}`, `{detail}` or the body. */

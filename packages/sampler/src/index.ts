@@ -15,7 +15,18 @@ export { softmax, logSoftmaxAt } from './generation/softmax.js';
 export { argmax } from './generation/argmax.js';
 export { sampleToken, type SamplingParams } from './generation/sample-token.js';
 export { StopMatcher } from './generation/stop-matcher.js';
-export { HttpEngine, HttpEngineError, type HttpEngineOptions } from './http-engine.js';
+export { EngineUnreachableError, HttpEngine, HttpEngineError, type HttpEngineOptions } from './http-engine.js';
+export {
+  EngineLaunchError,
+  fillTemplate,
+  freePort,
+  launchEngine,
+  shellQuote,
+  type EngineExit,
+  type LaunchedEngine,
+  type LaunchEngineOptions,
+} from './launch-engine.js';
+export { BatchingEngine, type BatchingEngineOptions, type BatchingStats } from './batching-engine.js';
 export { createServer, type OpenAIServer, type ServerOptions } from './server.js';
 export { BadRequestError } from './openai-request.js';
 export { mapLimit } from './map-limit.js';

@@ -86,7 +86,7 @@ export class LocalEngine implements Engine {
           prompt: i,
           sample: j,
           ids: encoded[i],
-          rng: mulberry32(deriveSeed(req.seed, key, j)),
+          rng: mulberry32(deriveSeed(req.seeds?.[i] ?? req.seed, key, j)),
           tokens: [],
           logprobs: [],
           emitted: 0,

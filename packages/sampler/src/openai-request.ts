@@ -32,8 +32,15 @@ function stopList(body: Body): string[] {
   throw new BadRequestError('stop must be a string or an array of strings', 'stop');
 }
 
-/** The sampling fields shared by /v1/completions and /v1/chat/completions. */
-export function samplingFields(body: Body, maxTokensField: string[]): Omit<GenerateRequest, 'prompts'> & { stream: boolean } {
+/**
+ * The sampling fields shared by /v1/completions and /v1/chat/completions. A request without a
+ * seed gets `fallbackSeed()` (default: a random one, as OpenAI does: fresh samples).
+ */
+export function samplingFields(
+  body: Body,
+  maxTokensField: string[],
+  fallbackSeed: () => number = () => Math.floor(Math.random() * 2 ** 31),
+): Omit<GenerateRequest, 'prompts'> & { stream: boolean } {
   let maxNewTokens = 16; // OpenAI's default for completions
   for (const f of maxTokensField) maxNewTokens = num(body, f, maxNewTokens, (x) => isInt(x) && x >= 1, 'an integer ≥ 1');
   const topK = num(body, 'top_k', 0, (x) => isInt(x) && x >= -1, 'an integer ≥ -1 (-1 or 0: off)');
@@ -47,7 +54,7 @@ export function samplingFields(body: Body, maxTokensField: string[]): Omit<Gener
     topK: topK > 0 ? topK : 0,
     maxNewTokens,
     stop: stopList(body),
-    seed: seed ?? Math.floor(Math.random() * 2 ** 31), // OpenAI semantics: no seed, fresh samples
+    seed: seed ?? fallbackSeed(),
     stream: body.stream === true,
   };
 }

@@ -129,4 +129,25 @@ describe('createServer (OpenAI-compatible)', () => {
     expect(other.map((cs) => cs.map((c) => c.text))).not.toEqual(viaHttp.map((cs) => cs.map((c) => c.text)));
     expect(viaHttp[0].map((c) => c.finishReason).every((r) => ['eos', 'length', 'stop'].includes(r))).toBe(true);
   });
+
+  it('with a server seed, requests without one draw seeds from a replayable stream; a request seed wins', async () => {
+    const texts = async (base: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${base}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'ab', max_tokens: 12, n: 3, temperature: 1, ...body }),
+      });
+      return ((await res.json()) as { choices: { text: string }[] }).choices.map((c) => c.text);
+    };
+    const seeded = [createServer(local, { modelName: 'fake-lm', seed: 5 }), createServer(local, { modelName: 'fake-lm', seed: 5 })];
+    const [a, b] = await Promise.all(seeded.map(async (s) => (await s.listen()).url));
+    try {
+      const first = [await texts(a, {}), await texts(a, {})];
+      expect(first[1]).not.toEqual(first[0]); // fresh samples per request
+      expect([await texts(b, {}), await texts(b, {})]).toEqual(first); // a restarted server replays them
+      expect(await texts(a, { seed: 3 })).toEqual(await texts(url, { seed: 3 }));
+    } finally {
+      await Promise.all(seeded.map((s) => s.close()));
+    }
+  });
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '@irpo/contracts';
+import { createLogger, mulberry32 } from '@irpo/contracts';
 import type { Completion, Engine, TextPiece } from './engine.js';
+import { deriveSeed } from './generation/rng.js';
 import { BadRequestError, chatMessages, completionPrompts, samplingFields, type Body } from './openai-request.js';
 import type { ChatTemplate, Tokenizer } from './types.js';
 
@@ -15,6 +16,12 @@ export interface ServerOptions {
   chatTemplate?: ChatTemplate;
   /** Largest request body accepted (default 4 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Seeds the stream that requests without a `seed` draw theirs from (as vLLM's `--seed`): each
+   * such request still gets fresh samples, and a restarted server replays the same sequence.
+   * A request's own `seed` always wins. Default: random seeds.
+   */
+  seed?: number;
 }
 
 export interface OpenAIServer {
@@ -35,6 +42,8 @@ const log = createLogger('serve');
 export function createServer(engine: Engine, options: ServerOptions): OpenAIServer {
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const created = Math.floor(Date.now() / 1000);
+  const seedStream = options.seed === undefined ? undefined : mulberry32(deriveSeed(options.seed, 'irpo serve', 0));
+  const fallbackSeed = seedStream ? () => Math.floor(seedStream() * 2 ** 31) : undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
@@ -63,7 +72,7 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     if (body.best_of !== undefined && body.best_of !== null && body.best_of !== body.n && body.best_of !== 1)
       throw new BadRequestError('best_of is not supported', 'best_of');
     const prompts = completionPrompts(body, options.tokenizer ? (ids) => options.tokenizer!.decode(ids) : undefined);
-    const { stream, ...fields } = samplingFields(body, ['max_tokens']);
+    const { stream, ...fields } = samplingFields(body, ['max_tokens'], fallbackSeed);
     const logprobs = body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== false;
     const id = `cmpl-${randomUUID()}`;
     const now = Math.floor(Date.now() / 1000);
@@ -109,7 +118,7 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     const messages = chatMessages(body);
     if (!options.chatTemplate) throw new BadRequestError('this model has no chat template: use /v1/completions', 'messages');
     const prompt = options.chatTemplate(messages, { addGenerationPrompt: true });
-    const { stream, ...fields } = samplingFields(body, ['max_tokens', 'max_completion_tokens']);
+    const { stream, ...fields } = samplingFields(body, ['max_tokens', 'max_completion_tokens'], fallbackSeed);
     const id = `chatcmpl-${randomUUID()}`;
     const now = Math.floor(Date.now() / 1000);
     const model = options.modelName;

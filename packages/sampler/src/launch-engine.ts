@@ -1,0 +1,318 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import { createLogger } from '@irpo/contracts';
+
+export interface LaunchEngineOptions {
+  /**
+   * Shell command template of an OpenAI-compatible server, run by `/bin/sh -c` (so it may set
+   * variables, `cd`, chain commands). Placeholders: `{model}` (the model folder), `{port}` (a free
+   * loopback port irpo picked: required) and `{seed}`. Values are shell-quoted when substituted:
+   * write the placeholders bare, not inside quotes. E.g.
+   * `vllm serve {model} --port {port} --seed {seed} --served-model-name m` or
+   * `npx irpo serve {model} --port {port} --seed {seed}`.
+   */
+  command: string;
+  /** The model folder (Hugging Face layout) for `{model}`. */
+  model: string;
+  /** For `{seed}` (required when the template has it). */
+  seed?: number;
+  /** The server's stdout and stderr are appended here, after a header line per launch. */
+  logFile: string;
+  /** How long to wait for `GET /v1/models` to answer 200 (default 600 s: vLLM loads and compiles). */
+  startupTimeoutS?: number;
+  /** stop(): how long after SIGTERM before SIGKILL (default 10 000 ms). */
+  graceMs?: number;
+  /** Added to this process's environment for the server (a value of undefined removes a variable). */
+  env?: Record<string, string | undefined>;
+  /** Working directory of the command (default this process's). */
+  cwd?: string;
+  /** Gives up waiting for the server (and stops it) when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface EngineExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running server started by launchEngine. */
+export interface LaunchedEngine {
+  /** The API root, `http://127.0.0.1:<port>/v1`: pass it to HttpEngine as `baseUrl`. */
+  baseUrl: string;
+  port: number;
+  /** The first model id `/v1/models` lists: pass it to HttpEngine as `model`. */
+  modelName: string;
+  /** The shell's pid, which is also the id of the server's process group. */
+  pid: number;
+  /** The command as run, placeholders substituted. */
+  command: string;
+  logFile: string;
+  /** SIGTERM to the whole process group, SIGKILL after graceMs; resolves once all of it is gone. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Settles when the shell (the group leader) exits, stopped or not; never rejects. The shell
+   * passes on the exit code of a server that exits by itself; on stop() the shell itself usually
+   * dies of the SIGTERM (dash does not exec the command), whatever the server then does.
+   */
+  exited: Promise<EngineExit>;
+}
+
+/** The server did not come up: exited early, never answered, or the launch was aborted. */
+export class EngineLaunchError extends Error {
+  override readonly name = 'EngineLaunchError';
+  constructor(
+    message: string,
+    /** The command as run. */
+    readonly command: string,
+    /** Exit code / signal when the server exited before it was ready; both null when it timed out. */
+    readonly exit: EngineExit | null,
+    /** The last lines the server wrote in this launch. */
+    readonly logTail: string,
+  ) {
+    super(message);
+  }
+}
+
+const log = createLogger('engine');
+const TAIL_LINES = 20;
+
+/**
+ * Starts an OpenAI-compatible server on a free loopback port, in its own process group, and
+ * waits until `GET /v1/models` answers. The server runs until stop(); if this process exits
+ * first (normally, on an uncaught error, or on SIGINT/SIGTERM/SIGHUP when nothing else handles
+ * them), the whole group is SIGKILLed.
+ */
+export async function launchEngine(options: LaunchEngineOptions): Promise<LaunchedEngine> {
+  const timeoutS = options.startupTimeoutS ?? 600;
+  const graceMs = options.graceMs ?? 10_000;
+  if (!options.command.includes('{port}')) throw new TypeError(`launchEngine: the command needs a {port} placeholder: ${options.command}`);
+  if (options.command.includes('{seed}') && options.seed === undefined)
+    throw new TypeError(`launchEngine: the command has {seed} but no seed was given: ${options.command}`);
+  const port = await freePort();
+  const command = fillTemplate(options.command, { model: options.model, port: String(port), seed: String(options.seed ?? '') });
+
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  let logStart = 0;
+  try {
+    logStart = statSync(options.logFile).size;
+  } catch {
+    // a new log
+  }
+  appendFileSync(options.logFile, `${logStart > 0 ? '\n' : ''}=== irpo ${new Date().toISOString()}: ${command}\n`);
+  const fd = openSync(options.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn('/bin/sh', ['-c', command], {
+      detached: true, // its own process group (and session): stop() signals all of it
+      stdio: ['ignore', fd, fd],
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    const why = await new Promise<Error>((resolve) => child.once('error', resolve));
+    throw new EngineLaunchError(`could not start \`${command}\`: ${why.message}`, command, null, '');
+  }
+  child.on('error', (err) => log.warn(`\`${command}\`: ${err.message}`));
+  child.unref(); // this process may end without stop(): the exit hook then kills the group
+  const exited = new Promise<EngineExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let done: EngineExit | undefined;
+  void exited.then((e) => (done = e));
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      child.ref(); // keep the event loop alive until the exit is seen
+      try {
+        if (groupAlive(pid)) {
+          signalGroup(pid, 'SIGTERM');
+          if (!(await groupGone(pid, graceMs))) {
+            log.warn(`\`${command}\` still running ${graceMs} ms after SIGTERM: SIGKILL`);
+            signalGroup(pid, 'SIGKILL');
+            await groupGone(pid, 5000);
+          }
+        }
+        await exited;
+      } finally {
+        live.delete(pid);
+        unhookIfIdle();
+        child.unref();
+      }
+    })());
+  live.add(pid);
+  hookExit();
+
+  const logTail = () => tailOf(options.logFile, logStart);
+  const fail = async (message: string): Promise<never> => {
+    await stop();
+    const tail = logTail();
+    const shown = tail ? `\n--- last lines of ${options.logFile} ---\n${tail}` : `\n(${options.logFile} is empty)`;
+    throw new EngineLaunchError(`${message}${shown}`, command, done ?? null, tail);
+  };
+
+  const baseUrl = `http://127.0.0.1:${port}/v1`;
+  const deadline = Date.now() + timeoutS * 1000;
+  let lastAnswer = 'no answer yet';
+  for (let poll = 0; ; poll++) {
+    if (options.signal?.aborted) {
+      await stop();
+      throw options.signal.reason ?? new Error('aborted');
+    }
+    if (done) {
+      const how = done.signal ? `was killed by ${done.signal}` : `exited with code ${done.code}`;
+      return fail(`engine \`${command}\` ${how} before it was ready`);
+    }
+    if (Date.now() >= deadline) return fail(`engine \`${command}\` not ready after ${timeoutS} s (GET ${baseUrl}/models: ${lastAnswer})`);
+    try {
+      const res = await fetch(`${baseUrl}/models`, { signal: AbortSignal.timeout(Math.max(100, Math.min(5000, deadline - Date.now()))) });
+      const text = await res.text();
+      if (res.ok) {
+        const id = modelId(text);
+        if (id !== undefined) {
+          log.info(`engine ready at ${baseUrl} serving ${id} (pid ${pid}, log ${options.logFile})`);
+          return { baseUrl, port, modelName: id, pid, command, logFile: options.logFile, stop, exited };
+        }
+        lastAnswer = `200 without a model id: ${text.slice(0, 200)}`;
+      } else lastAnswer = `${res.status}`;
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause;
+      lastAnswer = cause?.code ?? (err as Error).name;
+    }
+    // Poll fast at first (a small server is up in a second), then once a second.
+    const wait = Math.min(1000, 50 * 1.5 ** poll, Math.max(0, deadline - Date.now()));
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, wait))]);
+  }
+}
+
+/** A free TCP port on loopback: bind port 0, read it, close (the server binds it next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Substitutes `{name}` placeholders with shell-quoted values; other braces stay as written. */
+export function fillTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? shellQuote(values[name]) : whole));
+}
+
+/** `s` as one word for /bin/sh: bare when it has nothing special, else single-quoted. */
+export function shellQuote(s: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function modelId(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { data?: { id?: unknown }[] }).data?.[0]?.id;
+    return typeof id === 'string' && id !== '' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function tailOf(file: string, from: number): string {
+  try {
+    const text = readFileSync(file).subarray(from).toString('utf8');
+    const lines = text.split('\n');
+    if (lines[0].startsWith('=== irpo ')) lines.shift(); // our own header
+    while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+    return lines.slice(-TAIL_LINES).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Whether any process of the group still runs. A zombie (dead, not yet reaped: its parent died
+ * and the init process may not reap) does not count, so /proc is read where there is one.
+ */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp ...
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return false;
+}
+
+/** Waits until no process of the group runs; false after `ms`. */
+async function groupGone(pgid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (!groupAlive(pgid)) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, until - Date.now()))));
+  }
+}
+
+// Process groups still running, killed when this process goes away.
+const live = new Set<number>();
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let hooked = false;
+
+const killAll = () => {
+  for (const pgid of live) signalGroup(pgid, 'SIGKILL');
+  live.clear();
+};
+
+// Only when nothing else handles the signal: then Node would die without an 'exit' event, so kill
+// the servers and die of the same signal. When the program handles it, its exit runs onExit.
+const onSignal = (signal: NodeJS.Signals) => {
+  if (process.listenerCount(signal) > 1) return;
+  killAll();
+  unhook();
+  process.kill(process.pid, signal);
+};
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killAll);
+  for (const s of SIGNALS) process.on(s, onSignal);
+}
+
+function unhook(): void {
+  if (!hooked) return;
+  hooked = false;
+  process.off('exit', killAll);
+  for (const s of SIGNALS) process.off(s, onSignal);
+}
+
+function unhookIfIdle(): void {
+  if (live.size === 0) unhook();
+}
