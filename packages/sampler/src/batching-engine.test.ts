@@ -5,9 +5,9 @@ import type { Completion, Engine, GenerateRequest } from './engine.js';
 import { HttpEngine } from './http-engine.js';
 import { LocalEngine } from './local-engine.js';
 import { createServer } from './server.js';
-import { CharTokenizer, FakeLM } from './testing/fakes.js';
+import { FakeCharTokenizer, FakeLM } from './testing/fakes.js';
 
-const tok = new CharTokenizer();
+const tok = new FakeCharTokenizer();
 let model: FakeLM;
 beforeAll(async () => {
   await initBackend('cpu');
