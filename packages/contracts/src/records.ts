@@ -62,6 +62,14 @@ export const PreferencePairSchema = z.object({
   chosenSource: z.enum(['sample', 'gold']).default('sample'),
   chosenIndex: z.number().int().nonnegative().nullable().optional(),
   rejectedIndex: z.number().int().nonnegative().optional(),
+  /**
+   * Whether each side really ended (EOS or a stop string) rather than being cut off by
+   * `maxNewTokens`; only an ended response gets EOS appended when trained. Absent (older
+   * pairs.jsonl, TRL exports) reads as true. Winners always end, so `chosenEnded` is false only
+   * in files written by other tools.
+   */
+  chosenEnded: z.boolean().optional(),
+  rejectedEnded: z.boolean().optional(),
 });
 export type PreferencePair = z.output<typeof PreferencePairSchema>;
 

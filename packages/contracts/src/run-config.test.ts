@@ -27,6 +27,12 @@ describe('RunConfig', () => {
     expect(iterationSettings(c, 2).n).toBe(4);
     expect(iterationSettings(c, 3).temperature).toBe(0.8);
   });
+
+  it('drops truncated samples from pairing by default; an override may keep them as losers', () => {
+    const c = RunConfigSchema.parse({ overrides: [{}, { dropTruncated: false }] });
+    expect(iterationSettings(c, 1).dropTruncated).toBe(true);
+    expect(iterationSettings(c, 2).dropTruncated).toBe(false);
+  });
 });
 
 describe('IterationOverrideSchema', () => {

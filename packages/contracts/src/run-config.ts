@@ -10,7 +10,7 @@ export const IterationConfigSchema = z
     n: z.number().int().positive().default(30),
     /** Most pairs kept per prompt (paper: K = 10). */
     k: z.number().int().positive().default(10),
-    /** Sampling temperature (paper: 0.8 at iteration 1, 1.3 later on GSM8K). */
+    /** Sampling temperature (paper, GSM8K: 0.8 for iterations 1–2, 1.3 for iterations 3–4). */
     temperature: z.number().nonnegative().default(0.8),
     /** Top-p nucleus sampling; 1 disables it. */
     topP: z.number().gt(0).max(1).default(1),
@@ -20,6 +20,12 @@ export const IterationConfigSchema = z
     epochs: z.number().positive().default(1),
     /** Upper bound on optimiser steps this iteration; null means epochs decide. */
     maxSteps: z.number().int().positive().nullable().default(null),
+    /**
+     * Drop samples cut off by `maxNewTokens` (finishReason 'length') from pairing entirely.
+     * A truncated sample is never a winner (its NLL would teach stopping mid-answer); with
+     * false it may still be a loser.
+     */
+    dropTruncated: z.boolean().default(true),
   })
   .strict();
 export type IterationConfig = z.output<typeof IterationConfigSchema>;
@@ -34,6 +40,7 @@ export const IterationOverrideSchema = z
     maxNewTokens: z.number().int().positive(),
     epochs: z.number().positive(),
     maxSteps: z.number().int().positive().nullable(),
+    dropTruncated: z.boolean(),
   })
   .partial()
   .strict();
@@ -90,7 +97,12 @@ export const TaskConfigSchema = z
     trainLimit: z.number().int().positive().nullable().default(null),
     /** Evaluate on the first N test problems; null for all. */
     testLimit: z.number().int().positive().nullable().default(null),
-    /** Add the gold solution as a winner when a prompt has no correct sample (paper: GSM8K). */
+    /**
+     * Add the dataset's gold solution to every prompt's winners as one more correct answer
+     * (paper, GSM8K): it comes first among the winners, before the correct samples in sample
+     * order, so each prompt with a wrong sample gets a gold pair; the K pairs are then drawn
+     * from winners × losers as without it.
+     */
     goldAsWinner: z.boolean().default(false),
     /** Prompt template file; the task's paper template when absent. */
     template: z.string().optional(),

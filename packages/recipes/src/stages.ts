@@ -113,13 +113,14 @@ export async function pairStage(ctx: StageContext, t: number, from: string, prob
     const { pairs, stats } = buildPairs(samples, {
       k: it.k,
       gold,
-      length: (p, c) => sequenceLength(encodeSequence(m.tokenizer, p, c)),
+      dropTruncated: it.dropTruncated,
+      length: (p, c, ended) => sequenceLength(encodeSequence(m.tokenizer, p, c, ended)),
       maxLength: m.spec.maxPositions,
       seed: ctx.seed(t, 'pair'),
     });
     await writeJsonlAtomic(file, pairs);
     ctx.progress.info(
-      `${ctx.label(t, 'pairs')}: ${stats.pairs} from ${stats.promptsWithPairs}/${stats.prompts} prompts (no correct sample: ${stats.noWinner}, no wrong sample: ${stats.noLoser}, too long: ${stats.droppedTooLong})`,
+      `${ctx.label(t, 'pairs')}: ${stats.pairs} from ${stats.promptsWithPairs}/${stats.prompts} prompts (no correct sample: ${stats.noWinner}, no wrong sample: ${stats.noLoser}, truncated samples dropped: ${stats.truncatedDropped}, too long: ${stats.droppedTooLong})`,
     );
     await run.markDone(t, 'pairs');
   }

@@ -2,7 +2,13 @@ import type { Sample } from '@irpo/contracts';
 import { describe, expect, it } from 'vitest';
 import { buildPairs } from './pairs.js';
 
-const s = (problemId: string, index: number, completion: string, correct: boolean): Sample => ({
+const s = (
+  problemId: string,
+  index: number,
+  completion: string,
+  correct: boolean,
+  finishReason: Sample['finishReason'] = 'stop',
+): Sample => ({
   v: 1,
   problemId,
   index,
@@ -11,7 +17,7 @@ const s = (problemId: string, index: number, completion: string, correct: boolea
   answer: correct ? '1' : '2',
   correct,
   tokens: completion.length,
-  finishReason: 'stop',
+  finishReason,
 });
 
 const brief = (p: { chosen: string; rejected: string }) => `${p.chosen}>${p.rejected}`;
@@ -56,6 +62,76 @@ describe('buildPairs', () => {
     // winners "w","w","x" → "w","x"; losers "l","l" → "l": 2 pairs
     const samples = [s('a', 0, 'w', true), s('a', 1, 'w', true), s('a', 2, 'x', true), s('a', 3, 'l', false), s('a', 4, 'l', false)];
     expect(buildPairs(samples, { k: 10 }).pairs.map(brief)).toEqual(['w>l', 'x>l']);
+  });
+
+  it('never makes a truncated sample a winner, and by default drops truncated samples', () => {
+    // t0 correct but cut off by the token limit, w1 correct and ended (EOS), t2 wrong and cut
+    // off, l3 wrong and stopped on a stop string, w4 correct and stopped on a stop string (it
+    // ended): pairs w1>l3, w4>l3; two truncated samples dropped
+    const samples = [
+      s('a', 0, 't0', true, 'length'),
+      s('a', 1, 'w1', true, 'eos'),
+      s('a', 2, 't2', false, 'length'),
+      s('a', 3, 'l3', false, 'stop'),
+      s('a', 4, 'w4', true, 'stop'),
+    ];
+    const { pairs, stats } = buildPairs(samples, { k: 10 });
+    expect(pairs.map(brief)).toEqual(['w1>l3', 'w4>l3']);
+    expect(pairs[0]).toMatchObject({ chosenIndex: 1, rejectedIndex: 3, chosenEnded: true, rejectedEnded: true });
+    expect(stats.truncatedDropped).toBe(2);
+  });
+
+  it('a prompt whose only correct sample was truncated has no winner', () => {
+    const samples = [s('a', 0, 't0', true, 'length'), s('a', 1, 'l1', false)];
+    const { pairs, stats } = buildPairs(samples, { k: 10, dropTruncated: false });
+    expect(pairs).toEqual([]);
+    expect(stats).toMatchObject({ noWinner: 1, truncatedDropped: 1 });
+  });
+
+  it('with dropTruncated false a truncated wrong sample may lose, marked as not ended', () => {
+    // winners w0; losers t1 (truncated), l2: pairs w0>t1, w0>l2; the correct truncated t3 is dropped
+    const samples = [s('a', 0, 'w0', true), s('a', 1, 't1', false, 'length'), s('a', 2, 'l2', false), s('a', 3, 't3', true, 'length')];
+    const { pairs, stats } = buildPairs(samples, { k: 10, dropTruncated: false });
+    expect(pairs.map(brief)).toEqual(['w0>t1', 'w0>l2']);
+    expect(pairs.map((p) => [p.chosenEnded, p.rejectedEnded])).toEqual([
+      [true, false],
+      [true, true],
+    ]);
+    expect(stats.truncatedDropped).toBe(1);
+  });
+
+  it('counts EOS in the length only for sides that ended', () => {
+    // length = prompt + completion + 1 for EOS when ended; prompt "Q a" = 3, max 6:
+    // w "ok" ended → 6 fits; truncated loser "abc" → 6 fits (no EOS); ended loser "xyz" → 7 too long
+    const samples = [s('a', 0, 'ok', true), s('a', 1, 'abc', false, 'length'), s('a', 2, 'xyz', false)];
+    const length = (p: string, c: string, ended: boolean) => p.length + c.length + (ended ? 1 : 0);
+    const { pairs, stats } = buildPairs(samples, { k: 10, dropTruncated: false, length, maxLength: 6 });
+    expect(pairs.map(brief)).toEqual(['ok>abc']);
+    expect(stats.droppedTooLong).toBe(1);
+  });
+
+  it('puts the gold solution first among the winners, even when K samples are correct', () => {
+    // gold, w0, w1 winners (in that order); losers l0..l3; K = 3: gold>l0, w0>l1, w1>l2.
+    // Appended last, gold would never be used with K correct samples.
+    const samples = [
+      s('a', 0, 'w0', true),
+      s('a', 1, 'l0', false),
+      s('a', 2, 'w1', true),
+      s('a', 3, 'l1', false),
+      s('a', 4, 'l2', false),
+      s('a', 5, 'l3', false),
+    ];
+    const { pairs } = buildPairs(samples, { k: 3, gold: new Map([['a', 'gold']]) });
+    expect(pairs.map(brief)).toEqual(['gold>l0', 'w0>l1', 'w1>l2']);
+    expect(pairs.map((p) => p.chosenSource)).toEqual(['gold', 'sample', 'sample']);
+    expect(pairs.map((p) => p.chosenIndex)).toEqual([null, 0, 2]);
+  });
+
+  it('keeps the gold solution (not a sample) when a correct sample repeats its text', () => {
+    const samples = [s('a', 0, 'gold', true), s('a', 1, 'l0', false)];
+    const { pairs } = buildPairs(samples, { k: 10, gold: new Map([['a', 'gold']]) });
+    expect(pairs.map(brief)).toEqual(['gold>l0']);
+    expect(pairs[0]!.chosenSource).toBe('gold');
   });
 
   it('adds the gold solution as a winner, so prompts without a correct sample give pairs', () => {

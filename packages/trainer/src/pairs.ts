@@ -4,13 +4,21 @@ import { mulberry32, shuffleInPlace } from '@irpo/contracts';
 export interface PairOptions {
   /** Most pairs per prompt (paper: K = 10). */
   k: number;
-  /** Gold solution per problem id, added as a winner when given (the paper's GSM8K option). */
+  /**
+   * Gold solution per problem id, when given added as the first winner (the paper's GSM8K
+   * option): one more correct answer, ahead of the correct samples.
+   */
   gold?: ReadonlyMap<string, string>;
   /**
-   * Length in tokens of prompt + completion, with `maxLength`, drops pairs whose chosen or
-   * rejected side would not fit the model's context.
+   * Samples cut off by the token limit (finishReason 'length') are never winners; with true
+   * (the default) they are not losers either, with false a truncated wrong sample may lose.
    */
-  length?: (prompt: string, completion: string) => number;
+  dropTruncated?: boolean;
+  /**
+   * Length in tokens of prompt + completion (EOS counted only when `ended`), with `maxLength`,
+   * drops pairs whose chosen or rejected side would not fit the model's context.
+   */
+  length?: (prompt: string, completion: string, ended: boolean) => number;
   maxLength?: number;
   /** Keep at most this many pairs over all prompts, chosen with `seed`. */
   maxPairs?: number;
@@ -22,15 +30,19 @@ export interface PairStats {
   promptsWithPairs: number;
   noWinner: number;
   noLoser: number;
+  /** Samples cut off by the token limit left out of pairing (all of them, or with
+   * dropTruncated false only the correct ones, which may not win). */
+  truncatedDropped: number;
   droppedTooLong: number;
   droppedByCap: number;
   pairs: number;
 }
 
 /**
- * The paper's pair construction. Per prompt, winners are the correct samples (plus the gold
- * solution if given) and losers the wrong ones, each in sample order with duplicate texts
- * removed; walk both lists together, restarting a list from its start when it runs out,
+ * The paper's pair construction. Per prompt, winners are the gold solution if given, then the
+ * correct samples that ended (EOS or a stop string) in sample order; losers are the wrong
+ * samples in sample order (truncated ones only when `dropTruncated` is false); duplicate texts
+ * are removed. Walk both lists together, restarting a list from its start when it runs out,
  * until the longer list is used up or K pairs are made. Prompts with no winner or no loser
  * give none.
  */
@@ -46,18 +58,30 @@ export function buildPairs(samples: readonly Sample[], options: PairOptions): { 
     promptsWithPairs: 0,
     noWinner: 0,
     noLoser: 0,
+    truncatedDropped: 0,
     droppedTooLong: 0,
     droppedByCap: 0,
     pairs: 0,
   };
+  const dropTruncated = options.dropTruncated ?? true;
   let pairs: PreferencePair[] = [];
   for (const [problemId, list] of byProblem) {
     list.sort((a, b) => a.index - b.index);
     const prompt = list[0]!.prompt;
-    const winners = uniqueByText(list.filter((s) => s.correct).map((s) => ({ text: s.completion, index: s.index as number | null })));
-    const losers = uniqueByText(list.filter((s) => !s.correct).map((s) => ({ text: s.completion, index: s.index })));
+    const candidates: Candidate[] = [];
     const gold = options.gold?.get(problemId);
-    if (gold !== undefined && !winners.some((w) => w.text === gold)) winners.push({ text: gold, index: null });
+    if (gold !== undefined) candidates.push({ text: gold, index: null, ended: true });
+    const wrong: Candidate[] = [];
+    for (const s of list) {
+      const ended = s.finishReason !== 'length';
+      if (!ended && (s.correct || dropTruncated)) {
+        stats.truncatedDropped++;
+        continue;
+      }
+      (s.correct ? candidates : wrong).push({ text: s.completion, index: s.index, ended });
+    }
+    const winners = uniqueByText(candidates);
+    const losers = uniqueByText(wrong);
     if (winners.length === 0) stats.noWinner++;
     if (losers.length === 0) stats.noLoser++;
     if (winners.length === 0 || losers.length === 0) continue;
@@ -67,7 +91,8 @@ export function buildPairs(samples: readonly Sample[], options: PairOptions): { 
       const w = winners[i % winners.length]!;
       const l = losers[i % losers.length]!;
       if (options.length && options.maxLength !== undefined) {
-        const tooLong = options.length(prompt, w.text) > options.maxLength || options.length(prompt, l.text) > options.maxLength;
+        const tooLong =
+          options.length(prompt, w.text, w.ended) > options.maxLength || options.length(prompt, l.text, l.ended) > options.maxLength;
         if (tooLong) {
           stats.droppedTooLong++;
           continue;
@@ -82,7 +107,9 @@ export function buildPairs(samples: readonly Sample[], options: PairOptions): { 
         rejected: l.text,
         chosenSource: w.index === null ? 'gold' : 'sample',
         chosenIndex: w.index,
-        rejectedIndex: l.index,
+        rejectedIndex: l.index!,
+        chosenEnded: w.ended,
+        rejectedEnded: l.ended,
       });
       made++;
     }
@@ -98,6 +125,14 @@ export function buildPairs(samples: readonly Sample[], options: PairOptions): { 
   }
   stats.pairs = pairs.length;
   return { pairs, stats };
+}
+
+interface Candidate {
+  text: string;
+  /** Sample index; null for the gold solution. */
+  index: number | null;
+  /** Ended by EOS or a stop string, not cut off by the token limit. */
+  ended: boolean;
 }
 
 function uniqueByText<T extends { text: string }>(items: T[]): T[] {

@@ -27,8 +27,8 @@ export async function trainPreference(
 ): Promise<{ steps: number; last?: TrainStepMetrics }> {
   const t = o.training;
   const encoded = pairs.map((p) => ({
-    chosen: encodeSequence(tokenizer, p.prompt, p.chosen),
-    rejected: encodeSequence(tokenizer, p.prompt, p.rejected),
+    chosen: encodeSequence(tokenizer, p.prompt, p.chosen, p.chosenEnded ?? true),
+    rejected: encodeSequence(tokenizer, p.prompt, p.rejected, p.rejectedEnded ?? true),
     ref: refOf(refLogps, p.id),
   }));
   const lengths = encoded.map((e) => Math.max(sequenceLength(e.chosen), sequenceLength(e.rejected)));

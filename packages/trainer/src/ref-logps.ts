@@ -41,8 +41,8 @@ export async function computeRefLogps(
   try {
     for (let i = 0; i < todo.length; i += o.batchSize) {
       const batch = todo.slice(i, i + o.batchSize);
-      const chosen = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.chosen));
-      const rejected = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.rejected));
+      const chosen = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.chosen, p.chosenEnded ?? true));
+      const rejected = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.rejected, p.rejectedEnded ?? true));
       const scores = scoreSequences(model, [...chosen, ...rejected], pad);
       const rows: RefLogps[] = batch.map((p, j) => ({
         v: 1,

@@ -11,6 +11,8 @@ import type { Tokenizer, TrainableLM } from './types.js';
 export interface SftExample {
   prompt: string;
   completion: string;
+  /** False for a completion cut off by the token limit: no EOS is appended. Default true. */
+  ended?: boolean;
 }
 
 export interface SftOptions extends TrainRunOptions<SftStepMetrics> {
@@ -21,7 +23,7 @@ export interface SftOptions extends TrainRunOptions<SftStepMetrics> {
 
 /**
  * Supervised fine-tuning on (prompt, completion): token-mean NLL of the completion tokens (EOS
- * included), never of the prompt. Serves the warm start of M0 on gold solutions and the
+ * included when the completion ended), never of the prompt. Serves the warm start of M0 on gold solutions and the
  * SFT-on-chosen / STaR baselines.
  */
 export async function trainSft(
@@ -31,7 +33,7 @@ export async function trainSft(
   o: SftOptions,
 ): Promise<{ steps: number; last?: SftStepMetrics }> {
   const t = o.training;
-  const encoded = examples.map((e) => encodeSequence(tokenizer, e.prompt, e.completion));
+  const encoded = examples.map((e) => encodeSequence(tokenizer, e.prompt, e.completion, e.ended ?? true));
   const steps = optimizerSteps(encoded.map(sequenceLength), {
     batchSize: t.batchSize,
     gradAccum: t.gradAccum,

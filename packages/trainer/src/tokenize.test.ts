@@ -12,6 +12,20 @@ const tok: Tokenizer = {
   padTokenId: 0,
 };
 
+describe('encodeSequence', () => {
+  it('appends EOS only to a response that ended', () => {
+    // "ab" + "cd" ended: [99, 100, 2]; cut off by the token limit: [99, 100], and packed its
+    // last target is "d" (100), never EOS
+    expect(encodeSequence(tok, 'ab', 'cd').responseIds).toEqual([99, 100, 2]);
+    const cut = encodeSequence(tok, 'ab', 'cd', false);
+    expect(cut).toEqual({ promptIds: [1, 97, 98], responseIds: [99, 100] });
+    const b = packBatch([cut], 0);
+    expect(Array.from(b.targets)).toEqual([97, 98, 99, 100]);
+    expect(Array.from(b.lossMask)).toEqual([0, 0, 1, 1]);
+    expect(b.responseLengths).toEqual([2]);
+  });
+});
+
 describe('packBatch', () => {
   it('masks exactly the response targets, EOS included', () => {
     // "ab" + "c": ids [1, 97, 98 | 99, 2] → inputs [1,97,98,99], targets [97,98,99,2],

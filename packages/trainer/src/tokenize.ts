@@ -1,6 +1,6 @@
 import type { Tokenizer } from './types.js';
 
-/** A prompt and one response as token ids; the response ends with EOS when the tokenizer has one. */
+/** A prompt and one response as token ids; the response ends with EOS when it really ended. */
 export interface EncodedSequence {
   promptIds: number[];
   responseIds: number[];
@@ -8,14 +8,15 @@ export interface EncodedSequence {
 
 /**
  * Encodes prompt and response separately and concatenates them, as generation sees them: the
- * response continues the prompt's ids. The response gets the tokenizer's first EOS appended so
- * training teaches the model where to stop.
+ * response continues the prompt's ids. With `appendEos` (the default) the response gets the
+ * tokenizer's first EOS appended so training teaches the model where to stop; pass false for a
+ * response cut off by the token limit, which must not teach stopping there.
  */
-export function encodeSequence(tokenizer: Tokenizer, prompt: string, response: string): EncodedSequence {
+export function encodeSequence(tokenizer: Tokenizer, prompt: string, response: string, appendEos = true): EncodedSequence {
   const promptIds = tokenizer.encode(prompt, { addSpecialTokens: true });
   const responseIds = tokenizer.encode(response, { addSpecialTokens: false });
   const eos = tokenizer.eosTokenIds[0];
-  if (eos !== undefined) responseIds.push(eos);
+  if (appendEos && eos !== undefined) responseIds.push(eos);
   return { promptIds, responseIds };
 }
 
@@ -36,7 +37,7 @@ export interface PackedBatch {
   attentionMask: Float32Array; // [batch, length]
   targets: Int32Array; // [batch, length]
   lossMask: Float32Array; // [batch, length]
-  responseLengths: number[]; // response tokens per row (EOS included)
+  responseLengths: number[]; // response tokens per row (EOS included when appended)
 }
 
 export function packBatch(sequences: readonly EncodedSequence[], padId: number): PackedBatch {

@@ -37,6 +37,20 @@ describe('computeRefLogps', () => {
     model.dispose();
   });
 
+  it('scores no EOS after a side that was cut off by the token limit', async () => {
+    // Uniform over V = 30 as above: the truncated rejected "xyz" scores its 3 tokens only
+    // (-3·ln 30, not 4), the ended chosen "c" its 2 (with EOS).
+    const model = bigramModel(1);
+    model.variables.get('lm.weight')!.assign(tf.zeros([30, 30]));
+    const dir = await mkdtemp(join(tmpdir(), 'irpo-ref-'));
+    const p = { ...pair('a', 'c', 'xyz'), chosenEnded: true, rejectedEnded: false };
+    const r = (await computeRefLogps(model, charTokenizer, [p], { out: join(dir, 'ref.jsonl'), batchSize: 4 })).get('a')!;
+    expect(r.rejected).toBeCloseTo(-3 * Math.log(30), 5);
+    expect(r.rejectedTokens).toBe(3);
+    expect(r.chosenTokens).toBe(2);
+    model.dispose();
+  });
+
   it('keeps pairs already on disk and computes only the rest', async () => {
     const model = bigramModel(2);
     const dir = await mkdtemp(join(tmpdir(), 'irpo-ref-'));
