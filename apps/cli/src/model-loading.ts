@@ -5,13 +5,34 @@ import type { ChatTemplate } from '@irpo/sampler';
 
 // Loaded lazily: commands that need no model do not pay for TensorFlow.js at start-up.
 
-/** Initialises the best backend (or --backend) and loads a Hugging Face model folder. */
-export async function loadModelFrom(dir: string): Promise<LoadedModel> {
+/**
+ * Initialises the best backend (or --backend) and loads a Hugging Face model folder; with
+ * `adapter` (--adapter), a PEFT LoRA adapter folder is loaded onto it and merged, so generation
+ * runs at the base model's speed. An adapter that does not fit the model is refused by
+ * loadLoraAdapter, naming the file and the field or tensor.
+ */
+export async function loadModelFrom(dir: string, adapter?: string): Promise<LoadedModel> {
   const { initBackend } = await import('@irpo/core');
   await initBackend();
-  const { loadModel } = await import('@irpo/model');
-  return loadModel(dir);
+  const { loadLoraAdapter, loadModel } = await import('@irpo/model');
+  const loaded = await loadModel(dir);
+  if (adapter !== undefined) {
+    try {
+      await loadLoraAdapter(adapter, loaded.model);
+    } catch (e) {
+      loaded.model.dispose();
+      throw e;
+    }
+    loaded.model.mergeLora();
+  }
+  return loaded;
 }
+
+/** The --adapter option of the commands that load a model (eval, sample, serve). */
+export const ADAPTER_OPTION = {
+  type: 'string',
+  describe: 'A LoRA adapter folder in PEFT layout (adapter_config.json, adapter_model.safetensors) to load onto the model',
+} as const;
 
 export async function getTaskByName(name: string, options: { path?: string } = {}): Promise<Task> {
   const { getTask } = await import('@irpo/data');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LoraConfigSchema } from './model-spec.js';
 
 /**
  * Settings of one Iterative RPO iteration. Defaults are the paper's GSM8K settings scaled to
@@ -83,6 +84,12 @@ export const TrainingConfigSchema = z
      * wasm heap) for about a third more compute.
      */
     gradientCheckpointing: z.boolean().default(false),
+    /**
+     * Train a LoRA adapter on the frozen model instead of every weight (null: full fine-tuning).
+     * Each iteration saves the adapter in PEFT's layout (iter-t/adapter/) and the merged model
+     * (iter-t/model/). LoRA typically wants ~10x the full fine-tuning learning rate.
+     */
+    lora: LoraConfigSchema.nullable().default(null),
   })
   .strict();
 export type TrainingConfig = z.output<typeof TrainingConfigSchema>;

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import {
   EvalReportSchema,
   InputError,
@@ -18,6 +18,7 @@ import {
   type Stage,
 } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
+import { saveLoraAdapter } from '@irpo/model';
 import { LocalEngine, sampleDataset } from '@irpo/sampler';
 import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference, trainSft, type SftExample } from '@irpo/trainer';
 import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
@@ -188,6 +189,11 @@ export async function trainStage(
   const modelDir = run.path(t, 'model');
   if (run.isDone(t, 'model')) return { modelDir };
   const m = await ctx.slot.ensure(from);
+  const lora = config.training.lora;
+  // LoRA: train an adapter on the frozen M(t-1) (the reference log-probs were scored before this,
+  // on M(t-1) alone). A rerun after a crash attaches the same adapter again and the trainer
+  // restores its A/B and their optimiser state from the resume checkpoint.
+  if (lora) m.model.attachLora(lora, { seed: ctx.seed(t, 'train') });
   const it = iterationSettings(config, t);
   const label = ctx.label(t, 'training');
   const optimizer = makeOptimizer(config.training);
@@ -234,10 +240,25 @@ export async function trainStage(
       steps = r.steps;
       summary = `${r.steps} steps on ${objective.examples.length} examples`;
     }
+  } catch (e) {
+    // Leave the slot holding M(t-1) as loaded, not M(t-1) with a half-trained adapter.
+    if (lora) m.model.detachLora();
+    throw e;
   } finally {
     optimizer.dispose();
   }
   progress.done(summary);
+  if (lora) {
+    // The adapter in PEFT's layout (iter-t/adapter/, over the base M(t-1)), then M(t) = M(t-1)
+    // with the adapter merged: an ordinary checkpoint every later stage reads.
+    const adapterDir = run.path(t, 'adapter');
+    const tmp = `${adapterDir}.tmp`;
+    await rm(tmp, { recursive: true, force: true });
+    await saveLoraAdapter(tmp, m.model, { baseModelPath: from });
+    await rm(adapterDir, { recursive: true, force: true });
+    await rename(tmp, adapterDir);
+    m.model.mergeLora();
+  }
   await ctx.slot.save(modelDir);
   await rm(run.path(t, 'checkpoint'), { recursive: true, force: true });
   await run.markDone(t, 'train');

@@ -1,4 +1,5 @@
 import { UsageError } from '@irpo/contracts';
+import type { tf } from '@irpo/core';
 import type { TrainableLM } from './types.js';
 
 /**
@@ -16,5 +17,22 @@ export async function withGradientCheckpointing<T>(model: TrainableLM, on: boole
     return await train();
   } finally {
     model.gradientCheckpointing = was;
+  }
+}
+
+/** What a training step differentiates, updates and checkpoints: the adapter's A/B while one is attached, else every weight. */
+export function trainedVariables(model: TrainableLM): Map<string, tf.Variable> {
+  return model.trainableVariables ?? model.variables;
+}
+
+/** Runs `train` with `model.training` on (LoRA dropout), then restores the model's setting. */
+export async function inTrainingMode<T>(model: TrainableLM, train: () => Promise<T>): Promise<T> {
+  if (model.training === undefined) return train();
+  const was = model.training;
+  model.training = true;
+  try {
+    return await train();
+  } finally {
+    model.training = was;
   }
 }

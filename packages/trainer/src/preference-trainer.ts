@@ -5,7 +5,7 @@ import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength, type EncodedSequence } from './tokenize.js';
-import { withGradientCheckpointing } from './gradient-checkpointing.js';
+import { inTrainingMode, trainedVariables, withGradientCheckpointing } from './gradient-checkpointing.js';
 import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
@@ -41,55 +41,57 @@ export async function trainPreference(
   });
   const pad = padIdOf(tokenizer);
   return withGradientCheckpointing(model, t.gradientCheckpointing, () =>
-    runTrainingLoop<TrainStepMetrics>({
-      ...commonLoopOptions(model.variables, t, steps, o),
-      logSchema: TrainStepMetricsSchema,
-      microStep: (items) => {
-        const rows: EncodedSequence[] = [...items.map((i) => encoded[i]!.chosen), ...items.map((i) => encoded[i]!.rejected)];
-        const b = packBatch(rows, pad);
-        const n = items.length;
-        const logps = batchLogProbs(model, b); // [2n]
-        const [policyChosen, policyRejected] = tf.split(logps, [n, n]) as [tf.Tensor1D, tf.Tensor1D];
-        const l: PairLogps = {
-          policyChosen,
-          policyRejected,
-          refChosen: tf.tensor1d(items.map((i) => encoded[i]!.ref.chosen)),
-          refRejected: tf.tensor1d(items.map((i) => encoded[i]!.ref.rejected)),
-        };
-        const out = objective(l, tf.tensor1d(b.responseLengths.slice(0, n)), t);
-        // Metrics are scalars made inside the gradient scope: keep them to read after the step.
-        const kept = Object.fromEntries(Object.entries(out.metrics).map(([k, v]) => [k, tf.keep(v)]));
-        return {
-          loss: tf.mean(out.losses) as tf.Scalar,
-          tokens: b.responseLengths.reduce((a, x) => a + x, 0),
-          metrics: () => {
-            const values: Record<string, number> = {};
-            for (const [k, v] of Object.entries(kept)) {
-              values[k] = v.dataSync()[0]!;
-              v.dispose();
-            }
-            return values;
-          },
-        };
-      },
-      record: (step, m, extra) => ({
-        v: 1,
-        step,
-        epoch: (step / steps.length) * o.epochs,
-        loss: extra.loss,
-        dpo: m['loss/dpo'] ?? extra.loss,
-        nll: m.nll ?? 0,
-        'rewards/chosen': m['rewards/chosen'] ?? 0,
-        'rewards/rejected': m['rewards/rejected'] ?? 0,
-        'rewards/margins': m['rewards/margins'] ?? 0,
-        'rewards/accuracies': m['rewards/accuracies'] ?? 0,
-        'logps/chosen': m['logps/chosen'] ?? 0,
-        'logps/rejected': m['logps/rejected'] ?? 0,
-        grad_norm: extra.gradNorm,
-        lr: extra.lr,
-        tokens_per_s: extra.tokensPerS,
+    inTrainingMode(model, () =>
+      runTrainingLoop<TrainStepMetrics>({
+        ...commonLoopOptions(trainedVariables(model), t, steps, o),
+        logSchema: TrainStepMetricsSchema,
+        microStep: (items) => {
+          const rows: EncodedSequence[] = [...items.map((i) => encoded[i]!.chosen), ...items.map((i) => encoded[i]!.rejected)];
+          const b = packBatch(rows, pad);
+          const n = items.length;
+          const logps = batchLogProbs(model, b); // [2n]
+          const [policyChosen, policyRejected] = tf.split(logps, [n, n]) as [tf.Tensor1D, tf.Tensor1D];
+          const l: PairLogps = {
+            policyChosen,
+            policyRejected,
+            refChosen: tf.tensor1d(items.map((i) => encoded[i]!.ref.chosen)),
+            refRejected: tf.tensor1d(items.map((i) => encoded[i]!.ref.rejected)),
+          };
+          const out = objective(l, tf.tensor1d(b.responseLengths.slice(0, n)), t);
+          // Metrics are scalars made inside the gradient scope: keep them to read after the step.
+          const kept = Object.fromEntries(Object.entries(out.metrics).map(([k, v]) => [k, tf.keep(v)]));
+          return {
+            loss: tf.mean(out.losses) as tf.Scalar,
+            tokens: b.responseLengths.reduce((a, x) => a + x, 0),
+            metrics: () => {
+              const values: Record<string, number> = {};
+              for (const [k, v] of Object.entries(kept)) {
+                values[k] = v.dataSync()[0]!;
+                v.dispose();
+              }
+              return values;
+            },
+          };
+        },
+        record: (step, m, extra) => ({
+          v: 1,
+          step,
+          epoch: (step / steps.length) * o.epochs,
+          loss: extra.loss,
+          dpo: m['loss/dpo'] ?? extra.loss,
+          nll: m.nll ?? 0,
+          'rewards/chosen': m['rewards/chosen'] ?? 0,
+          'rewards/rejected': m['rewards/rejected'] ?? 0,
+          'rewards/margins': m['rewards/margins'] ?? 0,
+          'rewards/accuracies': m['rewards/accuracies'] ?? 0,
+          'logps/chosen': m['logps/chosen'] ?? 0,
+          'logps/rejected': m['logps/rejected'] ?? 0,
+          grad_norm: extra.gradNorm,
+          lr: extra.lr,
+          tokens_per_s: extra.tokensPerS,
+        }),
       }),
-    }),
+    ),
   );
 }
 

@@ -4,7 +4,7 @@ import { padIdOf } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { optimizerSteps } from './batches.js';
 import { encodeSequence, packBatch, sequenceLength } from './tokenize.js';
-import { withGradientCheckpointing } from './gradient-checkpointing.js';
+import { inTrainingMode, trainedVariables, withGradientCheckpointing } from './gradient-checkpointing.js';
 import { commonLoopOptions, runTrainingLoop, type TrainRunOptions } from './train-loop.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
@@ -43,38 +43,40 @@ export async function trainSft(
   });
   const pad = padIdOf(tokenizer);
   return withGradientCheckpointing(model, t.gradientCheckpointing ?? false, () =>
-    runTrainingLoop<SftStepMetrics>({
-      ...commonLoopOptions(model.variables, t, steps, o),
-      logSchema: SftStepMetricsSchema,
-      microStep: (items) => {
-        const b = packBatch(
-          items.map((i) => encoded[i]!),
-          pad,
-        );
-        const logps = batchLogProbs(model, b); // [B]
-        const tokens = b.responseLengths.reduce((a, x) => a + x, 0);
-        const loss = tf.div(tf.neg(tf.sum(logps)), tokens) as tf.Scalar;
-        const kept = tf.keep(tf.clone(loss));
-        return {
-          loss,
-          tokens,
-          metrics: () => {
-            const nll = kept.dataSync()[0]!;
-            kept.dispose();
-            return { nll };
-          },
-        };
-      },
-      record: (step, m, extra) => ({
-        v: 1,
-        step,
-        epoch: (step / steps.length) * o.epochs,
-        loss: extra.loss,
-        nll: m.nll ?? extra.loss,
-        grad_norm: extra.gradNorm,
-        lr: extra.lr,
-        tokens_per_s: extra.tokensPerS,
+    inTrainingMode(model, () =>
+      runTrainingLoop<SftStepMetrics>({
+        ...commonLoopOptions(trainedVariables(model), t, steps, o),
+        logSchema: SftStepMetricsSchema,
+        microStep: (items) => {
+          const b = packBatch(
+            items.map((i) => encoded[i]!),
+            pad,
+          );
+          const logps = batchLogProbs(model, b); // [B]
+          const tokens = b.responseLengths.reduce((a, x) => a + x, 0);
+          const loss = tf.div(tf.neg(tf.sum(logps)), tokens) as tf.Scalar;
+          const kept = tf.keep(tf.clone(loss));
+          return {
+            loss,
+            tokens,
+            metrics: () => {
+              const nll = kept.dataSync()[0]!;
+              kept.dispose();
+              return { nll };
+            },
+          };
+        },
+        record: (step, m, extra) => ({
+          v: 1,
+          step,
+          epoch: (step / steps.length) * o.epochs,
+          loss: extra.loss,
+          nll: m.nll ?? extra.loss,
+          grad_norm: extra.gradNorm,
+          lr: extra.lr,
+          tokens_per_s: extra.tokensPerS,
+        }),
       }),
-    }),
+    ),
   );
 }

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { UsageError, writeFileAtomic, writeJsonAtomic } from '@irpo/contracts';
 import type { Argv, CommandModule } from 'yargs';
-import { firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
+import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
 import { createOutput } from '../output.js';
 
 interface EvalArgs {
@@ -9,6 +9,7 @@ interface EvalArgs {
   task: string;
   split: string;
   model?: string;
+  adapter?: string;
   endpoint?: string;
   servedModel?: string;
   limit?: number;
@@ -44,6 +45,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         type: 'string',
         describe: 'Model folder to evaluate (Hugging Face layout); with --samples, the name recorded in eval.json',
       })
+      .option('adapter', ADAPTER_OPTION)
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root to evaluate instead of a local model' })
       .option('served-model', { type: 'string', describe: 'Model name at the endpoint (default: its first /v1/models entry)' })
       .option('limit', { type: 'number', describe: 'Evaluate the first N problems of the split' })
@@ -62,6 +64,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .example('irpo eval --task gsm8k --data-path data/gsm8k --model runs/x/iter-2/model --maj 32', 'Greedy and maj@32 on GSM8K test')
       .example('irpo eval --samples runs/x/iter-1/samples.jsonl --task arith', 'Score existing samples') as unknown as Argv<EvalArgs>, // --json is a global option, added by the parser
   handler: async (args) => {
+    if (args.adapter !== undefined && args.model === undefined)
+      throw new UsageError('--adapter needs --model: the base model folder the adapter was trained on');
     // Loaded here, not at the top: every other command would otherwise pay for loading vega.
     const { evalMarkdown, loadScoringTask, scoreSamplesFile, voteOptions } = await import('@irpo/evaluator');
     for (const k of [...(args.maj ?? []), ...(args.pass ?? [])]) {
@@ -108,7 +112,7 @@ async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/con
       model: args.servedModel ?? (await firstServedModel(args.endpoint, 'OPENAI_API_KEY')),
     });
   } else {
-    const loaded = await loadModelFrom(args.model!);
+    const loaded = await loadModelFrom(args.model!, args.adapter);
     engine = new LocalEngine(loaded.model, loaded.tokenizer);
     dispose = () => loaded.model.dispose();
   }

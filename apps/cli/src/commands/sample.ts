@@ -1,6 +1,6 @@
 import { formatDuration, UsageError } from '@irpo/contracts';
 import type { CommandModule } from 'yargs';
-import { firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
+import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
 import { createOutput } from '../output.js';
 import { formatProgress } from '../progress.js';
 
@@ -10,6 +10,7 @@ interface SampleArgs {
   limit?: number;
   dataPath?: string;
   model?: string;
+  adapter?: string;
   endpoint?: string;
   servedModel?: string;
   apiKeyEnv: string;
@@ -37,6 +38,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .option('limit', { type: 'number', describe: 'Only the first N problems' })
       .option('data-path', { type: 'string', describe: 'Read the task data from this path' })
       .option('model', { type: 'string', describe: 'Local model directory (Hugging Face layout)' })
+      .option('adapter', ADAPTER_OPTION)
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1' })
       .option('served-model', { type: 'string', describe: 'Model name the endpoint serves (default: its first /v1/models entry)' })
       .option('api-key-env', { type: 'string', default: 'OPENAI_API_KEY', describe: 'Environment variable with the endpoint API key' })
@@ -54,6 +56,8 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       })
       .option('max-batch-size', { type: 'number', default: 32, describe: 'Sequences the local engine decodes together' }) as never,
   handler: async (args) => {
+    if (args.adapter !== undefined && args.model === undefined)
+      throw new UsageError('--adapter needs --model: the base model folder the adapter was trained on');
     if (Boolean(args.model) === Boolean(args.endpoint)) throw new UsageError('give exactly one of --model <dir> or --endpoint <url>');
     if (!Number.isInteger(args.n) || args.n < 1) throw new UsageError(`--n must be an integer ≥ 1, got ${args.n}`);
     const sampler = await import('@irpo/sampler');
@@ -65,7 +69,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       const model = args.servedModel ?? (await firstServedModel(args.endpoint, args.apiKeyEnv));
       engine = new sampler.HttpEngine({ baseUrl: args.endpoint, model, apiKeyEnv: args.apiKeyEnv, concurrency: args.concurrency });
     } else {
-      const loaded = await loadModelFrom(args.model!);
+      const loaded = await loadModelFrom(args.model!, args.adapter);
       engine = new sampler.LocalEngine(loaded.model, loaded.tokenizer, { maxBatchSize: args.maxBatchSize });
       dispose = () => loaded.model.dispose();
     }

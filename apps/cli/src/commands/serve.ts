@@ -1,11 +1,12 @@
 import { basename, resolve } from 'node:path';
 import { createLogger, UsageError } from '@irpo/contracts';
 import type { CommandModule } from 'yargs';
-import { chatTemplateOf, loadModelFrom } from '../model-loading.js';
+import { ADAPTER_OPTION, chatTemplateOf, loadModelFrom } from '../model-loading.js';
 import { createOutput } from '../output.js';
 
 interface ServeArgs {
   modelDir: string;
+  adapter?: string;
   port: number;
   host: string;
   name?: string;
@@ -25,6 +26,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   builder: (y) =>
     y
       .positional('model-dir', { type: 'string', demandOption: true, describe: 'Model directory (Hugging Face layout)' })
+      .option('adapter', ADAPTER_OPTION)
       .option('port', { type: 'number', default: 8000, describe: 'Port (0: any free one)' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to bind (default loopback only)' })
       .option('name', { type: 'string', describe: 'Model name clients use (default: the directory name)' })
@@ -51,7 +53,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       throw new UsageError(`--max-batch-size must be an integer ≥ 1, got ${args.maxBatchSize}`);
     if (!(args.batchWindowMs >= 0)) throw new UsageError(`--batch-window-ms must be ≥ 0, got ${args.batchWindowMs}`);
     const { BatchingEngine, LocalEngine, createServer } = await import('@irpo/sampler');
-    const loaded = await loadModelFrom(args.modelDir);
+    const loaded = await loadModelFrom(args.modelDir, args.adapter);
     const local = new LocalEngine(loaded.model, loaded.tokenizer, { maxBatchSize: args.maxBatchSize });
     const engine = args.batch ? new BatchingEngine(local, { maxRows: args.maxBatchSize, windowMs: args.batchWindowMs }) : local;
     const modelName = args.name ?? basename(resolve(args.modelDir));
