@@ -38,3 +38,13 @@ describe('loadRunConfig', () => {
     await expect(loadRunConfig(p)).rejects.toThrow(/c\.yaml:\d+: not valid YAML/);
   });
 });
+
+describe('examples/*.yaml', () => {
+  it('the vLLM example parses: a launched http engine with its command template', async () => {
+    const c = await loadRunConfig(new URL('../../../examples/gsm8k-vllm.yaml', import.meta.url).pathname);
+    expect(c.engine.kind).toBe('http');
+    expect(c.engine.launch).toBe('vllm serve {model} --port {port} --seed {seed} --served-model-name m --max-model-len 2048');
+    expect(c.engine.endpoints).toBeUndefined();
+    expect(c.overrides[1]?.temperature).toBe(1.3);
+  });
+});

@@ -44,6 +44,7 @@ export {
   type ModelSpec,
 } from './model-spec.js';
 export {
+  EngineConfigSchema,
   RunConfigSchema,
   iterationSettings,
   type EngineConfig,

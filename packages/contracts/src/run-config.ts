@@ -148,10 +148,32 @@ export type EvalConfig = z.output<typeof EvalConfigSchema>;
 
 export const EngineConfigSchema = z
   .object({
-    /** local: the model in process; http: an OpenAI-compatible /v1/completions server. */
+    /**
+     * local: the model in process. http: OpenAI-compatible servers, either started by irpo per
+     * stage (`launch`) or already running (`endpoints`); give exactly one of the two.
+     */
     kind: z.enum(['local', 'http']).default('local'),
-    /** Base URL of the server, for kind http (e.g. http://127.0.0.1:8000/v1). */
-    endpoint: z.string().url().optional(),
+    /**
+     * Command template of a server irpo starts for each sampling and eval stage and stops after
+     * it, run by /bin/sh with {model} (the model folder), {port} (a free loopback port) and {seed}
+     * substituted, e.g. `vllm serve {model} --port {port} --seed {seed} --served-model-name m`.
+     * Its output goes to iter-t/engine.log.
+     */
+    launch: z.string().min(1).optional(),
+    /** API roots of servers already running (e.g. http://127.0.0.1:8000/v1), all serving the same model. */
+    endpoints: z.array(z.string().url()).min(1).optional(),
+    /**
+     * With `endpoints`: command template run by /bin/sh once per endpoint before iteration t >= 2
+     * samples, with {model} (iter-(t-1)/model) and {endpoint} substituted, that makes that server
+     * serve the new model. Without it, static endpoints only serve iteration 1.
+     */
+    reload: z.string().min(1).optional(),
+    /** How long a launched server may take to answer GET /v1/models (vLLM loads and compiles). */
+    startupTimeoutS: z.number().positive().default(600),
+    /** completions: /v1/completions with the prompt as is; chat: /v1/chat/completions (the server's chat template). */
+    api: z.enum(['completions', 'chat']).default('completions'),
+    /** Served model name sent to static endpoints; the first id /v1/models lists when absent. */
+    model: z.string().min(1).optional(),
     /** Name of the environment variable holding the API key; the key itself is never stored. */
     apiKeyEnv: z.string().default('OPENAI_API_KEY'),
     /** Prompts decoded together by the local engine. */
@@ -159,7 +181,32 @@ export const EngineConfigSchema = z
     /** Requests in flight at once, for kind http. */
     concurrency: z.number().int().positive().default(8),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.kind === 'http' && (e.launch === undefined) === (e.endpoints === undefined)) {
+      const both = e.launch !== undefined;
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [both ? 'endpoints' : 'launch'],
+        message: both
+          ? 'engine.kind http takes engine.launch or engine.endpoints, not both'
+          : 'engine.kind http needs engine.launch (a server command template) or engine.endpoints (running servers)',
+      });
+    }
+    if (e.kind === 'local') {
+      for (const f of ['launch', 'endpoints', 'reload', 'model'] as const) {
+        if (e[f] !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [f], message: `engine.${f} needs engine.kind: http` });
+      }
+    }
+    if (e.reload !== undefined && e.endpoints === undefined)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['reload'], message: 'engine.reload only applies to engine.endpoints' });
+    if (e.model !== undefined && e.endpoints === undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['model'],
+        message: 'engine.model only applies to engine.endpoints (a launched server is asked its model name)',
+      });
+  });
 export type EngineConfig = z.output<typeof EngineConfigSchema>;
 
 /** A whole Iterative RPO run (run.json holds it resolved). */

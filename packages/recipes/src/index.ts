@@ -22,3 +22,4 @@ export { runDpoBaseline, runSftBaseline, runCompare, seedFrom, type Baseline, ty
 export { demoConfig, createDemoM0, DEMO_BASE_DIR, DEMO_ARITH, DEMO_MODEL, DEMO_WARM_START, type DemoM0Options } from './demo.js';
 export { trainStageOnPairs } from './train-stage-on-pairs.js';
 export { makeOptimizer } from './optimizer.js';
+export { withEngine, staticEndpointPlan, m0Dir, type EngineUse } from './stage-engine.js';

@@ -19,10 +19,11 @@ import {
 } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
 import { saveLoraAdapter } from '@irpo/model';
-import { LocalEngine, sampleDataset } from '@irpo/sampler';
+import { sampleDataset } from '@irpo/sampler';
 import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference, trainSft, type SftExample } from '@irpo/trainer';
 import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 import { ModelSlot } from './model-slot.js';
+import { withEngine } from './stage-engine.js';
 import { makeOptimizer } from './optimizer.js';
 import type { Progress } from './progress.js';
 
@@ -81,18 +82,18 @@ export async function sampleStage(ctx: StageContext, t: number, from: string, pr
   const { run, config, progress } = ctx;
   if (run.isDone(t, 'samples')) return;
   const it = iterationSettings(config, t);
-  const m = await ctx.slot.ensure(from);
-  const engine = new LocalEngine(m.model, m.tokenizer, { maxBatchSize: config.engine.batchSize });
-  progress.start(ctx.label(t, 'sampling'), problems.length * it.n, 'samples');
-  const r = await sampleDataset(problems, ctx.task, engine, {
-    n: it.n,
-    temperature: it.temperature,
-    topP: it.topP,
-    maxNewTokens: it.maxNewTokens,
-    seed: ctx.seed(t, 'sample'),
-    out: run.path(t, 'samples.jsonl'),
-    batchSize: Math.max(1, Math.floor(config.engine.batchSize / it.n)),
-    onProgress: (p) => progress.update(p.done, `${p.correct} correct`),
+  const r = await withEngine(ctx, t, from, 'sample', (engine) => {
+    progress.start(ctx.label(t, 'sampling'), problems.length * it.n, 'samples');
+    return sampleDataset(problems, ctx.task, engine, {
+      n: it.n,
+      temperature: it.temperature,
+      topP: it.topP,
+      maxNewTokens: it.maxNewTokens,
+      seed: ctx.seed(t, 'sample'),
+      out: run.path(t, 'samples.jsonl'),
+      batchSize: Math.max(1, Math.floor(config.engine.batchSize / it.n)),
+      onProgress: (p) => progress.update(p.done, `${p.correct} correct`),
+    });
   });
   progress.done(`${r.done} samples, ${((100 * r.correct) / Math.max(1, r.done)).toFixed(1)}% correct`);
   await run.markDone(t, 'samples');
@@ -270,9 +271,7 @@ export async function trainStage(
 export async function evaluateStage(ctx: StageContext, t: number, modelDir: string, problems: Problem[]): Promise<EvalReport> {
   const o = evalOptions(ctx, t, modelDir);
   if (ctx.run.isDone(t, 'eval')) return readJsonFile(o.out, EvalReportSchema);
-  const m = await ctx.slot.ensure(modelDir);
-  const engine = new LocalEngine(m.model, m.tokenizer, { maxBatchSize: ctx.config.engine.batchSize });
-  const report = await evaluateModel(engine, ctx.task, problems, o);
+  const report = await withEngine(ctx, t, modelDir, 'eval', (engine) => evaluateModel(engine, ctx.task, problems, o));
   await ctx.run.markDone(t, 'eval');
   return report;
 }

@@ -1,0 +1,104 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineConfigSchema, InputError, RunConfigSchema } from '@irpo/contracts';
+import { describe, expect, it } from 'vitest';
+import { staticEndpointPlan } from '../src/stage-engine.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('engine config', () => {
+  it('kind http needs exactly one of launch and endpoints, and names the field', () => {
+    const err = (e: unknown) => {
+      const r = EngineConfigSchema.safeParse(e);
+      expect(r.success).toBe(false);
+      return r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    };
+    expect(err({ kind: 'http' })).toMatch(/^launch: .*engine\.launch.*engine\.endpoints/);
+    expect(err({ kind: 'http', launch: 'x {port}', endpoints: ['http://127.0.0.1:1/v1'] })).toMatch(/^endpoints: .*not both/);
+    expect(err({ kind: 'local', launch: 'x {port}' })).toMatch(/^launch: engine\.launch needs engine\.kind: http/);
+    expect(err({ kind: 'http', launch: 'x {port}', reload: 'y' })).toMatch(/^reload: /);
+    expect(err({ kind: 'http', endpoint: 'http://127.0.0.1:1/v1' })).toMatch(/endpoint/); // the old single field is gone
+    const ok = EngineConfigSchema.parse({ kind: 'http', endpoints: ['http://127.0.0.1:1/v1'] });
+    expect(ok).toMatchObject({ startupTimeoutS: 600, api: 'completions' });
+  });
+
+  it('static endpoints serve M0 only, unless engine.reload says how to serve M(t-1)', () => {
+    const config = RunConfigSchema.parse({
+      model: '/m0',
+      engine: { kind: 'http', endpoints: ['http://127.0.0.1:9001/v1', 'http://127.0.0.1:9002/v1'] },
+    });
+    expect(staticEndpointPlan(config, '/m0', 1, '/m0')).toEqual({ reload: false });
+    expect(staticEndpointPlan(config, '/m0', 0, '/m0/')).toEqual({ reload: false });
+    let thrown: unknown;
+    try {
+      staticEndpointPlan(config, '/m0', 2, '/run/iter-1/model');
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(InputError);
+    expect((thrown as InputError).field).toBe('engine.reload');
+    expect(String((thrown as Error).message)).toMatch(
+      /iteration 2 needs \/run\/iter-1\/model served.*engine\.reload.*\{model\}.*\{endpoint\}/s,
+    );
+
+    const reloading = RunConfigSchema.parse({ ...config, engine: { ...config.engine, reload: 'load {endpoint} {model}' } });
+    expect(staticEndpointPlan(reloading, '/m0', 2, '/run/iter-1/model')).toEqual({
+      reload: true,
+      commands: ['load http://127.0.0.1:9001/v1 /run/iter-1/model', 'load http://127.0.0.1:9002/v1 /run/iter-1/model'],
+    });
+    // once reloaded, the same model needs no second reload
+    expect(staticEndpointPlan(reloading, '/m0', 2, '/run/iter-1/model', '/run/iter-1/model')).toEqual({ reload: false });
+  });
+});
+
+/** A zod schema as far as walking it needs: wrappers keep the wrapped schema in _def.innerType, objects have a shape. */
+interface Walkable {
+  _def: { innerType?: Walkable };
+  shape?: Record<string, Walkable>;
+}
+
+/** Paths of the leaf fields of a zod object schema, through defaults, optionals and nested objects. */
+function leaves(schema: Walkable, path: string[] = []): string[][] {
+  let s = schema;
+  while (s._def.innerType) s = s._def.innerType;
+  if (s.shape) return Object.entries(s.shape).flatMap(([k, v]) => leaves(v, [...path, k]));
+  return [path];
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return name === 'node_modules' || name === 'dist' ? [] : sources(p);
+    return /\.ts$/.test(name) && !/\.test\.ts$/.test(name) ? [p] : [];
+  });
+}
+
+/** Fields no code needs to read, with why. */
+const NOT_READ: Record<string, string> = {
+  v: 'the schema version: a literal the parser checks',
+};
+
+describe('RunConfigSchema fields', () => {
+  it('every leaf field is read by some source file (none is accepted and ignored)', () => {
+    const roots = [...readdirSync(join(repo, 'packages')).map((p) => join(repo, 'packages', p, 'src')), join(repo, 'apps', 'cli', 'src')];
+    const text = roots
+      .flatMap((r) => {
+        try {
+          return sources(r);
+        } catch {
+          return [];
+        }
+      })
+      .filter((f) => !f.endsWith(join('contracts', 'src', 'run-config.ts')))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    const paths = leaves(RunConfigSchema as unknown as Walkable);
+    expect(paths.length).toBeGreaterThan(40);
+    const unread = paths
+      .map((p) => p[p.length - 1]!)
+      .filter((name) => !(name in NOT_READ))
+      .filter((name) => !new RegExp(`\\.${name}\\b|['"]${name}['"]|\\b${name}\\s*[,}]`).test(text));
+    expect(unread).toEqual([]);
+  });
+});
