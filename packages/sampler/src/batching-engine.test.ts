@@ -2,6 +2,7 @@ import { initBackend } from '@irpo/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchingEngine } from './batching-engine.js';
 import type { Completion, Engine, GenerateRequest } from './engine.js';
+import { promptSeed } from './generation/rng.js';
 import { HttpEngine } from './http-engine.js';
 import { LocalEngine } from './local-engine.js';
 import { createServer } from './server.js';
@@ -24,6 +25,9 @@ const requests: GenerateRequest[] = [
   { prompts: ['Q: 1+2=?\nA:', 'ab'], seed: 1, seeds: [5, 6] },
 ].map((r) => ({ ...r, n: 3, temperature: 1, topP: 0.9, maxNewTokens: 16, stop: ['.'], logprobs: true }));
 
+/** The seed an engine draws prompt i's samples from (GenerateRequest's rule). */
+const seedOf = (req: GenerateRequest, i: number) => req.seeds?.[i] ?? promptSeed(req.seed ?? 0, req.keys?.[i] ?? req.prompts[i]);
+
 /** An engine that records its calls and holds each one until released. */
 class GatedEngine implements Engine {
   calls: GenerateRequest[] = [];
@@ -31,7 +35,7 @@ class GatedEngine implements Engine {
   async generate(req: GenerateRequest): Promise<Completion[][]> {
     this.calls.push(req);
     await new Promise<void>((resolve) => this.gates.push(resolve));
-    return req.prompts.map((p, i) => [{ text: `${p}/${req.seeds?.[i] ?? req.seed}`, tokens: 1, finishReason: 'length' as const }]);
+    return req.prompts.map((p, i) => [{ text: `${p}/${seedOf(req, i)}`, tokens: 1, finishReason: 'length' as const }]);
   }
   /** Lets the oldest held call finish. */
   release(): void {
@@ -80,9 +84,13 @@ describe('BatchingEngine', () => {
     }
     const out = await Promise.all([first, ...rest]);
     expect(inner.calls.map((c) => c.prompts)).toEqual([['a'], ['b', 'd', 'e', 'h'], ['c'], ['f', 'g']]);
-    expect(inner.calls[1].seeds).toEqual([2, 4, 4, 6]);
-    expect(inner.calls[1].keys).toEqual(['b', 'd', 'e', 'h']);
-    expect(out.map((r) => r.map((cs) => cs[0].text))).toEqual([['a/1'], ['b/2'], ['c/3'], ['d/4', 'e/4'], ['f/5', 'g/5'], ['h/6']]);
+    // each merged prompt carries the seed its own request would have drawn from
+    const ps = (seed: number, key: string) => promptSeed(seed, key);
+    expect(inner.calls[1].seeds).toEqual([ps(2, 'b'), ps(4, 'd'), ps(4, 'e'), ps(6, 'h')]);
+    expect(new Set(inner.calls[1].seeds).size).toBe(4);
+    const texts = out.map((r) => r.map((cs) => cs[0].text));
+    const t = (prompt: string, seed: number) => `${prompt}/${ps(seed, prompt)}`;
+    expect(texts).toEqual([[t('a', 1)], [t('b', 2)], [t('c', 3)], [t('d', 4), t('e', 4)], [t('f', 5), t('g', 5)], [t('h', 6)]]);
     expect(batching.stats).toEqual({ requests: 6, calls: 4 });
   });
 
@@ -117,7 +125,7 @@ describe('BatchingEngine', () => {
     inner.release();
     expect(await dropped).toBe('client went away early');
     expect(await cut).toBe('client went away');
-    expect((await kept)[0][0].text).toBe('z/9');
+    expect((await kept)[0][0].text).toBe(`z/${promptSeed(9, 'z')}`);
     await first;
     expect(inner.calls.map((c) => c.prompts)).toEqual([['a'], ['y', 'z']]);
   });

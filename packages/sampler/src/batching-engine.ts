@@ -1,5 +1,6 @@
 import type { Completion, Engine, GenerateRequest, TextPiece } from './engine.js';
 import { validateRequest, type ValidRequest } from './validate-request.js';
+import { promptSeed } from './generation/rng.js';
 
 export interface BatchingEngineOptions {
   /**
@@ -34,8 +35,8 @@ interface Pending {
 /**
  * Runs one `generate` call at a time on `inner` and merges the requests that wait meanwhile into
  * it when their settings match (n, temperature, topP, topK, maxNewTokens, stop, logprobs), up to
- * `maxRows` rows. Each prompt keeps its own seed (`seeds`) and key, so with an engine whose
- * samples depend only on (seed, key, index), as the local engine's do, merged requests get the
+ * `maxRows` rows. Each prompt keeps its own seed (passed as `seeds`: promptSeed of its request's
+ * seed and key), so with an engine whose samples depend only on that seed, merged requests get the
  * same completions as alone. Meant for a server in front of the local engine: concurrent HTTP
  * requests then decode together instead of taking turns.
  *
@@ -117,15 +118,13 @@ export class BatchingEngine implements Engine {
 
   private async runMerged(group: Pending[]): Promise<void> {
     const prompts: string[] = [];
-    const keys: string[] = [];
     const seeds: number[] = [];
     const owner: { p: Pending; offset: number }[] = [];
     for (const p of group) {
       const offset = prompts.length;
       p.req.prompts.forEach((prompt, i) => {
         prompts.push(prompt);
-        keys.push(p.req.keys?.[i] ?? prompt);
-        seeds.push(p.req.seeds?.[i] ?? p.req.seed);
+        seeds.push(p.req.seeds?.[i] ?? promptSeed(p.req.seed ?? 0, p.req.keys?.[i] ?? prompt));
         owner.push({ p, offset });
       });
     }
@@ -142,7 +141,6 @@ export class BatchingEngine implements Engine {
     try {
       results = await this.inner.generate({
         prompts,
-        keys,
         seeds,
         n,
         temperature,

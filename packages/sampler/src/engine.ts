@@ -14,17 +14,19 @@ export interface GenerateRequest {
   maxNewTokens: number;
   /** Generation ends before the first occurrence of any of these; the text excludes it. */
   stop?: string[];
-  /** Base seed; each sample's stream is derived from (seed, key, sample index). */
+  /**
+   * Base seed. Prompt i's seed is `promptSeed(seed, keys[i])`, and its sample j draws from
+   * `sampleSeed(thatPromptSeed, j)`: the same (seed, key, j) gives the same completion whatever
+   * else is in the batch.
+   */
   seed?: number;
   /**
-   * Per-prompt base seeds: prompt i uses seeds[i] in place of `seed`. Lets one call carry prompts
-   * of requests that came with different seeds (the server's batching) and keep their samples.
+   * Per-prompt seeds, used as they are (no key mixed in): prompt i's sample j draws from
+   * `sampleSeed(seeds[i], j)`. What a server does with a request's `seed`, and how one call
+   * carries prompts of requests that came with different seeds (the server's batching).
    */
   seeds?: number[];
-  /**
-   * Per-prompt keys for seed derivation (e.g. problem ids). Default: the prompt text. The same
-   * (seed, key, index) gives the same completion whatever else is in the batch.
-   */
+  /** Per-prompt keys for `promptSeed` (e.g. problem ids). Default: the prompt text. */
   keys?: string[];
   /** Return the log-prob of each generated token under the model (temperature 1, unfiltered). */
   logprobs?: boolean;

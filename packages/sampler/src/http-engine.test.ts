@@ -165,15 +165,17 @@ describe('HttpEngine', () => {
     expect(peak).toBe(2);
   });
 
-  it('per-prompt seeds replace the base seed, prompt by prompt', async () => {
+  it('sends per-prompt seeds as they are; a base seed is mixed with each prompt key', async () => {
     const bodies: Record<string, unknown>[] = [];
     const { url } = await serve((_req, body, res) => (bodies.push(body), ok(res, body)));
-    const engine = new HttpEngine({ baseUrl: url, model: 'm' });
-    await engine.generate({ prompts: ['a'], maxNewTokens: 2, seed: 5 });
+    const engine = new HttpEngine({ baseUrl: url, model: 'm', concurrency: 1 });
     await engine.generate({ prompts: ['a', 'b'], maxNewTokens: 2, seed: 1, seeds: [5, 6] });
-    await engine.generate({ prompts: ['b'], maxNewTokens: 2, seed: 6 });
-    expect(bodies[1].seed).toBe(bodies[0].seed);
-    expect(bodies[2].seed).toBe(bodies[3].seed);
+    await engine.generate({ prompts: ['a', 'b'], maxNewTokens: 2, seed: 5 });
+    await engine.generate({ prompts: ['a', 'b'], maxNewTokens: 2, seed: 5, keys: ['p-1', 'p-1'] });
+    expect(bodies.slice(0, 2).map((b) => b.seed)).toEqual([5, 6]);
+    expect(bodies[2].seed).not.toBe(bodies[3].seed); // one base seed, two prompts: two seeds
+    expect(bodies[4].seed).toBe(bodies[5].seed); // the key, not the text, picks the seed
+    expect(bodies.every((b) => Number.isInteger(b.seed) && (b.seed as number) >= 0 && (b.seed as number) < 2 ** 31)).toBe(true);
     await expect(engine.generate({ prompts: ['a'], maxNewTokens: 2, seeds: [1, 2] })).rejects.toThrow(/seeds: needs one seed per prompt/);
   });
 });

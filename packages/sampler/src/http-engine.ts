@@ -1,6 +1,6 @@
 import { createLogger, type FinishReason } from '@irpo/contracts';
 import type { Completion, Engine, GenerateRequest } from './engine.js';
-import { deriveSeed } from './generation/rng.js';
+import { promptSeed } from './generation/rng.js';
 import { mapLimit } from './map-limit.js';
 import { validateRequest } from './validate-request.js';
 
@@ -156,8 +156,8 @@ export class HttpEngine implements Engine {
         temperature: req.temperature,
         top_p: req.topP,
         max_tokens: req.maxNewTokens,
-        // 31 bits: some servers read the seed as a signed integer
-        seed: deriveSeed(req.seeds?.[i] ?? req.seed, req.keys?.[i] ?? prompt, 0) & 0x7fffffff,
+        // the prompt's seed: irpo serve draws sample j from sampleSeed(seed, j), as in process
+        seed: req.seeds?.[i] ?? promptSeed(req.seed, req.keys?.[i] ?? prompt),
       });
       if (req.topK > 0) body.top_k = req.topK; // vLLM/SGLang/llama.cpp extension
       if (req.stop.length > 0) body.stop = req.stop;

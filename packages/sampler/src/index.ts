@@ -7,7 +7,7 @@ export type { CausalLM, ChatMessage, ChatTemplate, KvCache, SamplingTask, Tokeni
 export { LocalEngine, type EngineStats, type LocalEngineOptions } from './local-engine.js';
 export { sampleDataset, type SampleDatasetOptions, type SampleDatasetResult, type SampleProgress } from './sample-dataset.js';
 export { validateRequest } from './validate-request.js';
-export { deriveSeed } from './generation/rng.js';
+export { deriveSeed, promptSeed, sampleSeed } from './generation/rng.js';
 export { applyTemperature } from './generation/temperature.js';
 export { applyTopK } from './generation/top-k.js';
 export { applyTopP } from './generation/top-p.js';

@@ -2,7 +2,7 @@ import { mulberry32 } from '@irpo/contracts';
 import { tf } from '@irpo/core';
 import { padIdOf } from '@irpo/model';
 import type { Completion, Engine, GenerateRequest } from './engine.js';
-import { deriveSeed } from './generation/rng.js';
+import { promptSeed, sampleSeed } from './generation/rng.js';
 import { sampleToken, type SamplingParams } from './generation/sample-token.js';
 import { logSoftmaxAt } from './generation/softmax.js';
 import { StopMatcher } from './generation/stop-matcher.js';
@@ -80,13 +80,13 @@ export class LocalEngine implements Engine {
         throw new RangeError(
           `generate: prompts[${i}]: ${encoded[i].length} prompt tokens + maxNewTokens ${req.maxNewTokens} exceed the model's ${this.model.spec.maxPositions} positions`,
         );
-      const key = req.keys?.[i] ?? req.prompts[i];
+      const seed = req.seeds?.[i] ?? promptSeed(req.seed, req.keys?.[i] ?? req.prompts[i]);
       for (let j = 0; j < req.n; j++) {
         rows.push({
           prompt: i,
           sample: j,
           ids: encoded[i],
-          rng: mulberry32(deriveSeed(req.seeds?.[i] ?? req.seed, key, j)),
+          rng: mulberry32(sampleSeed(seed, j)),
           tokens: [],
           logprobs: [],
           emitted: 0,

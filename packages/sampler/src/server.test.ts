@@ -1,6 +1,7 @@
 import { initBackend } from '@irpo/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Completion } from './engine.js';
 import { FakeCharTokenizer, FakeLM } from './testing/fakes.js';
 import { HttpEngine } from './http-engine.js';
 import { LocalEngine } from './local-engine.js';
@@ -123,7 +124,13 @@ describe('createServer (OpenAI-compatible)', () => {
     const viaHttp = await http.generate(req);
     const again = await http.generate(req);
     expect(again).toEqual(viaHttp);
-    // the HTTP engine sends one seed per prompt; the server derives its samples from that seed
+    // the HTTP engine sends one seed per prompt; the server draws its samples from that seed as
+    // the local engine does: the same texts and endings as in process (token counts come from
+    const inProcess = await local.generate(req);
+    // countTokens here: re-encoding a text need not give the sampled ids back)
+    const view = (r: Completion[][]) => r.map((cs) => cs.map((c) => [c.text, c.finishReason]));
+    expect(view(viaHttp)).toEqual(view(inProcess));
+    expect(new Set(viaHttp.flat().map((c) => c.text)).size).toBeGreaterThan(3); // sampled, not one text
     expect(viaHttp.flat().every((c) => c.tokens === tok.encode(c.text).length)).toBe(true);
     const other = await http.generate({ ...req, seed: 22 });
     expect(other.map((cs) => cs.map((c) => c.text))).not.toEqual(viaHttp.map((cs) => cs.map((c) => c.text)));

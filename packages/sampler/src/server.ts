@@ -19,7 +19,9 @@ export interface ServerOptions {
   /**
    * Seeds the stream that requests without a `seed` draw theirs from (as vLLM's `--seed`): each
    * such request still gets fresh samples, and a restarted server replays the same sequence.
-   * A request's own `seed` always wins. Default: random seeds.
+   * A request's own `seed` always wins, and seeds each of its prompts as they are: sample j draws
+   * from `sampleSeed(seed, j)`, as the in-process engine draws for a prompt of that `promptSeed`.
+   * Default: random seeds.
    */
   seed?: number;
 }
@@ -88,7 +90,7 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
             choices: [{ index: piece.prompt * fields.n! + piece.sample, text: piece.text, logprobs: null, finish_reason: null }],
           })
       : undefined;
-    const results = await engine.generate({ ...fields, prompts, logprobs, signal, onText });
+    const results = await engine.generate({ ...fields, seeds: prompts.map(() => fields.seed!), prompts, logprobs, signal, onText });
     const choices = results.flatMap((cs, p) =>
       cs.map((c, j) => ({
         index: p * fields.n! + j,
@@ -144,7 +146,7 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
       });
     };
     const onText = stream ? (piece: TextPiece) => chunk(piece.sample, { content: piece.text }) : undefined;
-    const [cs] = await engine.generate({ ...fields, prompts: [prompt], signal, onText });
+    const [cs] = await engine.generate({ ...fields, seeds: [fields.seed!], prompts: [prompt], signal, onText });
     if (stream) {
       cs.forEach((c, index) => chunk(index, {}, openaiFinish(c)));
       return sse.end();

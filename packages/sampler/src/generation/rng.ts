@@ -5,6 +5,21 @@ import { fnv1a } from '@irpo/contracts';
  * @irpo/contracts' mulberry32, seeded with `deriveSeed(...)`.
  */
 
+/**
+ * The seed of one prompt's samples: 31 bits (servers read seeds as signed integers). Sample j of
+ * that prompt draws from `sampleSeed(promptSeed, j)`. The HTTP engine sends this value as the
+ * request's `seed`, and `irpo serve` draws from it the same way, so a launched server gives the
+ * samples the in-process engine gives.
+ */
+export function promptSeed(seed: number, key: string): number {
+  return deriveSeed(seed, key, 0) & 0x7fffffff;
+}
+
+/** The stream seed of sample `index` of a prompt whose seed is `promptSeed`. */
+export function sampleSeed(promptSeedValue: number, index: number): number {
+  return deriveSeed(promptSeedValue, '', index);
+}
+
 /** A 32-bit seed for sample `index` of the prompt keyed `key` under base `seed`. */
 export function deriveSeed(seed: number, key: string, index: number): number {
   let h = mix32((seed >>> 0) ^ 0x9e3779b9);
