@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { irpo } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 
@@ -59,6 +60,38 @@ describe('irpo binary', () => {
     const parsed = JSON.parse(r.stdout) as { backend: string; reasons: string[] };
     expect(parsed.backend).toBe('cpu');
     expect(parsed.reasons[0]).toBe('cpu: requested');
+  });
+
+  it('env shows the engine a run config would use: local by default, a launch template, static endpoints probed', async () => {
+    const local = JSON.parse(irpo('env', '--backend', 'cpu', '--json').stdout) as { engine: { kind: string; batchSize: number } };
+    expect(local.engine).toMatchObject({ kind: 'local', batchSize: 32 });
+    const launch = irpo(
+      'env',
+      '--backend',
+      'cpu',
+      '--set',
+      'engine.kind=http',
+      '--set',
+      'engine.launch=npx irpo serve {model} --port {port}',
+    );
+    expect(launch.code).toBe(0);
+    expect(launch.stdout).toContain('launch: npx irpo serve {model} --port {port}');
+    expect(launch.stdout).toContain('iter-t/engine.log');
+    const port = await new Promise<number>((done) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => done(p)); // free again: nothing listens there
+      });
+    });
+    const sets = ['--set', 'engine.kind=http', '--set', `engine.endpoints=["http://127.0.0.1:${port}/v1"]`];
+    const r = irpo('env', '--backend', 'cpu', '--json', ...sets);
+    expect(r.code).toBe(0);
+    const e = (JSON.parse(r.stdout) as { engine: { endpoints: { url: string; status: string }[]; summary: string } }).engine;
+    expect(e.endpoints).toEqual([{ url: `http://127.0.0.1:${port}/v1`, status: 'unreachable (ECONNREFUSED)' }]);
+    expect(e.summary).toContain('need engine.reload');
+    const bad = irpo('env', '--set', 'engine.kind=http');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('engine.launch');
   });
 
   it('--json puts one JSON document on stdout', () => {
