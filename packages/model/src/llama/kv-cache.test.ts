@@ -103,4 +103,54 @@ describe('KV-cache generation', () => {
     kept.dispose();
     model.dispose();
   });
+  it('rows leaving the batch compact the cache in place; decoding continues exactly, past a capacity doubling', async () => {
+    const { model } = await loadCheckpoint(fixtureDir('llama-gqa'));
+    const prompts = [
+      [1, 5, 6, 7],
+      [1, 9],
+      [1, 40, 41],
+      [1, 3, 4],
+    ];
+    const width = 4;
+    const pad = (rows: number[][], v: (x: number) => number) => rows.map((p) => [...Array(width - p.length).fill(0), ...p.map(v)]);
+    const ids = tf.tensor2d(
+      pad(prompts, (x) => x),
+      undefined,
+      'int32',
+    );
+    const m = tf.tensor2d(
+      pad(prompts, () => 1),
+      undefined,
+      'int32',
+    );
+    // capacity 2 new columns: the third step below grows the compacted cache
+    const { logits, cache } = model.prefill(ids, m, 2);
+    tf.dispose([ids, m, logits]);
+    const seen = prompts.map((p) => [...p]);
+    const step = async (rows: number[], toks: number[]) => {
+      const t = tf.tensor1d(toks, 'int32');
+      const out = (await model.decode(t, cache).array()) as number[][];
+      tf.dispose(t);
+      rows.forEach((r, i) => seen[r]!.push(toks[i]!));
+      return out;
+    };
+    await step([0, 1, 2, 3], [10, 11, 12, 13]);
+    expect(cache.select([0, 2, 3])).toBe(cache); // row 1 finished: no new cache
+    expect(cache.batch).toBe(3);
+    await step([0, 2, 3], [20, 22, 23]);
+    expect(cache.select([1, 2])).toBe(cache); // row 0 of those (prompt 0) finished
+    const out = await step([2, 3], [32, 33]);
+    for (const [i, r] of [2, 3].entries()) {
+      const ref = await fullLogits(model, seen[r]!);
+      expect(maxAbsDiff(out[i]!, ref[ref.length - 1]!)).toBeLessThan(1e-4);
+    }
+    // a reordering still gathers into a new cache
+    const swapped = cache.select([1, 0]);
+    expect(swapped).not.toBe(cache);
+    const again = (await model.decode(tf.tensor1d([43, 42], 'int32'), swapped).array()) as number[][];
+    const ref3 = await fullLogits(model, [...seen[3]!, 43]);
+    expect(maxAbsDiff(again[0]!, ref3[ref3.length - 1]!)).toBeLessThan(1e-4);
+    swapped.dispose();
+    model.dispose();
+  });
 });

@@ -29,7 +29,7 @@ export class LlamaKvCache implements KvCache {
   kernels: AttentionKernels;
 
   private constructor(
-    readonly batch: number,
+    public batch: number,
     readonly layers: number,
     readonly kvHeads: number,
     readonly headDim: number,
@@ -109,11 +109,33 @@ export class LlamaKvCache implements KvCache {
     this.capacity = grown.capacity;
   }
 
-  /** The chosen rows (repeats allowed: gather semantics), in that order; this cache is disposed. */
+  /**
+   * The chosen rows (repeats allowed: gather semantics), in that order; this cache is disposed.
+   * The usual case, rows leaving the batch (increasing rows, no repeats), compacts this cache in
+   * place and returns it: each kept row moves down over a finished one, so no new memory.
+   */
   select(rows: number[]): LlamaKvCache {
-    const next = this.copy(rows, this.capacity);
-    this.dispose();
-    return next;
+    if (!rows.every((r, i) => r >= i && r < this.batch && (i === 0 || r > rows[i - 1]!))) {
+      const next = this.copy(rows, this.capacity);
+      this.dispose();
+      return next;
+    }
+    const { kvHeads: g, headDim: d, length: len, capacity: cap } = this;
+    for (const block of [...this.keys, ...this.values]) {
+      rows.forEach((r, i) => {
+        if (r === i) return;
+        // rows ascend and r > i: the source lies after the target, and later sources are untouched
+        const span = g * cap * d;
+        for (let h = 0; h < g; h++) block.copyWithin(i * span + h * cap * d, r * span + h * cap * d, r * span + h * cap * d + len * d);
+      });
+    }
+    rows.forEach((r, i) => {
+      if (r === i) return;
+      this.keyMask.copyWithin(i * cap, r * cap, r * cap + cap);
+      this.nextPositions[i] = this.nextPositions[r]!;
+    });
+    this.batch = rows.length;
+    return this;
   }
 
   dispose(): void {
