@@ -35,6 +35,8 @@ CONFIGS = {
                   seq=256, pairs=8, prompt=128, rows=16, new=64, sample_prompt=16, reps=5),
     "smollm": dict(vocab=49152, d=576, layers=30, heads=9, kv=3, ffn=1536, tied=True,
                    seq=256, pairs=4, prompt=128, rows=8, new=32, sample_prompt=16, reps=2),
+    "smollm360": dict(vocab=49152, d=960, layers=32, heads=15, kv=5, ffn=2560, tied=True,
+                      seq=256, pairs=4, prompt=128, rows=8, new=32, sample_prompt=16, reps=1),
 }
 
 

@@ -11,6 +11,8 @@ describe('parseBenchArgs', () => {
     const a = parseBenchArgs(['--config', 'small', '--phase=train,sample', '--backend', 'cpu', '--reps', '9', '--warmup=0']);
     expect(a).toEqual({ config: 'small', phases: ['train', 'sample'], backend: 'cpu', reps: 9, warmup: 0 });
     expect(parseBenchArgs(['--phase', 'all']).phases).toEqual(['train', 'reflogp', 'sample']);
+    expect(parseBenchArgs(['--config', 'smollm360', '--lora', '16'])).toMatchObject({ config: 'smollm360', lora: 16 });
+    expect(() => parseBenchArgs(['--lora', '0'])).toThrow(/--lora: expected an integer ≥ 1/);
   });
 
   it('rejects unknown configs, phases, flags and bad counts with a usage error', () => {

@@ -15,9 +15,11 @@ export interface BenchArgs {
   warmup: number;
   /** wasm pool threads; undefined → core's default (IRPO_THREADS, else the cores, at most 8). */
   threads?: number;
+  /** Train a LoRA adapter of this rank (alpha 2r, every projection) on a frozen base; undefined → full fine-tuning. */
+  lora?: number;
 }
 
-/** `--config tiny|small|smollm --phase train|reflogp|sample|all [--backend wasm] [--threads N] [--reps N] [--warmup N]`. */
+/** `--config tiny|small|smollm|smollm360 --phase train|reflogp|sample|all [--backend wasm] [--threads N] [--reps N] [--warmup N] [--lora R]`. */
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const out: BenchArgs = { config: 'tiny', phases: [...PHASES], backend: 'wasm', warmup: 1 };
   for (let i = 0; i < argv.length; i++) {
@@ -68,8 +70,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case 'threads':
         out.threads = count(1);
         break;
+      case 'lora':
+        out.lora = count(1);
+        break;
       default:
-        throw new UsageError(`unknown argument '${flag}' (use --config, --phase, --backend, --threads, --reps, --warmup)`);
+        throw new UsageError(`unknown argument '${flag}' (use --config, --phase, --backend, --threads, --reps, --warmup, --lora)`);
     }
   }
   return out;

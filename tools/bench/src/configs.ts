@@ -109,4 +109,26 @@ export const BENCH_CONFIGS: Record<string, BenchConfig> = {
     samplePrompt: 16,
     reps: 2,
   },
+  // SmolLM2-360M's shapes: full fine-tuning does not fit wasm's 4 GiB heap; LoRA (--lora) is the point.
+  smollm360: {
+    name: 'smollm360',
+    spec: spec({
+      vocabSize: 49152,
+      hiddenSize: 960,
+      intermediateSize: 2560,
+      numLayers: 32,
+      numHeads: 15,
+      numKvHeads: 5,
+      tieWordEmbeddings: true,
+    }),
+    seq: 256,
+    pairs: 4,
+    trainChunkPairs: 1,
+    checkpoint: true,
+    promptTokens: 128,
+    sampleRows: 8,
+    newTokens: 32,
+    samplePrompt: 16,
+    reps: 1,
+  },
 };

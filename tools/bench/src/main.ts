@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
   const config = BENCH_CONFIGS[args.config]!;
   const reps = args.reps ?? config.reps;
   const backend = await initBackend(args.backend, { threads: args.threads });
-  const run: PhaseRun = PHASE_RUNS[phase](config);
+  const run: PhaseRun = PHASE_RUNS[phase](config, { lora: args.lora });
   const timing = await timeSteps(run, reps, args.warmup);
   run.dispose();
   const line = {
@@ -50,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
     backend: backend.name,
     config: config.name,
     phase,
+    ...(args.lora !== undefined && phase === 'train' ? { lora_r: args.lora } : {}),
     tokens_per_s: Math.round((run.tokens / timing.median_ms) * 1000),
     median_ms: timing.median_ms,
     reps,

@@ -46,17 +46,20 @@ function pairChunk(rows: EncodedSequence[], pairs: number, from: number, to: num
  * accumulated (the same step: the loss is a mean over pairs), as the trainer's micro-batches do,
  * so the activations of only one chunk are alive at a time.
  */
-export function trainPhase(c: BenchConfig): PhaseRun {
+export function trainPhase(c: BenchConfig, opts: { lora?: number } = {}): PhaseRun {
   const model = createModel(c.spec, { seed: 0 });
   model.gradientCheckpointing = c.checkpoint;
+  // LoRA: the base frozen (no gradients, no AdamW moments); only A and B train.
+  if (opts.lora !== undefined) model.attachLora({ r: opts.lora, alpha: 2 * opts.lora }, { seed: 0 });
+  const trained = model.trainableVariables;
   const rows = pairRows(c);
   const chunks: PackedBatch[] = [];
   for (let p = 0; p < c.pairs; p += c.trainChunkPairs) chunks.push(pairChunk(rows, c.pairs, p, Math.min(p + c.trainChunkPairs, c.pairs)));
   const respLen = c.seq - c.promptTokens + 1;
   const optimizer = new AdamW({ lr: 1e-4 });
   // variableGrads names gradients by tfjs's (auto-generated) variable names; AdamW by HF names.
-  const byTfName = new Map([...model.variables].map(([hf, v]) => [v.name, hf]));
-  const varList = [...model.variables.values()];
+  const byTfName = new Map([...trained].map(([hf, v]) => [v.name, hf]));
+  const varList = [...trained.values()];
   const chunkGrads = (batch: PackedBatch) => {
     const pairs = batch.batch / 2;
     const { value, grads } = tf.variableGrads(() => {
@@ -97,7 +100,7 @@ export function trainPhase(c: BenchConfig): PhaseRun {
           grads = acc.mean();
           acc.reset();
         }
-        optimizer.applyGradients(model.variables, grads);
+        optimizer.applyGradients(trained, grads);
         tf.dispose(Object.values(grads));
         if (!Number.isFinite(loss)) throw new Error(`train: loss is ${loss}`);
       } finally {
