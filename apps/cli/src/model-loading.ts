@@ -28,6 +28,13 @@ export async function loadModelFrom(dir: string, adapter?: string): Promise<Load
   return loaded;
 }
 
+/** The --prompt-format option of the commands that sample a local model (as prompt.format in a run config). */
+export const PROMPT_FORMAT_OPTION = {
+  choices: ['auto', 'chat', 'plain'] as const,
+  default: 'auto' as 'auto' | 'chat' | 'plain',
+  describe: 'How prompts reach a --model: auto renders its chat template when it has one (as irpo run does), chat always, plain never',
+} as const;
+
 /** The --adapter option of the commands that load a model (eval, sample, serve). */
 export const ADAPTER_OPTION = {
   type: 'string',
@@ -39,18 +46,15 @@ export async function getTaskByName(name: string, options: { path?: string } = {
   return getTask(name, options);
 }
 
-/** The tokenizer's chat template (tokenizer_config.json) rendered by @irpo/model, when it has one. */
+/**
+ * The tokenizer's chat template (chat_template.jinja or tokenizer_config.json), when it has one,
+ * rendered by @irpo/model's chatRenderer: the renderer the loop's chat prompt format uses, so
+ * `irpo serve`'s /v1/chat/completions reads a prompt as the same text (and, encoded without added
+ * special tokens, the same ids) as sampling in process.
+ */
 export async function chatTemplateOf(loaded: LoadedModel): Promise<ChatTemplate | undefined> {
-  const template = loaded.tokenizer.chatTemplate;
-  if (typeof template !== 'string' || template === '') return undefined;
-  const { applyChatTemplate } = await import('@irpo/model');
-  const tok = loaded.tokenizer;
-  const special = (id: number | null | undefined) =>
-    id === null || id === undefined ? '' : tok.decode([id], { skipSpecialTokens: false });
-  const bosToken = special(tok.bosTokenId);
-  const eosToken = special(tok.eosTokenIds[0]);
-  return (messages, options) =>
-    applyChatTemplate(template, messages, { addGenerationPrompt: options.addGenerationPrompt, bosToken, eosToken });
+  const { chatRenderer } = await import('@irpo/model');
+  return chatRenderer(loaded.tokenizer) ?? undefined;
 }
 
 /** The first model an OpenAI-compatible endpoint lists under /models. */

@@ -46,5 +46,7 @@ describe('examples/*.yaml', () => {
     expect(c.engine.launch).toBe('vllm serve {model} --port {port} --seed {seed} --served-model-name m --max-model-len 2048');
     expect(c.engine.endpoints).toBeUndefined();
     expect(c.overrides[1]?.temperature).toBe(1.3);
+    expect(c.prompt.format).toBe('auto');
+    expect(c.engine.api).toBeUndefined(); // follows the prompt format: chat for the Instruct model
   });
 });

@@ -17,7 +17,8 @@ describe('irpo run / pairs / eval', () => {
         'backend: wasm',
         'iterations: 1',
         'task: { name: arith, trainLimit: 6, testLimit: 4, goldAsWinner: true }',
-        'iteration: { n: 2, k: 2, maxNewTokens: 8, temperature: 1 }',
+        // 8 new tokens cut every sample short: dropTruncated false lets them lose to the gold answers
+        'iteration: { n: 2, k: 2, maxNewTokens: 8, temperature: 1, dropTruncated: false }',
         'training: { lr: 0.001, batchSize: 4 }',
         'eval: { maxNewTokens: 8 }',
       ].join('\n'),

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,10 @@ import { bin, irpo } from './irpo-bin.js';
 
 // The demo's base model, shipped in the repository.
 const arithBase = fileURLToPath(new URL('../../../packages/recipes/assets/arith-base', import.meta.url));
+// SmolLM2-135M-Instruct's real tokenizer (shared/ beside the repository) and its ChatML template (a fixture).
+const smolTokenizer = fileURLToPath(new URL('../../../../shared/tokenizers/SmolLM2-135M-Instruct/tokenizer.json', import.meta.url));
+const smolChatConfig = fileURLToPath(new URL('../../../packages/model/test/fixtures/smollm2-chat/tokenizer_config.json', import.meta.url));
+const gsm8k = fileURLToPath(new URL('../../../../shared/data/gsm8k', import.meta.url));
 
 let dir: string;
 beforeAll(async () => {
@@ -52,4 +57,76 @@ describe('irpo serve as a launched engine', () => {
       await engine.stop(); // resolves once every process of the group is gone
     }
   });
+
+  it.skipIf(!existsSync(smolTokenizer) || !existsSync(gsm8k))(
+    'a chat model: /v1/chat/completions of irpo serve gives the samples of the in-process chat format (skipped without shared/)',
+    async () => {
+      const { initBackend } = await import('@irpo/core');
+      const { ModelSpecSchema } = await import('@irpo/contracts');
+      const { createModel, loadModel, loadTokenizer, promptFormat, saveModel } = await import('@irpo/model');
+      const { HttpEngine, LocalEngine, launchEngine } = await import('@irpo/sampler');
+      const { getTask } = await import('@irpo/data');
+      await initBackend('wasm');
+      // a random-weight Llama in Hugging Face layout with SmolLM2's tokenizer and chat template
+      const tokDir = join(dir, 'smol-tok');
+      await mkdir(tokDir, { recursive: true });
+      await copyFile(smolTokenizer, join(tokDir, 'tokenizer.json'));
+      await copyFile(smolChatConfig, join(tokDir, 'tokenizer_config.json'));
+      const tokenizer = await loadTokenizer(tokDir);
+      const spec = ModelSpecSchema.parse({
+        vocabSize: tokenizer.vocabSize,
+        hiddenSize: 16,
+        intermediateSize: 32,
+        numLayers: 1,
+        numHeads: 2,
+        numKvHeads: 1,
+        maxPositions: 512,
+        tieWordEmbeddings: true,
+        bosTokenId: 1,
+        eosTokenId: 2,
+        padTokenId: 2,
+      });
+      const modelDir = join(dir, 'smol-chat');
+      const created = createModel(spec, { seed: 3 });
+      await saveModel(modelDir, created, tokenizer);
+      created.dispose();
+
+      const task = await getTask('gsm8k', { path: gsm8k });
+      const problems = await task.load('test', { limit: 3 });
+      const req = {
+        prompts: problems.map((p) => task.prompt(p)),
+        keys: problems.map((p) => p.id),
+        n: 2,
+        temperature: 1,
+        maxNewTokens: 6,
+        stop: task.stop,
+        seed: 9,
+      };
+      const local = await loadModel(modelDir);
+      let inProcess: import('@irpo/sampler').Completion[][];
+      let raw: import('@irpo/sampler').Completion[][];
+      try {
+        inProcess = await new LocalEngine(local.model, local.tokenizer, { promptFormat: promptFormat(local.tokenizer) }).generate(req);
+        raw = await new LocalEngine(local.model, local.tokenizer).generate(req);
+      } finally {
+        local.model.dispose();
+      }
+      const engine = await launchEngine({
+        command: `${process.execPath} ${bin} serve {model} --port {port} --seed {seed} --backend wasm`,
+        model: modelDir,
+        seed: 0,
+        logFile: join(dir, 'serve-chat.log'),
+        startupTimeoutS: 300,
+      });
+      try {
+        const viaChat = await new HttpEngine({ baseUrl: engine.baseUrl, model: engine.modelName, api: 'chat' }).generate(req);
+        const texts = (r: import('@irpo/sampler').Completion[][]) => r.map((cs) => cs.map((c) => c.text));
+        expect(texts(viaChat)).toEqual(texts(inProcess));
+        expect(texts(raw)).not.toEqual(texts(inProcess)); // the template changed what the model read
+      } finally {
+        await engine.stop();
+      }
+    },
+    120_000,
+  );
 });

@@ -45,12 +45,14 @@ export {
 } from './model-spec.js';
 export {
   EngineConfigSchema,
+  PromptConfigSchema,
   RunConfigSchema,
   iterationSettings,
   type EngineConfig,
   type EvalConfig,
   type IterationConfig,
   type IterationOverride,
+  type PromptConfig,
   type RunConfig,
   type RunConfigInput,
   type TaskConfig,

@@ -135,6 +135,19 @@ export const TaskConfigSchema = z
   .strict();
 export type TaskConfig = z.output<typeof TaskConfigSchema>;
 
+export const PromptConfigSchema = z
+  .object({
+    /**
+     * How the task's prompt reaches the model. chat: rendered with the model's chat template
+     * (tokenizer_config.json `chat_template` or chat_template.jinja) as the single user turn plus
+     * the assistant's turn opener, in sampling, reference log-probs, training and eval alike;
+     * plain: the prompt as written; auto: chat when the model has a template, else plain.
+     */
+    format: z.enum(['auto', 'chat', 'plain']).default('auto'),
+  })
+  .strict();
+export type PromptConfig = z.output<typeof PromptConfigSchema>;
+
 export const EvalConfigSchema = z
   .object({
     /** Samples per problem for majority vote; 0 evaluates greedy only (paper: maj@32). */
@@ -170,8 +183,13 @@ export const EngineConfigSchema = z
     reload: z.string().min(1).optional(),
     /** How long a launched server may take to answer GET /v1/models (vLLM loads and compiles). */
     startupTimeoutS: z.number().positive().default(600),
-    /** completions: /v1/completions with the prompt as is; chat: /v1/chat/completions (the server's chat template). */
-    api: z.enum(['completions', 'chat']).default('completions'),
+    /**
+     * completions: /v1/completions (with prompt.format resolving to chat, irpo renders the chat
+     * template and sends the text); chat: /v1/chat/completions with the prompt as the single user
+     * message (the server's chat template). When absent: chat when prompt.format resolves to chat,
+     * else completions.
+     */
+    api: z.enum(['completions', 'chat']).optional(),
     /** Served model name sent to static endpoints; the first id /v1/models lists when absent. */
     model: z.string().min(1).optional(),
     /** Name of the environment variable holding the API key; the key itself is never stored. */
@@ -221,6 +239,7 @@ export const RunConfigSchema = z
     /** TensorFlow.js backend; best available when absent. */
     backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional(),
     task: TaskConfigSchema.default(TaskConfigSchema.parse({})),
+    prompt: PromptConfigSchema.default(PromptConfigSchema.parse({})),
     /** Number of iterations T (paper: 4 on GSM8K). */
     iterations: z.number().int().positive().default(4),
     /** Defaults for every iteration. */

@@ -43,3 +43,13 @@ export { CharTokenizer, CHAR_SPECIAL_TOKENS } from './tokenizer/char-tokenizer.j
 export { loadTokenizer, saveTokenizer } from './tokenizer/load-tokenizer.js';
 export { applyChatTemplate, type ChatTemplateOptions } from './tokenizer/chat-template.js';
 export { inspectModelDir, type ModelDirInfo } from './io/inspect-model-dir.js';
+export {
+  chatRenderer,
+  encodePrompt,
+  promptFormat,
+  PLAIN_PROMPT,
+  type ChatRenderer,
+  type FormattingTokenizer,
+  type PromptFormat,
+  type PromptFormatSetting,
+} from './tokenizer/prompt-format.js';

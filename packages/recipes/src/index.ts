@@ -23,3 +23,4 @@ export { demoConfig, createDemoM0, DEMO_BASE_DIR, DEMO_ARITH, DEMO_MODEL, DEMO_W
 export { trainStageOnPairs } from './train-stage-on-pairs.js';
 export { makeOptimizer } from './optimizer.js';
 export { withEngine, staticEndpointPlan, m0Dir, type EngineUse } from './stage-engine.js';
+export { runPromptFormat, runPromptFormatOf, httpPromptPlan } from './prompt-format.js';

@@ -4,6 +4,7 @@ import { createLogger, InputError, type EvalReport, type Problem, type RunConfig
 import { initBackend } from '@irpo/core';
 import type { Task } from '@irpo/data';
 import { writeRunReport } from '@irpo/evaluator';
+import { runPromptFormatOf } from './prompt-format.js';
 import { createProgress, type Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
 import { evaluateStage, pairStage, referenceStage, runStageContext, sampleStage, trainStage, type StageContext } from './stages.js';
@@ -87,6 +88,8 @@ async function startRun(
       throw new InputError(m0, undefined, 'model', 'the config names no model and this recipe has no built-in one; set model: <folder>');
     await o.createM0(run, task, train, progress);
   }
+  const format = await runPromptFormatOf(config, m0); // a chat format without a template fails here, before any work
+  progress.info(`prompts: ${format.kind} (${format.reason})`);
   const ctx = runStageContext(run, config, task, progress, (t, stage) =>
     stage === 'eval' ? `iter ${t} · eval` : `iter ${t}/${config.iterations} · ${stage}`,
   );

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { InputError, type RunConfig } from '@irpo/contracts';
 import { EngineUnreachableError, fillTemplate, HttpEngine, launchEngine, LocalEngine, shellQuote, type Engine } from '@irpo/sampler';
+import { httpPromptPlan, runPromptFormat, runPromptFormatOf } from './prompt-format.js';
 import type { StageContext } from './stages.js';
 
 /** Which stage asks for an engine: its seed seeds a launched server's --seed. */
@@ -58,7 +59,8 @@ async function firstModelId(root: string, apiKeyEnv: string): Promise<string> {
 }
 
 /**
- * Runs `fn` with an engine serving the model in `modelDir`, per config.engine:
+ * Runs `fn` with an engine serving the model in `modelDir`, per config.engine. Prompts go through
+ * the run's prompt format (runPromptFormat): rendered in process, or sent as httpPromptPlan says.
  * - kind local: a LocalEngine over the model slot (loaded once, kept for the next stage);
  * - kind http with launch: frees the in-process model, starts the server (its output appended to
  *   iter-t/engine.log), runs `fn`, stops the server. When the server dies mid-way
@@ -77,9 +79,13 @@ export async function withEngine<T>(
   const e = ctx.config.engine;
   if (e.kind === 'local') {
     const m = await ctx.slot.ensure(modelDir);
-    return fn(new LocalEngine(m.model, m.tokenizer, { maxBatchSize: e.batchSize }));
+    return fn(new LocalEngine(m.model, m.tokenizer, { maxBatchSize: e.batchSize, promptFormat: runPromptFormat(ctx.config, m.tokenizer) }));
   }
-  const http = { api: e.api, apiKeyEnv: e.apiKeyEnv, concurrency: e.concurrency };
+  const http = {
+    ...httpPromptPlan(ctx.config, await runPromptFormatOf(ctx.config, modelDir)),
+    apiKeyEnv: e.apiKeyEnv,
+    concurrency: e.concurrency,
+  };
   if (e.endpoints !== undefined) {
     const plan = staticEndpointPlan(ctx.config, m0Dir(ctx), t, modelDir, served.get(ctx));
     if (plan.reload) {

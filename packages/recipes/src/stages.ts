@@ -23,6 +23,7 @@ import { sampleDataset } from '@irpo/sampler';
 import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference, trainSft, type SftExample } from '@irpo/trainer';
 import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 import { ModelSlot } from './model-slot.js';
+import { runPromptFormat } from './prompt-format.js';
 import { withEngine } from './stage-engine.js';
 import { makeOptimizer } from './optimizer.js';
 import type { Progress } from './progress.js';
@@ -112,11 +113,12 @@ export async function pairStage(ctx: StageContext, t: number, from: string, prob
     const m = await ctx.slot.ensure(from);
     const samples = await readJsonlAll(run.path(t, 'samples.jsonl'), SampleSchema);
     const gold = config.task.goldAsWinner ? goldMap(ctx.task, problems) : undefined;
+    const format = runPromptFormat(config, m.tokenizer);
     const { pairs, stats } = buildPairs(samples, {
       k: it.k,
       gold,
       dropTruncated: it.dropTruncated,
-      length: (p, c, ended) => sequenceLength(encodeSequence(m.tokenizer, p, c, ended)),
+      length: (p, c, ended) => sequenceLength(encodeSequence(m.tokenizer, p, c, ended, format)),
       maxLength: m.spec.maxPositions,
       seed: ctx.seed(t, 'pair'),
     });
@@ -157,6 +159,7 @@ export async function referenceStage(
   const ref = await computeRefLogps(m.model, m.tokenizer, pairs, {
     out: file,
     batchSize: Math.max(1, Math.floor(config.training.batchSize)),
+    promptFormat: runPromptFormat(config, m.tokenizer),
     onProgress: (d) => progress.update(d),
   });
   progress.done(`${ref.size} pairs scored`);
@@ -206,6 +209,7 @@ export async function trainStage(
     seed: ctx.seed(t, 'train'),
     checkpointDir: run.path(t, 'checkpoint'),
     optimizer,
+    promptFormat: runPromptFormat(config, m.tokenizer),
   };
   /** Restarts the progress line once the trainer knows the number of steps. */
   const stepsAre = (n: number) => {

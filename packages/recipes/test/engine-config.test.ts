@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineConfigSchema, InputError, RunConfigSchema } from '@irpo/contracts';
 import { describe, expect, it } from 'vitest';
+import { PLAIN_PROMPT, type PromptFormat } from '@irpo/model';
+import { httpPromptPlan } from '../src/prompt-format.js';
 import { staticEndpointPlan } from '../src/stage-engine.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,7 +22,29 @@ describe('engine config', () => {
     expect(err({ kind: 'http', launch: 'x {port}', reload: 'y' })).toMatch(/^reload: /);
     expect(err({ kind: 'http', endpoint: 'http://127.0.0.1:1/v1' })).toMatch(/endpoint/); // the old single field is gone
     const ok = EngineConfigSchema.parse({ kind: 'http', endpoints: ['http://127.0.0.1:1/v1'] });
-    expect(ok).toMatchObject({ startupTimeoutS: 600, api: 'completions' });
+    expect(ok).toMatchObject({ startupTimeoutS: 600 });
+    expect(ok.api).toBeUndefined(); // decided by the prompt format (httpPromptPlan)
+  });
+
+  it('engine.api follows the prompt format unless set; a rendered chat prompt goes to /v1/completions', () => {
+    const chat: PromptFormat = { kind: 'chat', reason: 'test', addSpecialTokens: false, render: (p) => `<u>${p}</u><a>` };
+    const http = (api?: 'chat' | 'completions') =>
+      RunConfigSchema.parse({ engine: { kind: 'http', endpoints: ['http://127.0.0.1:1/v1'], ...(api ? { api } : {}) } });
+    expect(httpPromptPlan(http(), chat)).toEqual({ api: 'chat' });
+    expect(httpPromptPlan(http(), PLAIN_PROMPT)).toEqual({ api: 'completions', promptFormat: PLAIN_PROMPT });
+    const explicit = httpPromptPlan(http('completions'), chat);
+    expect(explicit.api).toBe('completions');
+    expect(explicit.promptFormat!.render('Q')).toBe('<u>Q</u><a>');
+    expect(httpPromptPlan(http('chat'), chat)).toEqual({ api: 'chat' });
+    // the server's template on prompts that training reads plain: refused, naming the field
+    let thrown: unknown;
+    try {
+      httpPromptPlan(http('chat'), PLAIN_PROMPT);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(InputError);
+    expect((thrown as InputError).field).toBe('engine.api');
   });
 
   it('static endpoints serve M0 only, unless engine.reload says how to serve M(t-1)', () => {

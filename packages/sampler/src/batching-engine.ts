@@ -34,7 +34,8 @@ interface Pending {
 
 /**
  * Runs one `generate` call at a time on `inner` and merges the requests that wait meanwhile into
- * it when their settings match (n, temperature, topP, topK, maxNewTokens, stop, logprobs), up to
+ * it when their settings match (n, temperature, topP, topK, maxNewTokens, stop, logprobs,
+ * addSpecialTokens), up to
  * `maxRows` rows. Each prompt keeps its own seed (passed as `seeds`: promptSeed of its request's
  * seed and key), so with an engine whose samples depend only on that seed, merged requests get the
  * same completions as alone. Meant for a server in front of the local engine: concurrent HTTP
@@ -66,7 +67,16 @@ export class BatchingEngine implements Engine {
     if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
     this.stats.requests++;
     if (req.prompts.length === 0) return [];
-    const key = JSON.stringify([req.n, req.temperature, req.topP, req.topK, req.maxNewTokens, req.stop, req.logprobs]);
+    const key = JSON.stringify([
+      req.n,
+      req.temperature,
+      req.topP,
+      req.topK,
+      req.maxNewTokens,
+      req.stop,
+      req.logprobs,
+      req.addSpecialTokens,
+    ]);
     return new Promise<Completion[][]>((resolve, reject) => {
       this.queue.push({ req, rows: req.prompts.length * req.n, key, streamed: false, resolve, reject });
       this.kick();
@@ -135,7 +145,7 @@ export class BatchingEngine implements Engine {
           p.req.onText?.({ ...piece, prompt: piece.prompt - offset });
         }
       : undefined;
-    const { n, temperature, topP, topK, maxNewTokens, stop, logprobs } = group[0].req;
+    const { n, temperature, topP, topK, maxNewTokens, stop, logprobs, addSpecialTokens } = group[0].req;
     this.stats.calls++;
     let results: Completion[][];
     try {
@@ -149,6 +159,7 @@ export class BatchingEngine implements Engine {
         maxNewTokens,
         stop,
         logprobs,
+        addSpecialTokens,
         signal: allAborted(group.map((p) => p.req.signal)),
         onText,
       });

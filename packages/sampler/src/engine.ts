@@ -28,6 +28,12 @@ export interface GenerateRequest {
   seeds?: number[];
   /** Per-prompt keys for `promptSeed` (e.g. problem ids). Default: the prompt text. */
   keys?: string[];
+  /**
+   * Let the tokenizer add its special tokens (BOS) when encoding these prompts; default: the
+   * engine's setting. A server sets false for prompts already rendered by a chat template, which
+   * carry BOS themselves when the model wants one. Engines that do not tokenise ignore it.
+   */
+  addSpecialTokens?: boolean;
   /** Return the log-prob of each generated token under the model (temperature 1, unfiltered). */
   logprobs?: boolean;
   signal?: AbortSignal;

@@ -1,4 +1,5 @@
 import { createLogger, type FinishReason } from '@irpo/contracts';
+import type { PromptFormat } from '@irpo/model';
 import type { Completion, Engine, GenerateRequest } from './engine.js';
 import { promptSeed } from './generation/rng.js';
 import { mapLimit } from './map-limit.js';
@@ -16,10 +17,19 @@ export interface HttpEngineOptions {
   /** The served model's name (`model` in each request). */
   model: string;
   /**
-   * `completions` (default): `/completions` with the prompt as is. `chat`: `/chat/completions`
-   * with the prompt as the single user message (the server applies its chat template).
+   * `completions` (default): `/completions` with the prompt as is, or as `promptFormat` renders
+   * it. `chat`: `/chat/completions` with the prompt as the single user message (the server
+   * applies its chat template).
    */
   api?: 'completions' | 'chat';
+  /**
+   * With api `completions`: how each prompt is rendered before it is sent (@irpo/model
+   * promptFormat of the served model's tokenizer), so a chat template applied here reaches a
+   * plain completions endpoint. A chat format also sends `add_special_tokens: false` (vLLM's
+   * extension, honoured by `irpo serve`): the rendered text carries BOS itself when the model
+   * wants one. Not allowed with api `chat`, where the server renders.
+   */
+  promptFormat?: Pick<PromptFormat, 'kind' | 'render' | 'addSpecialTokens'>;
   /** Environment variable holding the API key (default OPENAI_API_KEY); the key is never logged. */
   apiKeyEnv?: string;
   /** Requests in flight at once, over all endpoints (default 8): one request per prompt carries its n samples. */
@@ -133,6 +143,8 @@ export class HttpEngine implements Engine {
     if (this.api !== 'completions' && this.api !== 'chat')
       throw new TypeError(`HttpEngine: api must be 'completions' or 'chat', got ${String(this.api)}`);
     this.path = this.api === 'chat' ? '/chat/completions' : '/completions';
+    if (this.api === 'chat' && options.promptFormat?.kind === 'chat')
+      throw new TypeError('HttpEngine: api chat renders prompts on the server; a chat promptFormat needs api completions');
     this.concurrency = options.concurrency ?? 8;
     this.maxRetries = options.maxRetries ?? 6;
     this.timeoutMs = options.timeoutMs ?? 600_000;
@@ -149,8 +161,10 @@ export class HttpEngine implements Engine {
     const signal = req.signal ? AbortSignal.any([req.signal, failed.signal]) : failed.signal;
     return mapLimit(req.prompts, this.concurrency, async (prompt, i) => {
       const body: Record<string, unknown> = { model: this.options.model };
+      const format = this.options.promptFormat;
       if (this.api === 'chat') body.messages = [{ role: 'user', content: prompt }];
-      else body.prompt = prompt;
+      else body.prompt = format ? format.render(prompt) : prompt;
+      if (this.api === 'completions' && format?.kind === 'chat') body.add_special_tokens = format.addSpecialTokens;
       Object.assign(body, {
         n: req.n,
         temperature: req.temperature,

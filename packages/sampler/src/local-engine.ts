@@ -1,6 +1,6 @@
 import { mulberry32 } from '@irpo/contracts';
 import { tf } from '@irpo/core';
-import { padIdOf } from '@irpo/model';
+import { padIdOf, type PromptFormat } from '@irpo/model';
 import type { Completion, Engine, GenerateRequest } from './engine.js';
 import { promptSeed, sampleSeed } from './generation/rng.js';
 import { sampleToken, type SamplingParams } from './generation/sample-token.js';
@@ -12,8 +12,14 @@ import type { CausalLM, KvCache, Tokenizer } from './types.js';
 export interface LocalEngineOptions {
   /** Most sequences decoded together (default 32): bounds the KV cache's memory. */
   maxBatchSize?: number;
-  /** Let the tokenizer add BOS etc. to prompts (default true, as Hugging Face does). */
+  /** Let the tokenizer add BOS etc. to prompts (default true, as Hugging Face does; a promptFormat decides instead). */
   addSpecialTokens?: boolean;
+  /**
+   * How prompts become the text the model reads (@irpo/model promptFormat): with a chat format
+   * each prompt is rendered as the template's user turn and encoded without added special
+   * tokens. Absent: prompts are encoded as they are.
+   */
+  promptFormat?: PromptFormat;
   /** Decode with the KV cache (default true); false reruns the full forward pass each step (benchmarks, checks). */
   useCache?: boolean;
   /**
@@ -54,6 +60,7 @@ export class LocalEngine implements Engine {
   readonly stats: EngineStats = { promptTokens: 0, completionTokens: 0, sequences: 0 };
   private readonly maxBatchSize: number;
   private readonly addSpecialTokens: boolean;
+  private readonly render: (prompt: string) => string;
   private readonly useCache: boolean;
   private readonly sharePrefill: boolean;
 
@@ -63,7 +70,8 @@ export class LocalEngine implements Engine {
     options: LocalEngineOptions = {},
   ) {
     this.maxBatchSize = options.maxBatchSize ?? 32;
-    this.addSpecialTokens = options.addSpecialTokens ?? true;
+    this.addSpecialTokens = options.promptFormat?.addSpecialTokens ?? options.addSpecialTokens ?? true;
+    this.render = options.promptFormat?.render ?? ((p) => p);
     this.useCache = options.useCache ?? true;
     this.sharePrefill = options.sharePrefill ?? true;
     if (!(this.maxBatchSize >= 1)) throw new Error(`maxBatchSize must be ≥ 1, got ${this.maxBatchSize}`);
@@ -72,7 +80,8 @@ export class LocalEngine implements Engine {
   async generate(request: GenerateRequest): Promise<Completion[][]> {
     const req = validateRequest(request);
     const rows: Row[] = [];
-    const encoded = req.prompts.map((p) => this.tokenizer.encode(p, { addSpecialTokens: this.addSpecialTokens }));
+    const addSpecialTokens = req.addSpecialTokens ?? this.addSpecialTokens;
+    const encoded = req.prompts.map((p) => this.tokenizer.encode(this.render(p), { addSpecialTokens }));
     req.prompts.forEach((_, i) => {
       if (encoded[i].length === 0) throw new RangeError(`generate: prompts[${i}]: encodes to no tokens`);
       const need = encoded[i].length + req.maxNewTokens;

@@ -74,6 +74,10 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     if (body.best_of !== undefined && body.best_of !== null && body.best_of !== body.n && body.best_of !== 1)
       throw new BadRequestError('best_of is not supported', 'best_of');
     const prompts = completionPrompts(body, options.tokenizer ? (ids) => options.tokenizer!.decode(ids) : undefined);
+    // vLLM's extension: false for a prompt already rendered by a chat template (it carries BOS itself)
+    if (body.add_special_tokens !== undefined && body.add_special_tokens !== null && typeof body.add_special_tokens !== 'boolean')
+      throw new BadRequestError('add_special_tokens must be a boolean', 'add_special_tokens');
+    const addSpecialTokens = typeof body.add_special_tokens === 'boolean' ? body.add_special_tokens : true;
     const { stream, ...fields } = samplingFields(body, ['max_tokens'], fallbackSeed);
     const logprobs = body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== false;
     const id = `cmpl-${randomUUID()}`;
@@ -90,7 +94,15 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
             choices: [{ index: piece.prompt * fields.n! + piece.sample, text: piece.text, logprobs: null, finish_reason: null }],
           })
       : undefined;
-    const results = await engine.generate({ ...fields, seeds: prompts.map(() => fields.seed!), prompts, logprobs, signal, onText });
+    const results = await engine.generate({
+      ...fields,
+      seeds: prompts.map(() => fields.seed!),
+      prompts,
+      logprobs,
+      addSpecialTokens,
+      signal,
+      onText,
+    });
     const choices = results.flatMap((cs, p) =>
       cs.map((c, j) => ({
         index: p * fields.n! + j,
@@ -112,7 +124,14 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
       }
       return sse.end();
     }
-    sendJson(res, 200, { id, object: 'text_completion', created: now, model, choices, usage: usage(prompts, results, fields.n!) });
+    sendJson(res, 200, {
+      id,
+      object: 'text_completion',
+      created: now,
+      model,
+      choices,
+      usage: usage(prompts, results, fields.n!, addSpecialTokens),
+    });
   };
 
   const chat = async (body: Body, res: ServerResponse, signal: AbortSignal) => {
@@ -146,7 +165,9 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
       });
     };
     const onText = stream ? (piece: TextPiece) => chunk(piece.sample, { content: piece.text }) : undefined;
-    const [cs] = await engine.generate({ ...fields, seeds: [fields.seed!], prompts: [prompt], signal, onText });
+    // The rendered conversation carries BOS itself when the template writes it (as vLLM and
+    // transformers' apply_chat_template encode it): the same ids as the in-process chat format.
+    const [cs] = await engine.generate({ ...fields, seeds: [fields.seed!], prompts: [prompt], addSpecialTokens: false, signal, onText });
     if (stream) {
       cs.forEach((c, index) => chunk(index, {}, openaiFinish(c)));
       return sse.end();
@@ -162,7 +183,7 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
         logprobs: null,
         finish_reason: openaiFinish(c),
       })),
-      usage: usage([prompt], [cs], fields.n!),
+      usage: usage([prompt], [cs], fields.n!, false),
     });
   };
 
@@ -176,8 +197,9 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     };
   };
 
-  const usage = (prompts: string[], results: Completion[][], n: number) => {
-    const promptTokens = options.tokenizer ? prompts.reduce((a, p) => a + options.tokenizer!.encode(p).length, 0) * n : 0;
+  const usage = (prompts: string[], results: Completion[][], n: number, addSpecialTokens: boolean) => {
+    const tok = options.tokenizer;
+    const promptTokens = tok ? prompts.reduce((a, p) => a + tok.encode(p, { addSpecialTokens }).length, 0) * n : 0;
     const completionTokens = results.flat().reduce((a, c) => a + c.tokens, 0);
     return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
   };

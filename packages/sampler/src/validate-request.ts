@@ -1,7 +1,7 @@
 import type { GenerateRequest } from './engine.js';
 
-export type ValidRequest = Required<Omit<GenerateRequest, 'keys' | 'seeds' | 'signal' | 'topK' | 'onText'>> &
-  Pick<GenerateRequest, 'keys' | 'seeds' | 'signal' | 'onText'> & { topK: number };
+export type ValidRequest = Required<Omit<GenerateRequest, 'keys' | 'seeds' | 'signal' | 'topK' | 'onText' | 'addSpecialTokens'>> &
+  Pick<GenerateRequest, 'keys' | 'seeds' | 'signal' | 'onText' | 'addSpecialTokens'> & { topK: number };
 
 /** Fills defaults and rejects values no engine can honour, with the field named. */
 export function validateRequest(r: GenerateRequest): ValidRequest {
@@ -19,6 +19,8 @@ export function validateRequest(r: GenerateRequest): ValidRequest {
   if (!Number.isInteger(topK) || topK < 0) fail('topK', `must be an integer ≥ 0, got ${topK}`);
   if (!Number.isInteger(r.maxNewTokens) || r.maxNewTokens < 1) fail('maxNewTokens', `must be an integer ≥ 1, got ${r.maxNewTokens}`);
   if (r.keys && r.keys.length !== r.prompts.length) fail('keys', `needs one key per prompt (${r.prompts.length}), got ${r.keys.length}`);
+  if (r.addSpecialTokens !== undefined && typeof r.addSpecialTokens !== 'boolean')
+    fail('addSpecialTokens', `must be a boolean, got ${String(r.addSpecialTokens)}`);
   if (r.seeds) {
     if (r.seeds.length !== r.prompts.length) fail('seeds', `needs one seed per prompt (${r.prompts.length}), got ${r.seeds.length}`);
     const bad = r.seeds.findIndex((s) => !Number.isInteger(s));
@@ -34,6 +36,7 @@ export function validateRequest(r: GenerateRequest): ValidRequest {
     stop: r.stop ?? [],
     seed: r.seed ?? 0,
     logprobs: r.logprobs ?? false,
+    addSpecialTokens: r.addSpecialTokens,
     keys: r.keys,
     seeds: r.seeds,
     signal: r.signal,

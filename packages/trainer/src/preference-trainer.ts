@@ -27,8 +27,8 @@ export async function trainPreference(
 ): Promise<{ steps: number; last?: TrainStepMetrics }> {
   const t = o.training;
   const encoded = pairs.map((p) => ({
-    chosen: encodeSequence(tokenizer, p.prompt, p.chosen, p.chosenEnded ?? true),
-    rejected: encodeSequence(tokenizer, p.prompt, p.rejected, p.rejectedEnded ?? true),
+    chosen: encodeSequence(tokenizer, p.prompt, p.chosen, p.chosenEnded ?? true, o.promptFormat),
+    rejected: encodeSequence(tokenizer, p.prompt, p.rejected, p.rejectedEnded ?? true, o.promptFormat),
     ref: refOf(refLogps, p.id),
   }));
   const lengths = encoded.map((e) => Math.max(sequenceLength(e.chosen), sequenceLength(e.rejected)));

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { JsonlAppender, readJsonlAll, RefLogpsSchema, type PreferencePair, type RefLogps } from '@irpo/contracts';
-import { padIdOf } from '@irpo/model';
+import { padIdOf, type PromptFormat } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
 import { encodeSequence, packBatch, type EncodedSequence } from './tokenize.js';
 import type { Tokenizer, TrainableLM } from './types.js';
@@ -10,6 +10,8 @@ export interface RefLogpsOptions {
   out: string;
   batchSize: number;
   onProgress?: (done: number, total: number) => void;
+  /** How prompts are rendered and encoded (default plain): training must use the same. */
+  promptFormat?: PromptFormat;
 }
 
 /** Summed response log-probs of each sequence under `model`, no gradient. */
@@ -41,8 +43,8 @@ export async function computeRefLogps(
   try {
     for (let i = 0; i < todo.length; i += o.batchSize) {
       const batch = todo.slice(i, i + o.batchSize);
-      const chosen = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.chosen, p.chosenEnded ?? true));
-      const rejected = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.rejected, p.rejectedEnded ?? true));
+      const chosen = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.chosen, p.chosenEnded ?? true, o.promptFormat));
+      const rejected = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.rejected, p.rejectedEnded ?? true, o.promptFormat));
       const scores = scoreSequences(model, [...chosen, ...rejected], pad);
       const rows: RefLogps[] = batch.map((p, j) => ({
         v: 1,

@@ -33,7 +33,7 @@ export async function trainSft(
   o: SftOptions,
 ): Promise<{ steps: number; last?: SftStepMetrics }> {
   const t = o.training;
-  const encoded = examples.map((e) => encodeSequence(tokenizer, e.prompt, e.completion, e.ended ?? true));
+  const encoded = examples.map((e) => encodeSequence(tokenizer, e.prompt, e.completion, e.ended ?? true, o.promptFormat));
   const steps = optimizerSteps(encoded.map(sequenceLength), {
     batchSize: t.batchSize,
     gradAccum: t.gradAccum,

@@ -1,3 +1,4 @@
+import { encodePrompt, PLAIN_PROMPT, type PromptFormat } from '@irpo/model';
 import type { Tokenizer } from './types.js';
 
 /** A prompt and one response as token ids; the response ends with EOS when it really ended. */
@@ -8,12 +9,21 @@ export interface EncodedSequence {
 
 /**
  * Encodes prompt and response separately and concatenates them, as generation sees them: the
- * response continues the prompt's ids. With `appendEos` (the default) the response gets the
- * tokenizer's first EOS appended so training teaches the model where to stop; pass false for a
- * response cut off by the token limit, which must not teach stopping there.
+ * response continues the prompt's ids. The prompt goes through `format` (default plain: as
+ * written, with the tokenizer's BOS); under a chat format it is the rendered template, whose
+ * tokens all count as prompt, so no loss and no log-prob is ever taken on them. With `appendEos`
+ * (the default) the response gets the tokenizer's first EOS appended so training teaches the
+ * model where to stop; pass false for a response cut off by the token limit, which must not
+ * teach stopping there.
  */
-export function encodeSequence(tokenizer: Tokenizer, prompt: string, response: string, appendEos = true): EncodedSequence {
-  const promptIds = tokenizer.encode(prompt, { addSpecialTokens: true });
+export function encodeSequence(
+  tokenizer: Tokenizer,
+  prompt: string,
+  response: string,
+  appendEos = true,
+  format: PromptFormat = PLAIN_PROMPT,
+): EncodedSequence {
+  const promptIds = encodePrompt(tokenizer, format, prompt);
   const responseIds = tokenizer.encode(response, { addSpecialTokens: false });
   const eos = tokenizer.eosTokenIds[0];
   if (appendEos && eos !== undefined) responseIds.push(eos);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createLogger, JsonlAppender, readJsonlAll, writeJsonlAtomic } from '@irpo/contracts';
 import { clipByGlobalNorm, GradientAccumulator, setWeightCaching, tf } from '@irpo/core';
+import type { PromptFormat } from '@irpo/model';
 import type { z } from 'zod';
 import type { Optimizer } from './optimizer.js';
 import { readResumeCheckpoint, writeResumeCheckpoint } from './resume-checkpoint.js';
@@ -49,6 +50,8 @@ export interface TrainRunOptions<M> {
   checkpointDir: string;
   optimizer: Optimizer;
   onStep?: (m: M, step: number, total: number) => void | Promise<void>;
+  /** How prompts are rendered and encoded (default plain); the reference log-probs must have used the same. */
+  promptFormat?: PromptFormat;
 }
 
 /** The loop settings both trainers take from a training config and their own options. */

@@ -8,7 +8,27 @@ interface InspectArgs {
   split: Split;
   path?: string;
   limit?: number;
+  model?: string;
+  promptFormat: PromptFormatSetting;
   json: boolean;
+}
+
+type PromptFormatSetting = 'auto' | 'chat' | 'plain';
+
+/** The sample prompt as one model reads it (`--model`). */
+export interface ModelPrompt {
+  model: string;
+  /** What was asked (--prompt-format, as prompt.format in a run config). */
+  setting: PromptFormatSetting;
+  /** What was chosen, and why. */
+  format: 'chat' | 'plain';
+  reason: string;
+  /** The text the model reads: the chat template's user turn and generation prompt, or the prompt as written. */
+  text: string;
+  /** Its token count, encoded as sampling and training encode it. */
+  tokens: number;
+  /** Whether the tokenizer added its special tokens (BOS) when encoding it. */
+  addSpecialTokens: boolean;
 }
 
 export interface InspectReport {
@@ -18,6 +38,8 @@ export interface InspectReport {
   counts: Partial<Record<Split, number | null>>;
   samplePrompt: string | null;
   sampleGold: string | null;
+  /** With --model: samplePrompt as that model reads it. */
+  modelPrompt?: ModelPrompt;
   answers: {
     distinct: number;
     top: Array<{ answer: string; count: number }>;
@@ -81,6 +103,23 @@ export async function inspectTask(task: Task, split: Split, limit?: number): Pro
   };
 }
 
+/** The prompt as the model in `dir` reads it under `setting`: @irpo/model's promptFormat, as the loop uses it. */
+export async function modelPromptOf(dir: string, setting: PromptFormatSetting, prompt: string): Promise<ModelPrompt> {
+  const { encodePrompt, loadTokenizer, promptFormat } = await import('@irpo/model');
+  const tokenizer = await loadTokenizer(dir);
+  const format = promptFormat(tokenizer, setting);
+  const text = format.render(prompt);
+  return {
+    model: dir,
+    setting,
+    format: format.kind,
+    reason: format.reason,
+    text,
+    tokens: encodePrompt(tokenizer, format, prompt).length,
+    addSpecialTokens: format.addSpecialTokens,
+  };
+}
+
 function human(r: InspectReport): string {
   const counts = Object.entries(r.counts)
     .map(([s, n]) => `${s} ${n ?? '-'}`)
@@ -93,6 +132,12 @@ function human(r: InspectReport): string {
     `gold self-check: ${a.goldSelfCheck.judgedCorrect}/${a.goldSelfCheck.withGold} gold completions judged correct`,
     '--- sample prompt ---',
     r.samplePrompt ?? '(none)',
+    ...(r.modelPrompt
+      ? [
+          `--- as ${r.modelPrompt.model} reads it: ${r.modelPrompt.format} (${r.modelPrompt.reason}), ${r.modelPrompt.tokens} tokens${r.modelPrompt.addSpecialTokens ? ' with the tokenizer’s special tokens' : ''} ---`,
+          r.modelPrompt.text,
+        ]
+      : []),
     ...(r.sampleGold ? ['--- its gold completion ---', r.sampleGold] : []),
   ].join('\n');
 }
@@ -105,10 +150,18 @@ const inspectCommand: CommandModule<object, InspectArgs> = {
       .positional('task', { choices: [...TASK_NAMES, 'math500'], type: 'string', demandOption: true, describe: 'Task name' })
       .option('split', { choices: SPLITS, default: 'test' as Split, describe: 'Split to sample and summarise' })
       .option('path', { type: 'string', describe: 'Data file or directory (gsm8k, math, arc)' })
-      .option('limit', { type: 'number', describe: 'Read at most this many problems per split' }) as unknown as Argv<InspectArgs>,
+      .option('limit', { type: 'number', describe: 'Read at most this many problems per split' })
+      .option('model', { type: 'string', describe: 'Model folder: also show the sample prompt exactly as this model reads it' })
+      .option('prompt-format', {
+        choices: ['auto', 'chat', 'plain'] as const,
+        default: 'auto' as PromptFormatSetting,
+        describe: "With --model, as prompt.format: auto renders the model's chat template when it has one",
+      }) as unknown as Argv<InspectArgs>,
   handler: async (args) => {
     const task = getTask(args.task, { path: args.path });
     const report = await inspectTask(task, args.split, args.limit);
+    if (args.model !== undefined && report.samplePrompt !== null)
+      report.modelPrompt = await modelPromptOf(args.model, args.promptFormat, report.samplePrompt);
     createOutput(args.json).result(report, (v) => human(v as InspectReport));
   },
 };

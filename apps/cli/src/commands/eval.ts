@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { UsageError, writeFileAtomic, writeJsonAtomic } from '@irpo/contracts';
 import type { Argv, CommandModule } from 'yargs';
-import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
+import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom, PROMPT_FORMAT_OPTION } from '../model-loading.js';
 import { createOutput } from '../output.js';
 
 interface EvalArgs {
@@ -10,6 +10,7 @@ interface EvalArgs {
   split: string;
   model?: string;
   adapter?: string;
+  promptFormat: 'auto' | 'chat' | 'plain';
   endpoint?: string;
   servedModel?: string;
   limit?: number;
@@ -46,6 +47,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         describe: 'Model folder to evaluate (Hugging Face layout); with --samples, the name recorded in eval.json',
       })
       .option('adapter', ADAPTER_OPTION)
+      .option('prompt-format', PROMPT_FORMAT_OPTION)
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root to evaluate instead of a local model' })
       .option('served-model', { type: 'string', describe: 'Model name at the endpoint (default: its first /v1/models entry)' })
       .option('limit', { type: 'number', describe: 'Evaluate the first N problems of the split' })
@@ -113,7 +115,8 @@ async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/con
     });
   } else {
     const loaded = await loadModelFrom(args.model!, args.adapter);
-    engine = new LocalEngine(loaded.model, loaded.tokenizer);
+    const { promptFormat } = await import('@irpo/model');
+    engine = new LocalEngine(loaded.model, loaded.tokenizer, { promptFormat: promptFormat(loaded.tokenizer, args.promptFormat) });
     dispose = () => loaded.model.dispose();
   }
   try {

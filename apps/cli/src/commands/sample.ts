@@ -1,6 +1,6 @@
 import { formatDuration, UsageError } from '@irpo/contracts';
 import type { CommandModule } from 'yargs';
-import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom } from '../model-loading.js';
+import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom, PROMPT_FORMAT_OPTION } from '../model-loading.js';
 import { createOutput } from '../output.js';
 import { formatProgress } from '../progress.js';
 
@@ -24,6 +24,7 @@ interface SampleArgs {
   out: string;
   batchSize?: number;
   maxBatchSize: number;
+  promptFormat: 'auto' | 'chat' | 'plain';
   json: boolean;
 }
 
@@ -39,6 +40,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .option('data-path', { type: 'string', describe: 'Read the task data from this path' })
       .option('model', { type: 'string', describe: 'Local model directory (Hugging Face layout)' })
       .option('adapter', ADAPTER_OPTION)
+      .option('prompt-format', PROMPT_FORMAT_OPTION)
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1' })
       .option('served-model', { type: 'string', describe: 'Model name the endpoint serves (default: its first /v1/models entry)' })
       .option('api-key-env', { type: 'string', default: 'OPENAI_API_KEY', describe: 'Environment variable with the endpoint API key' })
@@ -70,7 +72,11 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       engine = new sampler.HttpEngine({ baseUrl: args.endpoint, model, apiKeyEnv: args.apiKeyEnv, concurrency: args.concurrency });
     } else {
       const loaded = await loadModelFrom(args.model!, args.adapter);
-      engine = new sampler.LocalEngine(loaded.model, loaded.tokenizer, { maxBatchSize: args.maxBatchSize });
+      const { promptFormat } = await import('@irpo/model');
+      engine = new sampler.LocalEngine(loaded.model, loaded.tokenizer, {
+        maxBatchSize: args.maxBatchSize,
+        promptFormat: promptFormat(loaded.tokenizer, args.promptFormat),
+      });
       dispose = () => loaded.model.dispose();
     }
     const tty = Boolean(process.stderr.isTTY) && !args.json;

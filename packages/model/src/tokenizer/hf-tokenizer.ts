@@ -27,6 +27,8 @@ export class HfTokenizer implements SavableTokenizer {
     private readonly tokenizerJson: Record<string, unknown>,
     private readonly tokenizerConfig: Record<string, unknown> | null = null,
     fallback: SpecialTokenIds = {},
+    /** The text of a chat_template.jinja beside tokenizer.json: it wins over tokenizer_config.json's template. */
+    private readonly chatTemplateFile: string | null = null,
   ) {
     this.impl = new HfTokenizerImpl(tokenizerJson, tokenizerConfig ?? {});
     let maxId = -1;
@@ -42,8 +44,7 @@ export class HfTokenizer implements SavableTokenizer {
     const fromModel = fallback.eosTokenId == null ? [] : Array.isArray(fallback.eosTokenId) ? fallback.eosTokenId : [fallback.eosTokenId];
     this.eosTokenIds = [...new Set([...(eos === null ? [] : [eos]), ...fromModel])];
     this.padTokenId = idOf(cfg.pad_token as TokenField) ?? fallback.padTokenId ?? null;
-    const tpl = cfg.chat_template;
-    this.chatTemplate = typeof tpl === 'string' ? tpl : null;
+    this.chatTemplate = chatTemplateFile ?? configChatTemplate(cfg.chat_template);
   }
 
   encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
@@ -64,6 +65,23 @@ export class HfTokenizer implements SavableTokenizer {
   }
 
   toFiles(): Record<string, unknown> {
-    return { 'tokenizer.json': this.tokenizerJson, ...(this.tokenizerConfig ? { 'tokenizer_config.json': this.tokenizerConfig } : {}) };
+    return {
+      'tokenizer.json': this.tokenizerJson,
+      ...(this.tokenizerConfig ? { 'tokenizer_config.json': this.tokenizerConfig } : {}),
+      ...(this.chatTemplateFile !== null ? { 'chat_template.jinja': this.chatTemplateFile } : {}),
+    };
   }
+}
+
+/**
+ * tokenizer_config.json's `chat_template`: a string, or (as some models ship it) a list of named
+ * templates, of which transformers uses the one named "default".
+ */
+function configChatTemplate(field: unknown): string | null {
+  if (typeof field === 'string') return field;
+  if (Array.isArray(field)) {
+    const named = field.find((t): t is { name: string; template: string } => t?.name === 'default' && typeof t?.template === 'string');
+    return named?.template ?? null;
+  }
+  return null;
 }

@@ -5,12 +5,14 @@ import { CharTokenizer } from './char-tokenizer.js';
 import { HfTokenizer, type SpecialTokenIds } from './hf-tokenizer.js';
 import type { SavableTokenizer } from './tokenizer.js';
 
-async function readJsonIfPresent(file: string): Promise<Record<string, unknown> | null> {
-  const present = await stat(file).then(
+const exists = (file: string): Promise<boolean> =>
+  stat(file).then(
     () => true,
     () => false,
   );
-  if (!present) return null;
+
+async function readJsonIfPresent(file: string): Promise<Record<string, unknown> | null> {
+  if (!(await exists(file))) return null;
   try {
     return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   } catch (e) {
@@ -21,6 +23,8 @@ async function readJsonIfPresent(file: string): Promise<Record<string, unknown> 
 /**
  * The tokenizer of a model directory: `tokenizer.json` (+ `tokenizer_config.json`, and
  * config.json's special ids as a fallback). A character-level WordLevel file gives a CharTokenizer.
+ * The chat template is `chat_template.jinja` when the folder has one (what transformers writes
+ * since 4.47), else tokenizer_config.json's `chat_template`.
  */
 export async function loadTokenizer(dir: string): Promise<SavableTokenizer> {
   const file = join(dir, 'tokenizer.json');
@@ -41,16 +45,19 @@ export async function loadTokenizer(dir: string): Promise<SavableTokenizer> {
     eosTokenId: modelConfig.eos_token_id as number | number[] | null | undefined,
     padTokenId: modelConfig.pad_token_id as number | null | undefined,
   };
+  const jinja = join(dir, 'chat_template.jinja');
+  const chatTemplate = (await exists(jinja)) ? await readFile(jinja, 'utf8') : null;
   try {
-    return new HfTokenizer(json, config, fallback);
+    return new HfTokenizer(json, config, fallback, chatTemplate);
   } catch (e) {
     throw new InputError(file, undefined, undefined, `cannot build the tokenizer: ${(e as Error).message}`);
   }
 }
 
-/** Writes the tokenizer's files (tokenizer.json, tokenizer_config.json if any) into `dir`. */
+/** Writes the tokenizer's files (tokenizer.json, tokenizer_config.json, chat_template.jinja if any) into `dir`. */
 export async function saveTokenizer(dir: string, tokenizer: SavableTokenizer): Promise<void> {
   for (const [name, value] of Object.entries(tokenizer.toFiles())) {
-    await writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
+    // text files (chat_template.jinja) as they are, JSON files pretty-printed
+    await writeFileAtomic(join(dir, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2) + '\n');
   }
 }

@@ -15,9 +15,9 @@ export interface ChatMessage {
 
 /** A tokenizer that can also be written back to a directory as tokenizer.json (+ config). */
 export interface SavableTokenizer extends Tokenizer {
-  /** The files to write, by name (`tokenizer.json`, optional `tokenizer_config.json`). */
+  /** The files to write, by name (`tokenizer.json`, optional `tokenizer_config.json` and `chat_template.jinja`); strings are written as they are. */
   toFiles(): Record<string, unknown>;
-  /** The chat template of tokenizer_config.json, if any. */
+  /** The chat template (chat_template.jinja, else tokenizer_config.json), if any. */
   readonly chatTemplate: string | null;
 }
 
