@@ -20,7 +20,8 @@ export interface EngineReport {
   launch?: string;
   endpoints?: { url: string; status: string }[];
   reload?: string;
-  api: EngineConfig['api'];
+  /** The API set in engine.api, or auto: chat when the run's prompt format resolves to chat. */
+  api: NonNullable<EngineConfig['api']> | 'auto';
   batchSize: number;
   concurrency: number;
   startupTimeoutS?: number;
@@ -46,7 +47,7 @@ async function probe(url: string, apiKeyEnv: string, ms = 2000): Promise<string>
 }
 
 export async function describeEngine(e: EngineConfig): Promise<EngineReport> {
-  const common = { api: e.api, batchSize: e.batchSize, concurrency: e.concurrency };
+  const common = { api: e.api ?? ('auto' as const), batchSize: e.batchSize, concurrency: e.concurrency };
   if (e.kind === 'local') return { kind: 'local', summary: `in process, ${e.batchSize} sequences decoded together`, ...common };
   const apiKey = `${e.apiKeyEnv} ${process.env[e.apiKeyEnv] ? 'set' : 'not set'}`;
   if (e.launch !== undefined) {
@@ -78,7 +79,10 @@ function engineLines(r: EngineReport): string[] {
   if (r.launch) lines.push(`launch: ${r.launch}`);
   for (const ep of r.endpoints ?? []) lines.push(`endpoint: ${ep.url}: ${ep.status}`);
   if (r.reload) lines.push(`reload: ${r.reload}`);
-  if (r.kind === 'http') lines.push(`api ${r.api}, ${r.concurrency} requests in flight, ${r.apiKey}`);
+  if (r.kind === 'http')
+    lines.push(
+      `api ${r.api === 'auto' ? 'auto (chat when prompt.format resolves to chat)' : r.api}, ${r.concurrency} requests in flight, ${r.apiKey}`,
+    );
   return lines;
 }
 
