@@ -1,4 +1,3 @@
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '@irpo/core';
 import { InputError, writeJsonAtomic, type ModelSpec } from '@irpo/contracts';
@@ -6,32 +5,12 @@ import { hfConfigFromSpec, specFromHfConfig } from '../config/hf-config.js';
 import { LlamaModel } from '../llama/llama-model.js';
 import { expectedWeightShapes } from '../llama/weight-names.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new InputError(file, undefined, undefined, 'cannot read the file (is this a model directory?)');
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, undefined, undefined, `invalid JSON (${(e as Error).message})`);
-  }
-}
+import { exists, readJson } from './json-file.js';
 
 /** The spec from `<dir>/config.json`. */
 export async function readModelSpec(dir: string): Promise<ModelSpec> {
   const file = join(dir, 'config.json');
-  return specFromHfConfig(await readJson(file), file);
+  return specFromHfConfig(await readJson(file, 'a model directory'), file);
 }
 
 /** Every tensor of `model.safetensors` or the shards named by `model.safetensors.index.json`. */
@@ -44,7 +23,7 @@ export async function readCheckpointTensors(
   }
   const indexFile = join(dir, 'model.safetensors.index.json');
   if (!(await exists(indexFile))) throw new InputError(dir, undefined, undefined, 'no model.safetensors or model.safetensors.index.json');
-  const index = (await readJson(indexFile)) as { weight_map?: Record<string, string> };
+  const index = (await readJson(indexFile, 'a model directory')) as { weight_map?: Record<string, string> };
   if (!index.weight_map || typeof index.weight_map !== 'object') throw new InputError(indexFile, undefined, 'weight_map', 'missing');
   const tensors = new Map<string, NamedTensor>();
   const files = new Map<string, string>();

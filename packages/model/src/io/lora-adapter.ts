@@ -1,10 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '@irpo/core';
 import { InputError, LORA_TARGET_MODULES, writeJsonAtomic, type LoraConfig, type LoraTargetModule } from '@irpo/contracts';
 import type { LlamaModel } from '../llama/llama-model.js';
 import { loraTensorShapes } from '../llama/lora.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
+import { exists, readJson } from './json-file.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -71,7 +71,7 @@ export async function loadLoraAdapter(dir: string, model: LlamaModel): Promise<L
   if (model.loraConfig)
     throw new Error('loadLoraAdapter: the model already has an adapter attached (detachLora() or mergeLora() it first)');
   const configFile = join(dir, ADAPTER_CONFIG_FILE);
-  const { config, baseModelPath } = parsePeftAdapterConfig(await readJson(configFile), configFile);
+  const { config, baseModelPath } = parsePeftAdapterConfig(await readJson(configFile, 'a PEFT adapter directory'), configFile);
   const weightsFile = join(dir, ADAPTER_WEIGHTS_FILE);
   if (!(await exists(weightsFile))) {
     const bin = await exists(join(dir, 'adapter_model.bin'));
@@ -177,25 +177,4 @@ export function parsePeftAdapterConfig(json: unknown, file: string): LoadedLoraA
     config: { r: r as number, alpha: alpha as number, dropout: dropout as number, targetModules: targets },
     baseModelPath: typeof base === 'string' ? base : null,
   };
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new InputError(file, undefined, undefined, 'cannot read the file (is this a PEFT adapter directory?)');
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, undefined, undefined, `invalid JSON (${(e as Error).message})`);
-  }
 }
