@@ -62,8 +62,7 @@ describe('irpo serve as a launched engine', () => {
     'a chat model: /v1/chat/completions of irpo serve gives the samples of the in-process chat format (skipped without shared/)',
     async () => {
       const { initBackend } = await import('@irpo/core');
-      const { ModelSpecSchema } = await import('@irpo/contracts');
-      const { createModel, loadModel, loadTokenizer, promptFormat, saveModel } = await import('@irpo/model');
+      const { loadModel, loadTokenizer, promptFormat, saveRandomModel } = await import('@irpo/model');
       const { HttpEngine, LocalEngine, launchEngine } = await import('@irpo/sampler');
       const { getTask } = await import('@irpo/data');
       await initBackend('wasm');
@@ -73,23 +72,12 @@ describe('irpo serve as a launched engine', () => {
       await copyFile(smolTokenizer, join(tokDir, 'tokenizer.json'));
       await copyFile(smolChatConfig, join(tokDir, 'tokenizer_config.json'));
       const tokenizer = await loadTokenizer(tokDir);
-      const spec = ModelSpecSchema.parse({
-        vocabSize: tokenizer.vocabSize,
-        hiddenSize: 16,
-        intermediateSize: 32,
-        numLayers: 1,
-        numHeads: 2,
-        numKvHeads: 1,
-        maxPositions: 512,
-        tieWordEmbeddings: true,
-        bosTokenId: 1,
-        eosTokenId: 2,
-        padTokenId: 2,
-      });
-      const modelDir = join(dir, 'smol-chat');
-      const created = createModel(spec, { seed: 3 });
-      await saveModel(modelDir, created, tokenizer);
-      created.dispose();
+      const modelDir = await saveRandomModel(
+        join(dir, 'smol-chat'),
+        tokenizer,
+        { maxPositions: 512, bosTokenId: 1, eosTokenId: 2, padTokenId: 2 },
+        { seed: 3 },
+      );
 
       const task = await getTask('gsm8k', { path: gsm8k });
       const problems = await task.load('test', { limit: 3 });

@@ -34,7 +34,7 @@ export {
   type SafetensorsDtype,
 } from './io/safetensors.js';
 export { loadCheckpoint, saveCheckpoint, readModelSpec, readCheckpointTensors, type SaveCheckpointOptions } from './io/checkpoint.js';
-export { loadModel, saveModel, type LoadedModel } from './io/model-dir.js';
+export { loadModel, saveModel, saveRandomModel, type LoadedModel } from './io/model-dir.js';
 export { parameterCount, estimateMemory, type MemoryEstimate } from './config/model-size.js';
 export type { Tokenizer, SavableTokenizer, ChatMessage } from './tokenizer/tokenizer.js';
 export { padIdOf } from './tokenizer/tokenizer.js';

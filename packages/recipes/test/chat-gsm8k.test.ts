@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   EvalReportSchema,
-  ModelSpecSchema,
   PreferencePairSchema,
   readJsonFile,
   readJsonlAll,
@@ -17,7 +16,7 @@ import {
 } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import { getTask } from '@irpo/data';
-import { createModel, loadModel, loadTokenizer, promptFormat, saveModel } from '@irpo/model';
+import { loadModel, loadTokenizer, promptFormat, saveRandomModel } from '@irpo/model';
 import { LocalEngine } from '@irpo/sampler';
 import { computeRefLogps } from '@irpo/trainer';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,25 +42,8 @@ async function smolShapedModel(root: string): Promise<string> {
   await copyFile(smolTokenizer, join(tokDir, 'tokenizer.json'));
   await copyFile(smolChatConfig, join(tokDir, 'tokenizer_config.json'));
   const tokenizer = await loadTokenizer(tokDir);
-  const spec = ModelSpecSchema.parse({
-    vocabSize: tokenizer.vocabSize,
-    hiddenSize: 16,
-    intermediateSize: 32,
-    numLayers: 1,
-    numHeads: 2,
-    numKvHeads: 1,
-    maxPositions: 1024,
-    tieWordEmbeddings: true,
-    bosTokenId: 1,
-    eosTokenId: 2,
-    padTokenId: 2,
-  });
-  const model = createModel(spec, { seed: 7 });
-  const dir = join(root, 'm0');
-  await mkdir(dir, { recursive: true });
-  await saveModel(dir, model, tokenizer);
-  model.dispose();
-  return dir;
+  const shape = { maxPositions: 1024, bosTokenId: 1, eosTokenId: 2, padTokenId: 2 };
+  return saveRandomModel(join(root, 'm0'), tokenizer, shape, { seed: 7 });
 }
 
 const roots: string[] = [];

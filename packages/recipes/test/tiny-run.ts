@@ -1,32 +1,14 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModelSpecSchema, RunConfigSchema, type RunConfig, type RunConfigInput } from '@irpo/contracts';
+import { RunConfigSchema, type RunConfig, type RunConfigInput } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import { ARITH_CHARSET } from '@irpo/data';
-import { CharTokenizer, createModel, saveModel } from '@irpo/model';
+import { CharTokenizer, saveRandomModel } from '@irpo/model';
 
 /** A random tiny model folder (M0): its samples are noise, so pairs come from gold winners. */
 export async function makeTinyModel(dir: string, seed = 1): Promise<string> {
   await initBackend('wasm');
-  const tokenizer = new CharTokenizer(ARITH_CHARSET);
-  const spec = ModelSpecSchema.parse({
-    vocabSize: tokenizer.vocabSize,
-    hiddenSize: 32,
-    intermediateSize: 64,
-    numLayers: 2,
-    numHeads: 2,
-    numKvHeads: 1,
-    maxPositions: 256,
-    tieWordEmbeddings: true,
-    bosTokenId: 1,
-    eosTokenId: 2,
-    padTokenId: 0,
-  });
-  const model = createModel(spec, { seed });
-  await mkdir(dir, { recursive: true });
-  await saveModel(dir, model, tokenizer);
-  model.dispose();
-  return dir;
+  const shape = { hiddenSize: 32, intermediateSize: 64, numLayers: 2, bosTokenId: 1, eosTokenId: 2, padTokenId: 0 };
+  return saveRandomModel(dir, new CharTokenizer(ARITH_CHARSET), shape, { seed });
 }
 
 /** Two iterations over 8 prompts: seconds on wasm. */

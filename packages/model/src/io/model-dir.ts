@@ -1,5 +1,8 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, type ModelSpec } from '@irpo/contracts';
+import { InputError, ModelSpecSchema, type ModelSpec } from '@irpo/contracts';
+import type { z } from 'zod';
+import { createModel } from '../llama/create-model.js';
 import type { LlamaModel } from '../llama/llama-model.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/load-tokenizer.js';
 import type { SavableTokenizer } from '../tokenizer/tokenizer.js';
@@ -36,4 +39,36 @@ export async function saveModel(
 ): Promise<void> {
   await saveTokenizer(dir, tokenizer);
   await saveCheckpoint(dir, model, options);
+}
+
+/**
+ * A random-weight model of a small shape in Hugging Face layout, for smoke tests of a pipeline
+ * with a real tokenizer: 16 wide, one layer, tied head, the tokenizer's vocabulary, unless
+ * `shape` says otherwise. Returns `dir`.
+ */
+export async function saveRandomModel(
+  dir: string,
+  tokenizer: SavableTokenizer,
+  shape: Partial<z.input<typeof ModelSpecSchema>> = {},
+  options: { seed?: number } = {},
+): Promise<string> {
+  const spec = ModelSpecSchema.parse({
+    vocabSize: tokenizer.vocabSize,
+    hiddenSize: 16,
+    intermediateSize: 32,
+    numLayers: 1,
+    numHeads: 2,
+    numKvHeads: 1,
+    maxPositions: 256,
+    tieWordEmbeddings: true,
+    ...shape,
+  });
+  const model = createModel(spec, { seed: options.seed ?? 1 });
+  try {
+    await mkdir(dir, { recursive: true });
+    await saveModel(dir, model, tokenizer);
+  } finally {
+    model.dispose();
+  }
+  return dir;
 }
