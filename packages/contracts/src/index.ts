@@ -33,7 +33,7 @@ export {
   type Sample,
   type TrainStepMetrics,
 } from './records.js';
-export { SftStepMetricsSchema, type SftStepMetrics } from './sft-records.js';
+export { SftExampleSchema, SftStepMetricsSchema, type SftExampleRecord, type SftStepMetrics } from './sft-records.js';
 export {
   LORA_TARGET_MODULES,
   LoraConfigSchema,

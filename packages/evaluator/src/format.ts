@@ -32,3 +32,28 @@ export function htmlTable(header: string[], rows: string[][]): string {
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
+
+/** The style of irpo's HTML reports: plain tables, numbers right-aligned. */
+export const REPORT_CSS = `body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1150px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0 20px; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; }`;
+
+/** A self-contained HTML page (no external assets): `title` is escaped, `body` is HTML already. */
+export function htmlDocument(title: string, body: string, css = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(title)}</title>
+<style>
+${REPORT_CSS}${css ? `\n${css}` : ''}
+</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+}

@@ -12,5 +12,14 @@ export { scoreSamplesFile, type ScoreSamplesFileOptions, type ScoredSamples } fr
 export { buildEvalReport, type BuildEvalReportInput } from './build-eval-report.js';
 export { evalMarkdown } from './eval-markdown.js';
 export { writeRunReport, type RunReport } from './write-run-report.js';
-export { compareRuns, type RunComparison, type RunComparisonRow } from './compare-runs.js';
-export { logpDrift, type LogpDrift } from './logp-drift.js';
+export {
+  compareRuns,
+  compareMethods,
+  writeComparison,
+  type RunComparison,
+  type RunComparisonRow,
+  type MethodRun,
+  type MethodRow,
+  type MethodComparison,
+} from './compare-runs.js';
+export { logpDrift, driftOf, type LogpDrift } from './logp-drift.js';

@@ -13,6 +13,25 @@ export interface LogpDrift {
 }
 
 /**
+ * How the chosen and rejected log-probs moved over one preference training log: the mean of the
+ * first quarter of the steps (at least one step) against the mean of the last quarter. Null for
+ * an empty log.
+ */
+export function driftOf(log: readonly TrainStepMetrics[]): Omit<LogpDrift, 'run'> | null {
+  if (log.length === 0) return null;
+  const q = Math.max(1, Math.floor(log.length / 4));
+  const mean = (xs: readonly TrainStepMetrics[], k: 'logps/chosen' | 'logps/rejected') => xs.reduce((a, r) => a + r[k], 0) / xs.length;
+  const [head, tail] = [log.slice(0, q), log.slice(-q)];
+  return {
+    steps: log.length,
+    chosenStart: mean(head, 'logps/chosen'),
+    chosenEnd: mean(tail, 'logps/chosen'),
+    rejectedStart: mean(head, 'logps/rejected'),
+    rejectedEnd: mean(tail, 'logps/rejected'),
+  };
+}
+
+/**
  * How the chosen and rejected log-probs moved during iteration 1's preference training (mean
  * of the first vs the last quarter of steps, read from iter-1/train-log.jsonl): the paper's
  * Fig. 3 view, where DPO without the NLL term lowers the chosen log-probs too. Runs without a
@@ -23,19 +42,8 @@ export async function logpDrift(dirs: Record<string, string>): Promise<{ rows: L
   for (const [run, dir] of Object.entries(dirs)) {
     const file = join(dir, 'iter-1', 'train-log.jsonl');
     if (!existsSync(file)) continue;
-    const log = await readJsonlAll(file, TrainStepMetricsSchema);
-    if (log.length === 0) continue;
-    const q = Math.max(1, Math.floor(log.length / 4));
-    const mean = (xs: TrainStepMetrics[], k: 'logps/chosen' | 'logps/rejected') => xs.reduce((a, r) => a + r[k], 0) / xs.length;
-    const [head, tail] = [log.slice(0, q), log.slice(-q)];
-    rows.push({
-      run,
-      steps: log.length,
-      chosenStart: mean(head, 'logps/chosen'),
-      chosenEnd: mean(tail, 'logps/chosen'),
-      rejectedStart: mean(head, 'logps/rejected'),
-      rejectedEnd: mean(tail, 'logps/rejected'),
-    });
+    const drift = driftOf(await readJsonlAll(file, TrainStepMetricsSchema));
+    if (drift) rows.push({ run, ...drift });
   }
   const f = (x: number) => x.toFixed(2);
   const markdown = [

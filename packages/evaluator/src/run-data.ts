@@ -6,6 +6,8 @@ import {
   PreferencePairSchema,
   readJsonFile,
   readJsonlAll,
+  SftExampleSchema,
+  SftStepMetricsSchema,
   TrainStepMetricsSchema,
   type EvalReport,
   type TrainStepMetrics,
@@ -17,7 +19,11 @@ export interface IterationData {
   eval?: EvalReport;
   /** Lines of pairs.jsonl, when it exists. */
   pairs?: number;
+  /** Lines of sft-examples.jsonl (what a supervised baseline trained on), when it exists. */
+  sftExamples?: number;
   trainLog: TrainStepMetrics[];
+  /** Steps logged in sft-log.jsonl (supervised training), when it exists. */
+  sftSteps?: number;
 }
 
 export interface RunData {
@@ -60,6 +66,12 @@ async function readIteration(dir: string, iteration: number): Promise<IterationD
   if (files.has('eval.json')) out.eval = await readJsonFile(join(dir, 'eval.json'), EvalReportSchema);
   if (files.has('pairs.jsonl')) {
     out.pairs = (await readJsonlAll(join(dir, 'pairs.jsonl'), PreferencePairSchema, { tolerateTruncatedTail: true })).length;
+  }
+  if (files.has('sft-examples.jsonl')) {
+    out.sftExamples = (await readJsonlAll(join(dir, 'sft-examples.jsonl'), SftExampleSchema, { tolerateTruncatedTail: true })).length;
+  }
+  if (files.has('sft-log.jsonl')) {
+    out.sftSteps = (await readJsonlAll(join(dir, 'sft-log.jsonl'), SftStepMetricsSchema, { tolerateTruncatedTail: true })).length;
   }
   if (files.has('train-log.jsonl')) {
     out.trainLog = await readJsonlAll(join(dir, 'train-log.jsonl'), TrainStepMetricsSchema, { tolerateTruncatedTail: true });

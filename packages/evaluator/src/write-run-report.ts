@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@irpo/contracts';
-import { escapeHtml, htmlTable, markdownTable } from './format.js';
+import { escapeHtml, htmlDocument, htmlTable, markdownTable } from './format.js';
 import { iterationTable } from './iteration-table.js';
 import { renderSvg } from './render-svg.js';
 import { overviewSpec, runCharts } from './run-charts.js';
@@ -42,34 +42,20 @@ export async function writeRunReport(runDir: string): Promise<RunReport> {
     ...charts.flatMap((c) => [`### ${c.title}`, '', `![${c.id}](report-${c.id}.svg)`, '']),
   ].join('\n');
 
-  const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>irpo run report: ${escapeHtml(run.name)}</title>
-<style>
-body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1150px; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0 20px; }
-th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
-th { background: #f3f3f3; }
-td:first-child, th:first-child { text-align: left; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px; }
-figure { margin: 0; border: 1px solid #eee; }
-figcaption { font-size: 12px; color: #555; padding: 0 12px 8px; }
-</style>
-</head>
-<body>
-<h1>irpo run report: ${escapeHtml(run.name)}</h1>
+  const html = htmlDocument(
+    `irpo run report: ${run.name}`,
+    `<h1>irpo run report: ${escapeHtml(run.name)}</h1>
 <ul>${summary.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
 <h2>Per iteration</h2>
 ${table.rows.length ? htmlTable(table.header, table.rows) : '<p><em>No iterations yet.</em></p>'}
 <h2>Charts</h2>
 <div class="charts">
 ${charts.length ? charts.map((c, i) => `<figure>${stripXmlDecl(svgs[i]!)}<figcaption>${escapeHtml(c.title)}</figcaption></figure>`).join('\n') : stripXmlDecl(overview)}
-</div>
-</body>
-</html>
-`;
+</div>`,
+    `.charts { display: flex; flex-wrap: wrap; gap: 12px; }
+figure { margin: 0; border: 1px solid #eee; }
+figcaption { font-size: 12px; color: #555; padding: 0 12px 8px; }`,
+  );
 
   const files: [string, string][] = [
     ['report.svg', overview],

@@ -1,35 +1,31 @@
 import { copyFile, mkdir } from 'node:fs/promises';
-import {
-  readJsonlAll,
-  RunConfigSchema,
-  SampleSchema,
-  writeFileAtomic,
-  writeJsonAtomic,
-  type EvalReport,
-  type RunConfig,
-} from '@irpo/contracts';
-import { initBackend } from '@irpo/core';
-import { compareRuns, logpDrift, writeRunReport } from '@irpo/evaluator';
-import type { SftExample } from '@irpo/trainer';
-import { runIterativeRpo, type RecipeOptions } from './iterative-rpo.js';
-import { createProgress } from './progress.js';
+import { RunConfigSchema, type EvalReport, type RunConfig } from '@irpo/contracts';
+import { writeRunReport } from '@irpo/evaluator';
+import { runIterativeRpo, startRun, type RecipeOptions, type RecipeResult } from './iterative-rpo.js';
 import { RunDir } from './run-dir.js';
-import { evaluateStage, pairStage, runStageContext, trainStage, type StageContext } from './stages.js';
-import { taskOf } from './task-of.js';
-
-export type Baseline = 'dpo' | 'sft-chosen' | 'star';
+import { evaluateStage, pairStage, sampleStage, sftExamplesStage, trainStage } from './stages.js';
 
 /**
- * Gives a baseline run the main run's M0 evaluation and first-iteration samples, so every
- * method starts from the same model and learns from the same data (the paper's comparison).
+ * The baselines of the paper's Table 1, each a recipe over the same stages as Iterative RPO and
+ * each in its own run directory. All start from the main run's M0 and share its M0 evaluation
+ * and, when they sample, its iteration-1 samples (seedFrom), so iteration 1 of every method
+ * learns from the same data; later iterations sample from the method's own M(t-1) with the same
+ * seeds. Iteration settings (n, k, epochs, steps) are the main run's.
  */
-export async function seedFrom(mainDir: string, out: string): Promise<void> {
+export type Baseline = 'dpo' | 'sft-gold' | 'star' | 'sft-chosen';
+
+/** M0 of a main run: the config's model, or the iter-0/model the recipe made. */
+export const mainM0 = (config: RunConfig, mainDir: string) => config.model ?? `${mainDir}/iter-0/model`;
+
+/**
+ * Gives a baseline run the main run's M0 evaluation and, with `samples`, its first-iteration
+ * samples, so every method starts from the same model and learns from the same data.
+ */
+export async function seedFrom(mainDir: string, out: string, o: { samples: boolean } = { samples: true }): Promise<void> {
   const main = await RunDir.open(mainDir);
   const run = await RunDir.open(out);
-  for (const [t, file, stage] of [
-    [0, 'eval.json', 'eval'],
-    [1, 'samples.jsonl', 'samples'],
-  ] as const) {
+  const files = [[0, 'eval.json', 'eval'] as const, ...(o.samples ? [[1, 'samples.jsonl', 'samples'] as const] : [])];
+  for (const [t, file, stage] of files) {
     if (run.isDone(t, stage)) continue;
     if (!main.isDone(t, stage)) throw new Error(`${mainDir}: iteration ${t} ${stage} is not done; run the main recipe first`);
     await mkdir(run.iterDir(t), { recursive: true });
@@ -38,88 +34,107 @@ export async function seedFrom(mainDir: string, out: string): Promise<void> {
   }
 }
 
-/** DPO without the NLL term (alpha 0): the paper's ablation, one iteration from the same M0. */
-export async function runDpoBaseline(config: RunConfig, mainDir: string, o: RecipeOptions): Promise<void> {
+/**
+ * Iterative DPO: the Iterative RPO loop with plain DPO (alpha 0, no NLL term), the paper's
+ * ablation. T iterations, each sampling from its own M(t-1) and training from it.
+ */
+export async function runDpoBaseline(config: RunConfig, mainDir: string, o: RecipeOptions): Promise<RecipeResult> {
   await seedFrom(mainDir, o.out);
   const dpo = RunConfigSchema.parse({
     ...config,
     name: `${config.name}-dpo`,
-    model: `${mainDir}/iter-0/model`,
-    iterations: 1,
+    model: mainM0(config, mainDir),
     training: { ...config.training, loss: 'dpo', alpha: 0 },
   });
-  await runIterativeRpo(dpo, o);
+  return runIterativeRpo(dpo, { method: 'dpo', ...o });
 }
 
 /**
- * SFT baselines from the same M0 and first-iteration samples, through the same stages as the
- * recipe with an SFT objective: `sft-chosen` trains on the winners of the RPO pairs (the pair
- * stage); `star` (STaR, Zelikman et al. 2022) on every distinct correct sample.
+ * SFT on gold chains of thought (the paper's "SFT on gold CoT examples"): each iteration trains
+ * M(t) from M(t-1) on the task's gold solutions of the training problems, with the SFT objective
+ * (token-mean NLL of the solution) and the iteration's epochs. The data never change, so
+ * iteration t has had t rounds of the same SFT: a row per iteration shows SFT on gold at the
+ * training budget the other methods have spent by then. The paper reports it once; its closest
+ * row here is the best one, usually the last.
  */
-export async function runSftBaseline(
-  kind: 'sft-chosen' | 'star',
-  config: RunConfig,
-  mainDir: string,
-  o: RecipeOptions,
-): Promise<EvalReport> {
-  const progress = o.progress ?? createProgress();
-  await initBackend(config.backend);
-  await seedFrom(mainDir, o.out);
-  const run = await RunDir.open(o.out);
-  const m0 = `${mainDir}/iter-0/model`;
-  const resolved = RunConfigSchema.parse({ ...config, name: `${config.name}-${kind}`, model: m0, iterations: 1 });
-  await run.writeRunJson({ config: resolved, recipe: kind, baseline: kind });
-  const task = taskOf(config);
-  const train = await task.load('train', { limit: config.task.trainLimit ?? undefined });
-  const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
-  const ctx = runStageContext(run, config, task, progress, (_t, stage) => `${kind} · ${stage}`);
+export async function runSftGoldBaseline(config: RunConfig, mainDir: string, o: RecipeOptions): Promise<RecipeResult> {
+  await seedFrom(mainDir, o.out, { samples: false });
+  const { run, ctx, train, test, m0 } = await startRun(
+    baselineConfig(config, mainDir, 'sft-gold'),
+    { method: 'sft-gold', ...o },
+    'sft-gold',
+  );
+  const evals: EvalReport[] = [];
   try {
-    const examples =
-      kind === 'sft-chosen'
-        ? (await pairStage(ctx, 1, m0, train)).map((p) => ({ prompt: p.prompt, completion: p.chosen }))
-        : await starExamples(ctx, 1);
-    const { modelDir } = await trainStage(ctx, 1, m0, { kind: 'sft', examples });
-    const report = await evaluateStage(ctx, 1, modelDir, test);
-    await writeRunReport(o.out);
-    await run.markComplete();
-    return report;
+    evals.push(await evaluateStage(ctx, 0, m0, test)); // the main run's, copied
+    for (let t = 1; t <= config.iterations; t++) {
+      const previous = t === 1 ? m0 : run.path(t - 1, 'model');
+      const examples = await sftExamplesStage(ctx, t, previous, { source: 'gold', problems: train });
+      const { modelDir } = await trainStage(ctx, t, previous, { kind: 'sft', examples });
+      evals.push(await evaluateStage(ctx, t, modelDir, test));
+    }
   } finally {
     ctx.slot.dispose();
   }
+  return finish(run, o.out, evals);
 }
 
-/** STaR's training set: every distinct correct sample of iteration t. It stands in for the pair stage and marks it. */
-async function starExamples(ctx: StageContext, t: number): Promise<SftExample[]> {
-  const samples = await readJsonlAll(ctx.run.path(t, 'samples.jsonl'), SampleSchema);
-  const seen = new Set<string>();
-  const examples = samples
-    .filter((s) => s.correct && !seen.has(`${s.problemId}\u0000${s.completion}`) && seen.add(`${s.problemId}\u0000${s.completion}`))
-    .map((s) => ({ prompt: s.prompt, completion: s.completion }));
-  if (!ctx.run.isDone(t, 'pairs')) await ctx.run.markDone(t, 'pairs');
-  if (examples.length === 0) throw new Error('star: no correct samples to train on');
-  return examples;
-}
-
-export interface CompareResult {
-  dirs: Record<string, string>;
-  markdown: string;
-}
-
-/** Runs iterative RPO and the baselines from the same M0 and samples, and one table of all. */
-export async function runCompare(config: RunConfig, o: RecipeOptions & { baselines?: Baseline[] }): Promise<CompareResult> {
-  const main = `${o.out}/dpo-nll`;
-  await runIterativeRpo(config, { ...o, out: main });
-  const dirs: Record<string, string> = { 'dpo-nll': main };
-  for (const b of o.baselines ?? ['dpo', 'sft-chosen']) {
-    const out = `${o.out}/${b}`;
-    dirs[b] = out;
-    if (b === 'dpo') await runDpoBaseline(config, main, { ...o, out });
-    else await runSftBaseline(b, config, main, { ...o, out });
+/**
+ * STaR (Zelikman et al., 2022, Algorithm 1, without rationalization): each iteration samples
+ * from STaR's M(t-1), keeps the distinct correct samples, and fine-tunes M0 (not M(t-1): STaR
+ * restarts from the original model each outer loop to avoid overfitting) on this iteration's
+ * correct samples with the SFT objective. As M(t-1) improves more problems are solved, so the
+ * training set grows, and with it the steps (STaR also grows its steps 20% a loop; here they
+ * follow the data). Iteration 1 trains on the main run's iteration-1 samples from M0.
+ */
+export async function runStarBaseline(config: RunConfig, mainDir: string, o: RecipeOptions): Promise<RecipeResult> {
+  await seedFrom(mainDir, o.out);
+  const { run, ctx, train, test, m0 } = await startRun(baselineConfig(config, mainDir, 'star'), { method: 'star', ...o }, 'star');
+  const evals: EvalReport[] = [];
+  try {
+    evals.push(await evaluateStage(ctx, 0, m0, test));
+    for (let t = 1; t <= config.iterations; t++) {
+      const previous = t === 1 ? m0 : run.path(t - 1, 'model'); // samples come from M(t-1)...
+      await sampleStage(ctx, t, previous, train);
+      const examples = await sftExamplesStage(ctx, t, m0, { source: 'correct' });
+      const { modelDir } = await trainStage(ctx, t, m0, { kind: 'sft', examples }); // ...and M(t) is trained from M0
+      evals.push(await evaluateStage(ctx, t, modelDir, test));
+    }
+  } finally {
+    ctx.slot.dispose();
   }
-  const table = await compareRuns(Object.values(dirs));
-  const drift = await logpDrift(dirs);
-  const markdown = `${table.markdown}\n\n${drift.markdown}`;
-  await writeJsonAtomic(`${o.out}/compare.json`, { runs: table.rows, iteration1: drift.rows });
-  await writeFileAtomic(`${o.out}/compare.md`, markdown + '\n');
-  return { dirs, markdown };
+  return finish(run, o.out, evals);
+}
+
+/**
+ * SFT on the chosen answers of the iteration-1 RPO pairs (the paper's "SFT on chosen sequences"):
+ * one iteration from M0, the same pairs as Iterative RPO's iteration 1 trained with the SFT
+ * objective on their winners only.
+ */
+export async function runSftChosenBaseline(config: RunConfig, mainDir: string, o: RecipeOptions): Promise<RecipeResult> {
+  await seedFrom(mainDir, o.out);
+  const resolved = { ...baselineConfig(config, mainDir, 'sft-chosen'), iterations: 1 };
+  const { run, ctx, train, test, m0 } = await startRun(resolved, { method: 'sft-chosen', ...o }, 'sft-chosen');
+  const evals: EvalReport[] = [];
+  try {
+    evals.push(await evaluateStage(ctx, 0, m0, test));
+    const pairs = await pairStage(ctx, 1, m0, train);
+    const examples = pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen, ended: p.chosenEnded }));
+    const { modelDir } = await trainStage(ctx, 1, m0, { kind: 'sft', examples });
+    evals.push(await evaluateStage(ctx, 1, modelDir, test));
+  } finally {
+    ctx.slot.dispose();
+  }
+  return finish(run, o.out, evals);
+}
+
+/** A baseline's config: the main run's, named for the method, starting from the main run's M0. */
+function baselineConfig(config: RunConfig, mainDir: string, method: Baseline): RunConfig {
+  return RunConfigSchema.parse({ ...config, name: `${config.name}-${method}`, model: mainM0(config, mainDir) });
+}
+
+async function finish(run: RunDir, out: string, evals: EvalReport[]): Promise<RecipeResult> {
+  const report = await writeRunReport(out);
+  await run.markComplete();
+  return { out, evals, reportFile: `${out}/${report.files.find((f) => f.endsWith('report.html')) ?? 'report.md'}` };
 }

@@ -2,13 +2,14 @@ export { RunDir, firstDifference } from './run-dir.js';
 export { createProgress, type Progress } from './progress.js';
 export { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 export { ModelSlot } from './model-slot.js';
-export { runIterativeRpo, type RecipeOptions, type RecipeResult } from './iterative-rpo.js';
+export { runIterativeRpo, startRun, type RecipeOptions, type RecipeResult } from './iterative-rpo.js';
 export {
   sampleStage,
   pairStage,
   referenceStage,
   trainStage,
   evaluateStage,
+  sftExamplesStage,
   evalOptions,
   runStageContext,
   stageSeed,
@@ -18,7 +19,8 @@ export {
   type SeededStage,
   type TrainObjective,
 } from './stages.js';
-export { runDpoBaseline, runSftBaseline, runCompare, seedFrom, type Baseline, type CompareResult } from './baselines.js';
+export { runDpoBaseline, runSftGoldBaseline, runStarBaseline, runSftChosenBaseline, seedFrom, mainM0, type Baseline } from './baselines.js';
+export { runCompare, parseMethods, METHODS, DEFAULT_METHODS, type Method, type CompareResult } from './compare.js';
 export { demoConfig, createDemoM0, DEMO_BASE_DIR, DEMO_ARITH, DEMO_MODEL, DEMO_WARM_START, type DemoM0Options } from './demo.js';
 export { trainStageOnPairs } from './train-stage-on-pairs.js';
 export { makeOptimizer } from './optimizer.js';

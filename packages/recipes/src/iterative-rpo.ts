@@ -20,6 +20,8 @@ export interface RecipeOptions {
   createM0?: (run: RunDir, task: Task, train: Problem[], progress: Progress) => Promise<void>;
   /** Stop after this iteration's stages (baselines run one iteration). */
   signal?: AbortSignal;
+  /** Names the method in progress lines ("dpo · iter 1/2 · training"), when several run in one command. */
+  method?: string;
 }
 
 export interface RecipeResult {
@@ -59,19 +61,21 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
 }
 
 /**
- * Opens the run directory (run.json must match a previous start), loads the task's problems,
- * and makes M0 when the config names no model. Returns the stages' context and M0's folder.
+ * Opens the run directory of a recipe (run.json must match a previous start), loads the task's
+ * problems, and makes M0 when the config names no model. Returns the stages' context and M0's
+ * folder; the caller disposes of ctx.slot.
  */
-async function startRun(
+export async function startRun(
   config: RunConfig,
   o: RecipeOptions,
+  recipe = `iterative-rpo/${config.training.loss}`,
 ): Promise<{ run: RunDir; ctx: StageContext; train: Problem[]; test: Problem[]; m0: string }> {
   const progress = o.progress ?? createProgress();
   const backend = await initBackend(config.backend);
   const run = await RunDir.open(o.out);
   await run.writeRunJson({
     config,
-    recipe: `iterative-rpo/${config.training.loss}`,
+    recipe,
     backend: backend.name,
     node: process.versions.node,
     startedAt: new Date().toISOString(),
@@ -80,7 +84,7 @@ async function startRun(
   const train = await task.load('train', { limit: config.task.trainLimit ?? undefined });
   const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
   progress.info(
-    `irpo: ${task.name} · ${train.length} train / ${test.length} test problems · ${config.iterations} iterations · backend ${backend.name} · run ${o.out}`,
+    `${o.method ? `${o.method}: ` : 'irpo: '}${task.name} · ${train.length} train / ${test.length} test problems · ${config.iterations} iterations · backend ${backend.name} · run ${o.out}`,
   );
   const m0 = config.model ?? run.path(0, 'model');
   if (!config.model && !existsSync(run.path(0, 'model/config.json'))) {
@@ -88,10 +92,11 @@ async function startRun(
       throw new InputError(m0, undefined, 'model', 'the config names no model and this recipe has no built-in one; set model: <folder>');
     await o.createM0(run, task, train, progress);
   }
+  const method = o.method ? `${o.method} · ` : '';
   const format = await runPromptFormatOf(config, m0); // a chat format without a template fails here, before any work
-  progress.info(`prompts: ${format.kind} (${format.reason})`);
+  progress.info(`${method}prompts: ${format.kind} (${format.reason})`);
   const ctx = runStageContext(run, config, task, progress, (t, stage) =>
-    stage === 'eval' ? `iter ${t} · eval` : `iter ${t}/${config.iterations} · ${stage}`,
+    stage === 'eval' ? `${method}iter ${t} · eval` : `${method}iter ${t}/${config.iterations} · ${stage}`,
   );
   return { run, ctx, train, test, m0 };
 }

@@ -8,6 +8,7 @@ import {
   readJsonlAll,
   RefLogpsSchema,
   SampleSchema,
+  SftExampleSchema,
   writeJsonAtomic,
   writeJsonlAtomic,
   type EvalReport,
@@ -15,6 +16,7 @@ import {
   type Problem,
   type RefLogps,
   type RunConfig,
+  type SftExampleRecord,
   type Stage,
 } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
@@ -48,7 +50,7 @@ export type SeededStage = 'sample' | 'pair' | 'train' | 'eval';
 const SEED_INDEX: Record<SeededStage, number> = { sample: 1, pair: 2, train: 3, eval: 4 };
 
 /** Names of the stages in progress lines. */
-export type StageLabel = 'sampling' | 'pairs' | 'reference log-probs' | 'training' | 'eval';
+export type StageLabel = 'sampling' | 'pairs' | 'sft examples' | 'reference log-probs' | 'training' | 'eval';
 
 /** What every stage is given besides its iteration and its input. */
 export interface StageContext {
@@ -138,6 +140,64 @@ export async function pairStage(ctx: StageContext, t: number, from: string, prob
     );
   }
   return pairs;
+}
+
+/**
+ * SFT examples: what a supervised baseline trains on at iteration t, into sft-examples.jsonl —
+ * `gold`: the gold chain of thought of every training problem that has one (SFT on gold CoTs);
+ * `correct`: every distinct correct sample of samples.jsonl that ended (one cut off by
+ * maxNewTokens is never a winner, as in the pair stage) (STaR). Examples that would not fit the context
+ * of the model in `from` are dropped. It stands in for the pair stage and marks `pairs` done.
+ * Returns the examples; none at all is an error.
+ */
+export async function sftExamplesStage(
+  ctx: StageContext,
+  t: number,
+  from: string,
+  input: { source: 'gold'; problems: Problem[] } | { source: 'correct' },
+): Promise<SftExampleRecord[]> {
+  const { run } = ctx;
+  const file = run.path(t, 'sft-examples.jsonl');
+  if (!run.isDone(t, 'pairs')) {
+    const m = await ctx.slot.ensure(from);
+    let candidates: SftExampleRecord[];
+    if (input.source === 'gold') {
+      candidates = input.problems.flatMap((p) => {
+        const completion = ctx.task.goldCompletion(p);
+        return completion === undefined ? [] : [{ v: 1 as const, problemId: p.id, prompt: ctx.task.prompt(p), completion, ended: true }];
+      });
+    } else {
+      const seen = new Set<string>();
+      candidates = [];
+      for (const s of await readJsonlAll(run.path(t, 'samples.jsonl'), SampleSchema)) {
+        const key = `${s.problemId}\u0000${s.completion}`;
+        if (!s.correct || s.finishReason === 'length' || seen.has(key)) continue;
+        seen.add(key);
+        candidates.push({ v: 1, problemId: s.problemId, prompt: s.prompt, completion: s.completion, ended: true });
+      }
+    }
+    const format = runPromptFormat(ctx.config, m.tokenizer);
+    const fits = (e: SftExampleRecord) =>
+      sequenceLength(encodeSequence(m.tokenizer, e.prompt, e.completion, e.ended, format)) <= m.spec.maxPositions;
+    const examples = candidates.filter(fits);
+    await writeJsonlAtomic(file, examples);
+    ctx.progress.info(
+      `${ctx.label(t, 'sft examples')}: ${examples.length} ${input.source === 'gold' ? 'gold solutions' : 'distinct correct samples'} (too long: ${candidates.length - examples.length})`,
+    );
+    await run.markDone(t, 'pairs');
+  }
+  const examples = await readJsonlAll(file, SftExampleSchema);
+  if (examples.length === 0) {
+    throw new InputError(
+      file,
+      undefined,
+      undefined,
+      input.source === 'gold'
+        ? 'no gold solutions: the task gives none for these problems'
+        : 'no correct samples to train on; raise iteration.n or the temperature',
+    );
+  }
+  return examples;
 }
 
 /**
