@@ -6,7 +6,7 @@ import { printIterationTable } from './iteration-summary.js';
 
 /** The demo's adapter: LoRA wants a far larger learning rate than full fine-tuning (2e-5 here). */
 const DEMO_LORA = { r: 8, alpha: 16 };
-const DEMO_LORA_LR = 1e-3;
+const DEMO_LORA_LR = 2e-4;
 
 interface DemoArgs {
   out: string;
