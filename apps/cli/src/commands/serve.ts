@@ -37,8 +37,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('max-batch-size', { type: 'number', default: 32, describe: 'Sequences decoded together' })
       .option('batch', {
         type: 'boolean',
-        default: false,
-        describe: 'Decode concurrent requests with the same settings together, in one batch (the same samples as one at a time)',
+        default: true,
+        describe:
+          'Decode concurrent requests with the same settings together, in one batch (the same samples as one at a time; --no-batch: each request alone)',
       })
       .option('batch-window-ms', {
         type: 'number',
