@@ -3,19 +3,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hfConfigFromSpec, specFromHfConfig } from './hf-config.js';
 import { estimateMemory, parameterCount } from './model-size.js';
-import { sharedDir } from '../../test/fixture-paths.js';
+import { hasShared, NO_SHARED, sharedDir } from '../../test/fixture-paths.js';
 
 const smolConfig = join(sharedDir, 'tokenizers', 'SmolLM2-135M-Instruct', 'config.json');
 
 describe('HF config.json ↔ ModelSpec', () => {
-  it('SmolLM2-135M: 134,515,008 parameters with tied embeddings', async () => {
+  it.skipIf(!hasShared)(`SmolLM2-135M: 134,515,008 parameters with tied embeddings ${NO_SHARED}`, async () => {
     const spec = specFromHfConfig(JSON.parse(await readFile(smolConfig, 'utf8')), smolConfig);
     expect(spec).toMatchObject({ numLayers: 30, numHeads: 9, numKvHeads: 3, tieWordEmbeddings: true, ropeTheta: 100000 });
     // embed 49152·576 + 30·(576·576·2 + 576·192·2 + 3·576·1536 + 2·576) + 576
     expect(parameterCount(spec)).toBe(134_515_008);
   });
 
-  it('TinyLlama: untied head, 32/4 heads', async () => {
+  it.skipIf(!hasShared)(`TinyLlama: untied head, 32/4 heads ${NO_SHARED}`, async () => {
     const file = join(sharedDir, 'tokenizers', 'TinyLlama-1.1B-Chat-v1.0', 'config.json');
     const spec = specFromHfConfig(JSON.parse(await readFile(file, 'utf8')), file);
     expect(spec.tieWordEmbeddings).toBe(false);
@@ -23,7 +23,7 @@ describe('HF config.json ↔ ModelSpec', () => {
     expect(parameterCount(spec)).toBe(1_100_048_384);
   });
 
-  it('round-trips through hfConfigFromSpec', async () => {
+  it.skipIf(!hasShared)(`round-trips through hfConfigFromSpec ${NO_SHARED}`, async () => {
     const spec = specFromHfConfig(JSON.parse(await readFile(smolConfig, 'utf8')));
     expect(specFromHfConfig(hfConfigFromSpec(spec))).toEqual({ ...spec, headDim: 64 });
   });
@@ -57,11 +57,14 @@ describe('HF config.json ↔ ModelSpec', () => {
     expect(specFromHfConfig({ ...base, sliding_window: null }).architecture).toBe('MistralForCausalLM');
   });
 
-  it('estimates memory: weights + grads + 2 AdamW moments = 16 bytes per parameter, plus activations', async () => {
-    const spec = specFromHfConfig(JSON.parse(await readFile(smolConfig, 'utf8')));
-    const m = estimateMemory(spec, 4, 256);
-    expect(m.weightsBytes + m.gradsBytes + m.optimizerBytes).toBe(16 * 134_515_008);
-    expect(m.activationsBytes).toBeGreaterThan(4 * 4 * 256 * 3 * 49152); // at least the logits
-    expect(estimateMemory(spec, 8, 256).activationsBytes).toBe(2 * m.activationsBytes);
-  });
+  it.skipIf(!hasShared)(
+    `estimates memory: weights + grads + 2 AdamW moments = 16 bytes per parameter, plus activations ${NO_SHARED}`,
+    async () => {
+      const spec = specFromHfConfig(JSON.parse(await readFile(smolConfig, 'utf8')));
+      const m = estimateMemory(spec, 4, 256);
+      expect(m.weightsBytes + m.gradsBytes + m.optimizerBytes).toBe(16 * 134_515_008);
+      expect(m.activationsBytes).toBeGreaterThan(4 * 4 * 256 * 3 * 49152); // at least the logits
+      expect(estimateMemory(spec, 8, 256).activationsBytes).toBe(2 * m.activationsBytes);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureDir, sharedDir } from '../../test/fixture-paths.js';
+import { fixtureDir, hasShared, NO_SHARED, sharedDir } from '../../test/fixture-paths.js';
 import { inspectModelDir } from './inspect-model-dir.js';
 
 describe('inspectModelDir', () => {
@@ -12,7 +12,7 @@ describe('inspectModelDir', () => {
     expect(info.weightBytesOnDisk).toBe(2 * info.parameters);
   });
 
-  it('works from config.json alone (SmolLM2-135M)', async () => {
+  it.skipIf(!hasShared)(`works from config.json alone (SmolLM2-135M) ${NO_SHARED}`, async () => {
     const info = await inspectModelDir(join(sharedDir, 'tokenizers', 'SmolLM2-135M-Instruct'), 2, 128);
     expect(info.parameters).toBe(134_515_008);
     expect(info.dtypes).toEqual([]);

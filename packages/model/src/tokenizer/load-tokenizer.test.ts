@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedDir } from '../../test/fixture-paths.js';
+import { hasShared, NO_SHARED, sharedDir } from '../../test/fixture-paths.js';
 import { applyChatTemplate } from './chat-template.js';
 import { CharTokenizer } from './char-tokenizer.js';
 import { HfTokenizer } from './hf-tokenizer.js';
@@ -14,12 +14,13 @@ const toks: Record<string, SavableTokenizer> = {};
 let questions: string[] = [];
 
 beforeAll(async () => {
+  if (!hasShared) return;
   for (const name of ['gpt2', 'SmolLM2-135M-Instruct', 'TinyLlama-1.1B-Chat-v1.0']) toks[name] = await loadTokenizer(tokDir(name));
   const lines = (await readFile(join(sharedDir, 'data', 'gsm8k', 'test.jsonl'), 'utf8')).split('\n').filter(Boolean);
   questions = lines.map((l) => (JSON.parse(l) as { question: string }).question);
 });
 
-describe('Hugging Face tokenizer.json (local files)', () => {
+describe.skipIf(!hasShared)(`Hugging Face tokenizer.json (local files) ${NO_SHARED}`, () => {
   it('GPT-2: every line of golden.jsonl encodes to its ids', async () => {
     const lines = (await readFile(join(tokDir('gpt2'), 'golden.jsonl'), 'utf8')).split('\n').filter(Boolean);
     expect(lines.length).toBe(157);
