@@ -1,29 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { irpo } from './irpo-bin.js';
-import { tinyModel } from './tiny-model.js';
+import { tinyRunConfig } from './tiny-model.js';
 
 describe('irpo run --compare', () => {
   it('runs the chosen methods from one M0, prints the method × iteration table, and resumes without redoing them', async () => {
     const root = await mkdtemp(join(tmpdir(), 'irpo-cli-compare-'));
-    await tinyModel(join(root, 'm0'));
-    const cfg = join(root, 'run.yaml');
-    await writeFile(
-      cfg,
-      [
-        `model: ${join(root, 'm0')}`,
-        'backend: wasm',
-        'iterations: 2',
-        'task: { name: arith, trainLimit: 6, testLimit: 4, goldAsWinner: true }',
-        // The random model's samples are all cut off at 8 tokens: keep them as losers against gold winners.
-        'iteration: { n: 2, k: 2, maxNewTokens: 8, temperature: 1, dropTruncated: false }',
-        'training: { lr: 0.001, batchSize: 4 }',
-        'eval: { maxNewTokens: 8 }',
-      ].join('\n'),
-    );
+    const cfg = await tinyRunConfig(root, 2);
     const out = join(root, 'cmp');
     const r = irpo('run', cfg, '--compare', '--methods', 'irpo,zero-shot,sft-gold', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);

@@ -3,26 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { irpo } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
-import { tinyModel } from './tiny-model.js';
+import { tinyRunConfig } from './tiny-model.js';
 
 describe('irpo run / pairs / eval', () => {
   it('runs a configured recipe end to end and prints JSON; pairs and eval work on its files', async () => {
     const root = await mkdtemp(join(tmpdir(), 'irpo-cli-run-'));
-    await tinyModel(join(root, 'm0'));
-    const cfg = join(root, 'run.yaml');
-    await writeFile(
-      cfg,
-      [
-        `model: ${join(root, 'm0')}`,
-        'backend: wasm',
-        'iterations: 1',
-        'task: { name: arith, trainLimit: 6, testLimit: 4, goldAsWinner: true }',
-        // 8 new tokens cut every sample short: dropTruncated false lets them lose to the gold answers
-        'iteration: { n: 2, k: 2, maxNewTokens: 8, temperature: 1, dropTruncated: false }',
-        'training: { lr: 0.001, batchSize: 4 }',
-        'eval: { maxNewTokens: 8 }',
-      ].join('\n'),
-    );
+    const cfg = await tinyRunConfig(root, 1);
     const out = join(root, 'run');
     const r = irpo('run', cfg, '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
