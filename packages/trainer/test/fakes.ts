@@ -1,4 +1,4 @@
-import { RunConfigSchema, type ModelSpec, type TrainingConfig } from '@irpo/contracts';
+import { RunConfigSchema, type ModelSpec, type PreferencePair, type RefLogps, type TrainingConfig } from '@irpo/contracts';
 import { tf } from '@irpo/core';
 import { CharTokenizer } from '@irpo/model';
 import type { Optimizer } from '../src/optimizer.js';
@@ -41,4 +41,25 @@ export function sgd(): Optimizer {
 
 export function trainingConfig(over: Partial<TrainingConfig> = {}): TrainingConfig {
   return { ...RunConfigSchema.parse({}).training, ...over };
+}
+
+/**
+ * Eight pairs of one prompt; `alternate` swaps between two chosen/rejected spellings so batches
+ * differ, else every pair is ("one", "two").
+ */
+export function toyPairs(alternate = true): PreferencePair[] {
+  return Array.from({ length: 8 }, (_, i) => ({
+    v: 1,
+    id: `p${i}`,
+    problemId: `q${i}`,
+    prompt: 'what is one',
+    chosen: alternate && i % 2 === 0 ? 'uno' : 'one',
+    rejected: alternate && i % 2 === 0 ? 'dos' : 'two',
+    chosenSource: 'sample',
+  }));
+}
+
+/** Reference log-probs of -10 for both sides of every pair (4 tokens each). */
+export function flatRef(pairs: readonly PreferencePair[]): Map<string, RefLogps> {
+  return new Map(pairs.map((p) => [p.id, { v: 1, pairId: p.id, chosen: -10, rejected: -10, chosenTokens: 4, rejectedTokens: 4 }]));
 }

@@ -1,12 +1,12 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelSpecSchema, type PreferencePair, type RefLogps } from '@irpo/contracts';
+import { ModelSpecSchema } from '@irpo/contracts';
 import { AdamW, initBackend, tf } from '@irpo/core';
 import { createModel, readSafetensors, type LlamaModel } from '@irpo/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainPreference } from '../src/preference-trainer.js';
-import { charTokenizer, trainingConfig } from './fakes.js';
+import { charTokenizer, trainingConfig, flatRef, toyPairs } from './fakes.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -23,18 +23,8 @@ const spec = ModelSpecSchema.parse({
   tieWordEmbeddings: true,
 });
 
-const pairs: PreferencePair[] = Array.from({ length: 8 }, (_, i) => ({
-  v: 1,
-  id: `p${i}`,
-  problemId: `q${i}`,
-  prompt: 'what is one',
-  chosen: i % 2 ? 'one' : 'uno',
-  rejected: i % 2 ? 'two' : 'dos',
-  chosenSource: 'sample',
-}));
-const ref = new Map<string, RefLogps>(
-  pairs.map((p) => [p.id, { v: 1, pairId: p.id, chosen: -10, rejected: -10, chosenTokens: 4, rejectedTokens: 4 }]),
-);
+const pairs = toyPairs();
+const ref = flatRef(pairs);
 
 const LORA_NAMES = [0, 1].flatMap((l) =>
   ['q_proj', 'v_proj'].flatMap((m) => ['A', 'B'].map((ab) => `base_model.model.model.layers.${l}.self_attn.${m}.lora_${ab}.weight`)),

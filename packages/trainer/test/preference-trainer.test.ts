@@ -1,29 +1,19 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readJsonlAll, TrainStepMetricsSchema, type PreferencePair, type RefLogps } from '@irpo/contracts';
+import { readJsonlAll, TrainStepMetricsSchema } from '@irpo/contracts';
 import { initBackend, tf } from '@irpo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainPreference } from '../src/preference-trainer.js';
 import { NonFiniteLossError } from '../src/train-loop.js';
-import { bigramModel, charTokenizer, sgd, trainingConfig } from './fakes.js';
+import { bigramModel, charTokenizer, sgd, trainingConfig, flatRef, toyPairs } from './fakes.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
 });
 
-const pairs: PreferencePair[] = Array.from({ length: 8 }, (_, i) => ({
-  v: 1,
-  id: `p${i}`,
-  problemId: `q${i}`,
-  prompt: 'what is one',
-  chosen: i % 2 ? 'one' : 'uno',
-  rejected: i % 2 ? 'two' : 'dos',
-  chosenSource: 'sample',
-}));
-const zeroRef = new Map<string, RefLogps>(
-  pairs.map((p) => [p.id, { v: 1, pairId: p.id, chosen: -10, rejected: -10, chosenTokens: 4, rejectedTokens: 4 }]),
-);
+const pairs = toyPairs();
+const zeroRef = flatRef(pairs);
 
 async function run(dir: string, over: { steps?: number; crashAt?: number } = {}) {
   const model = bigramModel(3);

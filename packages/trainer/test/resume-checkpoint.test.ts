@@ -2,29 +2,19 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, type PreferencePair, type RefLogps } from '@irpo/contracts';
+import { InputError } from '@irpo/contracts';
 import { initBackend, tf } from '@irpo/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainPreference } from '../src/preference-trainer.js';
 import { readResumeCheckpoint, writeResumeCheckpoint } from '../src/resume-checkpoint.js';
-import { bigramModel, charTokenizer, sgd, trainingConfig } from './fakes.js';
+import { bigramModel, charTokenizer, sgd, trainingConfig, flatRef, toyPairs } from './fakes.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
 });
 
-const pairs: PreferencePair[] = Array.from({ length: 8 }, (_, i) => ({
-  v: 1,
-  id: `p${i}`,
-  problemId: `q${i}`,
-  prompt: 'what is one',
-  chosen: 'one',
-  rejected: 'two',
-  chosenSource: 'sample',
-}));
-const ref = new Map<string, RefLogps>(
-  pairs.map((p) => [p.id, { v: 1, pairId: p.id, chosen: -10, rejected: -10, chosenTokens: 4, rejectedTokens: 4 }]),
-);
+const pairs = toyPairs(false);
+const ref = flatRef(pairs);
 
 describe('resume checkpoint', () => {
   it('round-trips weights, optimiser step and the step it was taken after', async () => {
