@@ -6,7 +6,7 @@ import { initBackend } from '@irpo/core';
 import { ModelSpecSchema } from '@irpo/contracts';
 import { createModel } from '../llama/create-model.js';
 import { CharTokenizer } from '../tokenizer/char-tokenizer.js';
-import { fixtureDir } from '../../test/fixture-paths.js';
+import { fixtureDir, IO_TEST_SPEC, parseSafetensorsHeader } from '../../test/fixture-paths.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { loadModel, saveModel } from './model-dir.js';
 import { encodeSafetensors } from './safetensors.js';
@@ -20,22 +20,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const spec = ModelSpecSchema.parse({
-  vocabSize: 20,
-  hiddenSize: 16,
-  intermediateSize: 24,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  maxPositions: 64,
-  tieWordEmbeddings: true,
-});
-
-/** An independent parse of the header: 8-byte little-endian length, then JSON. */
-function parseHeader(buf: Buffer): Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> {
-  const n = Number(buf.readBigUInt64LE(0));
-  return JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
-}
+const spec = ModelSpecSchema.parse(IO_TEST_SPEC);
 
 describe('saveModel / loadModel', () => {
   it.each(['F32', 'BF16'] as const)('%s: save then load reproduces every weight (exact / within bf16 rounding)', async (dtype) => {
@@ -44,7 +29,7 @@ describe('saveModel / loadModel', () => {
     const dir = join(root, dtype);
     await saveModel(dir, model, tok, { dtype });
     const buf = await readFile(join(dir, 'model.safetensors'));
-    const header = parseHeader(buf);
+    const header = parseSafetensorsHeader(buf);
     const names = Object.keys(header).filter((k) => k !== '__metadata__');
     expect(names.sort()).toEqual([...model.variables.keys()].sort());
     expect(names).not.toContain('lm_head.weight');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@irpo/core';
 import { ModelSpecSchema } from '@irpo/contracts';
 import { createModel } from '../llama/create-model.js';
-import { fixtureDir } from '../../test/fixture-paths.js';
+import { fixtureDir, IO_TEST_SPEC, parseSafetensorsHeader } from '../../test/fixture-paths.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { loadLoraAdapter, saveLoraAdapter } from './lora-adapter.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -19,22 +19,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const spec = ModelSpecSchema.parse({
-  vocabSize: 20,
-  hiddenSize: 16,
-  intermediateSize: 24,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  maxPositions: 64,
-  tieWordEmbeddings: true,
-});
-
-/** An independent parse of the header: 8-byte little-endian length, then JSON. */
-function parseHeader(buf: Buffer): Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> {
-  const n = Number(buf.readBigUInt64LE(0));
-  return JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
-}
+const spec = ModelSpecSchema.parse(IO_TEST_SPEC);
 
 describe('saveLoraAdapter / loadLoraAdapter', () => {
   it('writes PEFT’s adapter_config.json and tensor names; loading back gives identical tensors', async () => {
@@ -67,7 +52,7 @@ describe('saveLoraAdapter / loadLoraAdapter', () => {
       use_dora: false,
       use_rslora: false,
     });
-    const header = parseHeader(await readFile(join(dir, 'adapter_model.safetensors')));
+    const header = parseSafetensorsHeader(await readFile(join(dir, 'adapter_model.safetensors')));
     const names = Object.keys(header).filter((k) => k !== '__metadata__');
     const want: string[] = [];
     for (const l of [0, 1]) {
