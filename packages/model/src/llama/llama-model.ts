@@ -12,6 +12,7 @@ import { headDimOf } from '../config/hf-config.js';
 import type { CausalLM } from './causal-lm.js';
 import { LlamaKvCache, type KvCache } from './kv-cache.js';
 import { applyRope, ropeInvFreq, ropeTables } from './rope.js';
+import { flashAttentionSupports, fusedCausalAttention } from './flash-attention.js';
 import { addInPlace, hostAttention, hostRmsNorm, hostView, ropeRows, ScratchBuffers, take } from './host-decode.js';
 import { expectedWeightShapes } from './weight-names.js';
 import { loraTensorName } from './lora.js';
@@ -19,13 +20,19 @@ import { loraTensorName } from './lora.js';
 /** Additive mask value: exp(-1e9 - max) is 0 in float32, and a fully masked row stays finite. */
 const MASKED = -1e9;
 
-/** What every block of one forward shares: batch, length, RoPE tables [B|1, T, 1, d], mask bias [B|1, 1, T, T]. */
+/**
+ * How a forward's queries see its keys: an additive bias [B|1, 1, T, T] for the composite ops, or
+ * (causal, right-padded rows) the key mask [B, T] (null: every key) for the fused kernel.
+ */
+type Attend = { bias: tf.Tensor4D } | { keyMask: tf.Tensor2D | null };
+
+/** What every block of one forward shares: batch, length, RoPE tables [B|1, T, 1, d], the mask. */
 interface BlockContext {
   b: number;
   t: number;
   cos: tf.Tensor4D;
   sin: tf.Tensor4D;
-  bias: tf.Tensor4D;
+  attend: Attend;
   /** Seed of this forward's LoRA dropout masks; absent: no dropout. Kept for a checkpointed block's recomputation. */
   dropoutSeed?: number;
 }
@@ -105,6 +112,11 @@ export class LlamaModel implements CausalLM {
    */
   gradientCheckpointing = false;
   /**
+   * Full forwards on wasm/cpu run attention as one fused kernel (flash-attention.ts) instead of
+   * the composite ops; false turns that off for every model (set IRPO_FUSED_ATTENTION=0 for a process).
+   */
+  static fusedAttention = process.env['IRPO_FUSED_ATTENTION'] !== '0';
+  /**
    * Training mode (PyTorch's module.train()): while true, forward() and forwardAt() apply the
    * attached adapter's dropout to its input. Off by default; scoring and generation never drop.
    */
@@ -176,14 +188,33 @@ export class LlamaModel implements CausalLM {
   private hiddenStates(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D {
     const [b, t] = inputIds.shape;
     const positions = tf.reshape(tf.range(0, t, 1, 'float32'), [1, t]) as tf.Tensor2D; // [1, T]
-    const causal = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // [T, T]
-    const allowed = attentionMask
-      ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, t])) // [B, T, T]
-      : tf.reshape(causal, [1, t, t]); // [1, T, T]
-    const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D; // [B|1, 1, T, T]
+    const mask = attentionMask ? (tf.cast(attentionMask, 'float32') as tf.Tensor2D) : null; // [B, T]
+    let attend: Attend;
+    if (this.useFusedAttention(b, t)) attend = { keyMask: mask };
+    else {
+      const causal = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // [T, T]
+      const allowed = mask
+        ? tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(mask, [b, 1, t])) // [B, T, T]
+        : tf.reshape(causal, [1, t, t]); // [1, T, T]
+      attend = { bias: tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [allowed.shape[0], 1, t, t]) as tf.Tensor4D }; // [B|1, 1, T, T]
+    }
     const a = this.adapter;
     const dropoutSeed = this.training && a && a.config.dropout > 0 ? (a.seed + 1) * 1_000_003 + DROPOUT_SEED_STRIDE * a.calls++ : undefined;
-    return this.run(inputIds, positions, bias, [], this.gradientCheckpointing, dropoutSeed);
+    return this.run(inputIds, positions, attend, [], this.gradientCheckpointing, dropoutSeed);
+  }
+
+  /**
+   * Whether full forwards (training, scoring) run attention as the fused kernel: on backends that
+   * keep tensors on the host (wasm, cpu), where it beats the composite ops; tfjs-node keeps the
+   * composite (its native matmuls). `LlamaModel.fusedAttention = false` (or IRPO_FUSED_ATTENTION=0)
+   * turns it off, for comparisons.
+   */
+  private useFusedAttention(b: number, t: number): boolean {
+    if (!LlamaModel.fusedAttention) return false;
+    const backend = tf.getBackend();
+    if (backend !== 'wasm' && backend !== 'cpu') return false;
+    const { numHeads: heads, numKvHeads: kvHeads } = this.spec;
+    return flashAttentionSupports({ b, t, heads, kvHeads, headDim: this.headDim });
   }
 
   prefill(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, maxNewTokens: number): { logits: tf.Tensor2D; cache: KvCache } {
@@ -197,7 +228,7 @@ export class LlamaModel implements CausalLM {
       const allowed = tf.mul(tf.reshape(causal, [1, t, t]), tf.reshape(mask, [b, 1, t])); // [B, T, T]
       const bias = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [b, 1, t, t]) as tf.Tensor4D; // [B, 1, T, T]
       const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
-      const hidden = this.run(inputIds, positions, bias, kv);
+      const hidden = this.run(inputIds, positions, { bias }, kv);
       const last = tf.reshape(tf.slice(hidden, [0, t - 1, 0], [b, 1, -1]), [b, this.spec.hiddenSize]); // [B, H]
       const next = tf.reshape(tf.slice(counts, [0, t - 1], [b, 1]), [b]) as tf.Tensor1D; // [B]
       return {
@@ -360,7 +391,7 @@ export class LlamaModel implements CausalLM {
   private run(
     ids: tf.Tensor2D,
     positions: tf.Tensor2D,
-    bias: tf.Tensor4D,
+    attend: Attend,
     kvOut: [tf.Tensor4D, tf.Tensor4D][],
     checkpoint = false,
     dropoutSeed?: number,
@@ -368,7 +399,7 @@ export class LlamaModel implements CausalLM {
     const [b, t] = ids.shape;
     const { hiddenSize: h, rmsNormEps: eps } = this.spec;
     const { cos, sin } = ropeTables(this.invFreq, positions); // [B|1, T, 1, d]
-    const ctx: BlockContext = { b, t, cos, sin, bias, ...(dropoutSeed === undefined ? {} : { dropoutSeed }) };
+    const ctx: BlockContext = { b, t, cos, sin, attend, ...(dropoutSeed === undefined ? {} : { dropoutSeed }) };
     let x = tf.reshape(tf.gather(this.embed, tf.cast(ids, 'int32')), [b * t, h]) as tf.Tensor2D; // [B*T, H]
     for (const layer of this.layers) {
       if (checkpoint) {
@@ -381,10 +412,10 @@ export class LlamaModel implements CausalLM {
       const out = tf.tidy(() => {
         const kv: [tf.Tensor4D, tf.Tensor4D][] = [];
         const y = this.block(layer, x, ctx, kv);
-        return { x: y, kv: kv[0]! };
+        return { x: y, kv: kv[0] };
       });
       x = out.x;
-      kvOut.push(out.kv);
+      if (out.kv) kvOut.push(out.kv); // (the fused attention keeps no k/v: only prefill asks for them)
     }
     return tf.reshape(rmsNorm(x, this.finalNorm, eps), [b, t, h]) as tf.Tensor3D;
   }
@@ -407,7 +438,9 @@ export class LlamaModel implements CausalLM {
    * intermediates. The gradient differentiates the recomputed block w.r.t. its input and weights.
    */
   private checkpointedBlock(layer: LayerWeights, x: tf.Tensor2D, ctx: BlockContext): tf.Tensor2D {
-    const { cos, sin, bias } = ctx;
+    const { cos, sin, attend } = ctx;
+    // The mask tensor (bias or key mask) is saved with the tables: the recomputation needs it.
+    const maskTensor = 'bias' in attend ? attend.bias : attend.keyMask;
     // With an adapter the op's inputs are its A and B only: the base weights are frozen, and
     // leaving them out spares the backward pass their (large) weight gradients.
     const weights = this.adapter
@@ -416,19 +449,20 @@ export class LlamaModel implements CausalLM {
     const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const save = args[args.length - 1] as tf.GradSaveFunc;
       const input = args[0] as tf.Tensor2D;
-      save([input, cos, sin, bias]);
+      save(maskTensor ? [input, cos, sin, maskTensor] : [input, cos, sin]);
       const value = tf.tidy(() => this.block(layer, input, ctx, []));
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xs, c, s, m] = saved as [tf.Tensor2D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+          const [xs, c, s, m] = saved as [tf.Tensor2D, tf.Tensor4D, tf.Tensor4D, tf.Tensor | undefined];
           // The weights are the same tensors the recomputed block reads, so the tape links them.
           // tfjs keeps one tape: a gradient taken inside the outer backward pass ends by
           // clearing it, and the outer pass then fails freeing its saved tensors. Put it back.
           const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
           const outerTape = state.activeTape;
           try {
-            const kept = { ...ctx, cos: c, sin: s, bias: m };
+            const keptAttend: Attend = 'bias' in attend ? { bias: m as tf.Tensor4D } : { keyMask: (m as tf.Tensor2D | undefined) ?? null };
+            const kept = { ...ctx, cos: c, sin: s, attend: keptAttend };
             return tf.grads((xi: tf.Tensor) => this.block(layer, xi as tf.Tensor2D, kept, []))([xs, ...weights], dy);
           } finally {
             state.activeTape = outerTape;
@@ -440,7 +474,7 @@ export class LlamaModel implements CausalLM {
   }
 
   private attention(layer: LayerWeights, x: tf.Tensor2D, ctx: BlockContext, kvOut: [tf.Tensor4D, tf.Tensor4D][]): tf.Tensor2D {
-    const { b, t, cos, sin, bias } = ctx;
+    const { b, t, cos, sin, attend } = ctx;
     const { numHeads: nh, numKvHeads: nkv } = this.spec;
     const d = this.headDim;
     const rep = nh / nkv;
@@ -449,6 +483,12 @@ export class LlamaModel implements CausalLM {
     const v = tf.reshape(this.linear(layer, 'v', x, ctx.dropoutSeed), [b, t, nkv, d]) as tf.Tensor4D; // [B, T, nkv, d]
     // Scale q before the score matmul: T·d multiplies instead of T·Tk.
     const qr = tf.mul(applyRope(q, cos, sin), 1 / Math.sqrt(d)); // [B, T, nh, d]
+    if ('keyMask' in attend) {
+      // The fused kernel reads the [B, T, heads, d] layout as it is: no transposes either way.
+      const mixed = fusedCausalAttention(qr as tf.Tensor4D, applyRope(k, cos, sin), v, attend.keyMask); // [B, T, nh, d]
+      return this.linear(layer, 'o', tf.reshape(mixed, [b * t, nh * d]), ctx.dropoutSeed); // [B*T, H]
+    }
+    const { bias } = attend;
     const kh = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
     const vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D; // [B, nkv, T, d]
     kvOut.push([kh, vh]);
