@@ -13,6 +13,7 @@ import type { CausalLM } from './causal-lm.js';
 import { LlamaKvCache, type KvCache } from './kv-cache.js';
 import { applyRope, ropeInvFreq, ropeTables } from './rope.js';
 import { flashAttentionSupports, fusedCausalAttention } from './flash-attention.js';
+import { rmsNorm } from './rms-norm.js';
 import { addInPlace, hostAttention, hostRmsNorm, hostView, ropeRows, ScratchBuffers, take } from './host-decode.js';
 import { expectedWeightShapes } from './weight-names.js';
 import { loraTensorName } from './lora.js';
@@ -529,10 +530,4 @@ export class LlamaModel implements CausalLM {
 function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
   const y = tf.matMul(x, weight as tf.Tensor2D, false, true) as tf.Tensor2D; // [N, out]
   return bias ? tf.add<tf.Tensor2D>(y, bias) : y;
-}
-
-/** RMSNorm over the last axis: w · x / sqrt(mean(x²) + eps). */
-function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor, eps: number): tf.Tensor2D {
-  const meanSq = tf.mean(tf.square(x), -1, true); // [N, 1]
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSq, eps))), weight);
 }
