@@ -176,3 +176,83 @@ describe('training forward', () => {
     model.dispose();
   });
 });
+
+describe('fused attention inside the model (head dim 16, GQA 4/2, right padding)', () => {
+  // A model whose attention the fused kernel takes (the golden fixtures have head dim 8: composite).
+  const spec = {
+    architecture: 'LlamaForCausalLM',
+    vocabSize: 61,
+    hiddenSize: 64,
+    intermediateSize: 96,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 2,
+    tieWordEmbeddings: false,
+    ropeTheta: 10000,
+    ropeScaling: null,
+    rmsNormEps: 1e-5,
+    attentionBias: false,
+    bosTokenId: null,
+    eosTokenId: null,
+    padTokenId: 0,
+    maxPositions: 64,
+  } as const;
+  const ids = () =>
+    tf.tensor2d(
+      [
+        [5, 17, 9, 42, 3, 8, 11, 2, 7, 30, 31],
+        [1, 23, 8, 44, 0, 0, 0, 0, 0, 0, 0],
+      ],
+      undefined,
+      'int32',
+    );
+  const mask = () =>
+    tf.tensor2d(
+      [
+        [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
+      ],
+      undefined,
+      'int32',
+    );
+  // Log-probs of the next token at the real positions only (as the trainer scores).
+  const positions = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13];
+
+  async function run(fused: boolean, checkpoint: boolean) {
+    const { createModel } = await import('./create-model.js');
+    const { LlamaModel } = await import('./llama-model.js');
+    const model = createModel(spec as never, { seed: 3, initStd: 0.2 });
+    const was = LlamaModel.fusedAttention;
+    LlamaModel.fusedAttention = fused;
+    model.gradientCheckpointing = checkpoint;
+    try {
+      const [x, m] = [ids(), mask()];
+      const pos = tf.tensor1d(positions, 'int32');
+      const loss = () => tf.tidy(() => tf.mean(tf.max(tf.logSoftmax(model.forwardAt(x, m, pos)), -1)) as tf.Scalar);
+      const logits = Array.from(tf.tidy(() => model.forwardAt(x, m, pos)).dataSync());
+      const { value, grads } = tf.variableGrads(loss);
+      const out = { logits, loss: value.dataSync()[0]!, grads: new Map<string, Float32Array>() };
+      const byTf = new Map([...model.variables].map(([hf, v]) => [v.name, hf]));
+      for (const [n, g] of Object.entries(grads)) out.grads.set(byTf.get(n)!, g.dataSync() as Float32Array);
+      tf.dispose([value, ...Object.values(grads), x, m, pos]);
+      return out;
+    } finally {
+      LlamaModel.fusedAttention = was;
+      model.dispose();
+    }
+  }
+
+  it('gives the composite attention’s logits and gradients, with and without checkpointing', async () => {
+    const composite = await run(false, false);
+    for (const checkpoint of [false, true]) {
+      const fused = await run(true, checkpoint);
+      expect(maxAbsDiff(fused.logits, composite.logits)).toBeLessThan(1e-5);
+      expect(fused.loss).toBeCloseTo(composite.loss, 6);
+      expect(fused.grads.size).toBe(composite.grads.size);
+      for (const [n, g] of composite.grads) {
+        const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
+        expect(maxAbsDiff(fused.grads.get(n)!, g) / scale, n).toBeLessThan(1e-4);
+      }
+    }
+  });
+});
