@@ -11,6 +11,7 @@
  * the README: Debian's torch otherwise runs on whatever libblas.so.3 the system selected).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,8 +59,53 @@ export function loadDrift(samples: number[]): number {
   return samples.length ? Math.max(...samples) - Math.min(...samples) : 0;
 }
 
-/** Above this change of the load average during a comparison, no ratio is printed. */
+/** Above this change of the load average during a comparison, no ratio is printed (where /proc is missing). */
 export const MAX_LOAD_DRIFT = 1.0;
+
+/**
+ * CPU accounting at one instant (Linux /proc, clock ticks): all CPUs' busy and stolen time, and
+ * this process's with its waited-for children's (the benchmarks it ran).
+ */
+export interface CpuSample {
+  wallMs: number;
+  busyTicks: number;
+  stealTicks: number;
+  ownTicks: number;
+}
+
+/** Now's CpuSample; null without /proc. */
+export function cpuSample(readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): CpuSample | null {
+  try {
+    const cpu = readFile('/proc/stat').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = cpu;
+    // After the command name (which may hold spaces), field n of /proc/self/stat is token n - 3.
+    const own = readFile('/proc/self/stat').split(')').pop()!.trim().split(/\s+/).map(Number);
+    return {
+      wallMs: performance.now(),
+      busyTicks: user! + nice! + system! + (irq ?? 0) + (softirq ?? 0),
+      stealTicks: steal ?? 0,
+      ownTicks: own[11]! + own[12]! + own[13]! + own[14]!,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Cores' worth of CPU that something other than the benchmark used between two samples: busy
+ * time not spent by this process or the benchmarks it waited for, plus time the hypervisor stole,
+ * per second of wall time. The load average cannot tell this: a benchmark's own two threads
+ * raise it by two.
+ */
+export function otherCores(a: CpuSample, b: CpuSample, ticksPerSecond = 100): number {
+  const seconds = (b.wallMs - a.wallMs) / 1000;
+  if (seconds <= 0) return 0;
+  const other = b.busyTicks - a.busyTicks + (b.stealTicks - a.stealTicks) - (b.ownTicks - a.ownTicks);
+  return Math.max(0, other / ticksPerSecond / seconds);
+}
+
+/** Above this much CPU used by others during either side's run, no ratio is printed. */
+export const MAX_OTHER_CORES = 0.25;
 
 /** The fastest peer line per phase, with the setting it ran under. */
 export function bestPerPhase(lines: (Line & { setting: PeerSetting })[]): Map<string, Line & { setting: PeerSetting }> {
@@ -83,6 +129,7 @@ function main(argv: string[]): void {
     ...(args.reps ? ['--reps', String(args.reps)] : []),
   ];
   const load: number[] = [os.loadavg()[0]!];
+  const cpu: (CpuSample | null)[] = [cpuSample()];
   const irpo = run(
     process.execPath,
     [
@@ -96,6 +143,7 @@ function main(argv: string[]): void {
     process.env,
   )!;
   load.push(os.loadavg()[0]!);
+  cpu.push(cpuSample());
   const python = process.env.IRPO_BENCH_PYTHON ?? '/usr/bin/python3';
   const blasDir = process.env.IRPO_BENCH_BLAS_DIR;
   const baseEnv = blasDir
@@ -109,17 +157,24 @@ function main(argv: string[]): void {
     const env = { ...baseEnv, OMP_WAIT_POLICY: setting.ompWaitPolicy };
     const lines = run(python, [path.join(here, '..', 'peer', 'bench.py'), ...common, '--threads', String(setting.threads)], env) ?? [];
     load.push(os.loadavg()[0]!);
+    cpu.push(cpuSample());
     torch.push(...lines.map((l) => ({ ...l, setting })));
   }
   if (torch.length === 0) process.stderr.write('bench:compare: no PyTorch figures (peer skipped); ratios are null\n');
   const best = bestPerPhase(torch);
+  // Others' CPU during each run (irpo's, then each peer setting's); without /proc, the load average's drift.
+  const samples = cpu.every((c) => c !== null) ? (cpu as CpuSample[]) : null;
+  const others = samples ? samples.slice(1).map((c, i) => Math.round(otherCores(samples[i]!, c) * 100) / 100) : null;
   const drift = loadDrift(load);
-  const unsteady = drift > MAX_LOAD_DRIFT;
-  if (unsteady)
-    process.stderr.write(
-      `bench:compare: the load average moved by ${drift.toFixed(2)} during the comparison (${load.map((l) => l.toFixed(2)).join(' → ')}); ` +
-        `no ratio printed: rerun on a quiet machine\n`,
-    );
+  const why = others
+    ? Math.max(...others) > MAX_OTHER_CORES
+      ? `other processes used up to ${Math.max(...others).toFixed(2)} cores during a run (> ${MAX_OTHER_CORES})`
+      : null
+    : drift > MAX_LOAD_DRIFT
+      ? `load average moved by ${drift.toFixed(2)} (> ${MAX_LOAD_DRIFT})`
+      : null;
+  const unsteady = why !== null;
+  if (unsteady) process.stderr.write(`bench:compare: ${why}; no ratio printed: rerun on a quiet machine\n`);
   for (const phase of args.phases) {
     const a = irpo.find((l) => l.phase === phase);
     const b = best.get(phase);
@@ -133,8 +188,9 @@ function main(argv: string[]): void {
       torch_setting: b ? { omp_wait_policy: b.setting.ompWaitPolicy, threads: b.setting.threads } : null,
       torch_all: torch.filter((l) => l.phase === phase).map((l) => ({ ...l.setting, tokens_per_s: l.tokens_per_s })),
       load_avg_1m: load.map((l) => Math.round(l * 100) / 100),
+      other_cores: others,
       ratio,
-      ...(unsteady ? { why_no_ratio: `load average moved by ${drift.toFixed(2)} (> ${MAX_LOAD_DRIFT})` } : {}),
+      ...(unsteady ? { why_no_ratio: why } : {}),
     };
     process.stdout.write(JSON.stringify(line) + '\n');
   }

@@ -54,19 +54,22 @@ describe('fused causal attention (flash-attention.wat)', () => {
     expect(committed).toBe(generatedSource(bytes));
   });
 
-  it('takes head dims that are multiples of 16 and whole query groups only', () => {
+  it('takes any head dim (padded to a multiple of 16 inside) and whole query groups only', () => {
     expect(flashAttentionSupports({ b: 1, t: 5, heads: 4, kvHeads: 2, headDim: 32 })).toBe(true);
-    expect(flashAttentionSupports({ b: 1, t: 5, heads: 4, kvHeads: 2, headDim: 24 })).toBe(false);
+    expect(flashAttentionSupports({ b: 1, t: 5, heads: 4, kvHeads: 2, headDim: 24 })).toBe(true);
     expect(flashAttentionSupports({ b: 1, t: 5, heads: 3, kvHeads: 2, headDim: 32 })).toBe(false);
   });
 
-  // Odd shapes: T not a multiple of 4 (the kernel's key blocks), grouped-query heads, d = 16 and 48,
+  // Odd shapes: T not a multiple of 16 (the kernel's key blocks), grouped-query heads, d = 16, 48 and
+  // (padded inside) 24 and 5,
   // padding keys at the end, in the middle and at the start (row 2: its first query rows see no key).
   const cases = [
     { b: 1, t: 1, heads: 1, kvHeads: 1, headDim: 16 },
     { b: 2, t: 7, heads: 2, kvHeads: 2, headDim: 16 },
     { b: 3, t: 13, heads: 6, kvHeads: 2, headDim: 48 },
     { b: 2, t: 37, heads: 3, kvHeads: 1, headDim: 32 },
+    { b: 2, t: 19, heads: 4, kvHeads: 4, headDim: 24 }, // padded to 32 inside (the demo model's head dim)
+    { b: 1, t: 9, heads: 2, kvHeads: 1, headDim: 5 },
   ];
   for (const s of cases) {
     for (const masked of [false, true]) {

@@ -15,7 +15,7 @@ import { hostView } from './host-decode.js';
  */
 
 export interface AttentionShape {
-  /** Batch rows, tokens per row, query heads, key/value heads (divides heads), head dim (multiple of 16). */
+  /** Batch rows, tokens per row, query heads, key/value heads (divides heads), head dim (any: padded to a multiple of 16 inside). */
   b: number;
   t: number;
   heads: number;
@@ -229,7 +229,7 @@ export function flashAttentionWarmUp(threads = kernelThreads(), timeoutMs = 10_0
 
 /** Whether the fused kernel takes this shape (else the caller uses the composite ops). */
 export function flashAttentionSupports(s: AttentionShape): boolean {
-  return s.headDim % 16 === 0 && s.heads % s.kvHeads === 0 && s.b > 0 && s.t > 0;
+  return s.headDim > 0 && s.heads % s.kvHeads === 0 && s.b > 0 && s.t > 0;
 }
 
 /** Lays out named float arrays in the kernel's memory (16-byte aligned). */
@@ -245,17 +245,43 @@ class Layout {
 
 function sizes(s: AttentionShape) {
   const tp = Math.ceil(s.t / 16) * 16;
+  // The kernel works on head dims that are multiples of 16; others are zero-padded up to one (a
+  // zero dim adds nothing to q·k, and the padded outputs are dropped).
+  const dp = Math.ceil(s.headDim / 16) * 16;
   return {
-    qFloats: s.b * s.t * s.heads * s.headDim,
-    kvFloats: s.b * s.t * s.kvHeads * s.headDim,
+    dp,
+    qRows: s.b * s.t * s.heads,
+    kvRows: s.b * s.t * s.kvHeads,
+    qFloats: s.b * s.t * s.heads * dp,
+    kvFloats: s.b * s.t * s.kvHeads * dp,
     rows: s.b * s.t * s.heads,
     // Per thread: kT and vT [d, Tp], the bias, p and ds rows [Tp], the causal tails [16, 16].
-    wsBytes: (2 * s.headDim * tp + 3 * tp + 256) * 4,
+    wsBytes: (2 * dp * tp + 3 * tp + 256) * 4,
   };
 }
 
 function check(s: AttentionShape, name: string, a: Float32Array, floats: number): void {
   if (a.length !== floats) throw new Error(`flash attention: ${name} has ${a.length} floats, expected ${floats} for ${JSON.stringify(s)}`);
+}
+
+/** Copies `rows` rows of d floats into the memory at `at` as rows of dp floats (zero-padded). */
+function putRows(f32: Float32Array, at: number, src: Float32Array, rows: number, d: number, dp: number): void {
+  const base = at / 4;
+  if (d === dp) {
+    f32.set(src, base);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    f32.set(src.subarray(r * d, r * d + d), base + r * dp);
+    f32.fill(0, base + r * dp + d, base + (r + 1) * dp);
+  }
+}
+
+/** Rows of dp floats at `at` as rows of d floats: a view when d = dp, else compacted in place (rows only move down). */
+function getRows(f32: Float32Array, at: number, rows: number, d: number, dp: number): Float32Array {
+  const base = at / 4;
+  if (d !== dp) for (let r = 1; r < rows; r++) f32.copyWithin(base + r * d, base + r * dp, base + r * dp + d);
+  return f32.subarray(base, base + rows * d);
 }
 
 /** Key mask [B, T] (not 0: attend) or all keys valid. */
@@ -284,9 +310,9 @@ export function flashForward(
   threads = kernelThreads(),
 ): { o: Float32Array; lse: Float32Array } {
   const z = sizes(s);
-  check(s, 'q', q, z.qFloats);
-  check(s, 'k', k, z.kvFloats);
-  check(s, 'v', v, z.kvFloats);
+  check(s, 'q', q, z.qRows * s.headDim);
+  check(s, 'k', k, z.kvRows * s.headDim);
+  check(s, 'v', v, z.kvRows * s.headDim);
   const rt = flash();
   const L = new Layout()
     .add('q', z.qFloats)
@@ -296,9 +322,9 @@ export function flashForward(
   L.add('o', z.qFloats).add('lse', z.rows).add('ws', 0);
   const at = L.at as Record<'q' | 'k' | 'v' | 'mask' | 'o' | 'lse' | 'ws', number>;
   const f32 = rt.view(L.next + Math.min(threads, 16) * z.wsBytes);
-  f32.set(q, at.q / 4);
-  f32.set(k, at.k / 4);
-  f32.set(v, at.v / 4);
+  putRows(f32, at.q, q, z.qRows, s.headDim, z.dp);
+  putRows(f32, at.k, k, z.kvRows, s.headDim, z.dp);
+  putRows(f32, at.v, v, z.kvRows, s.headDim, z.dp);
   writeMask(f32, at.mask, s, mask);
   rt.run(0, s.b * s.heads, threads, at.ws, z.wsBytes, (ws, from, to) => [
     at.q,
@@ -312,11 +338,11 @@ export function flashForward(
     s.t,
     s.heads,
     s.kvHeads,
-    s.headDim,
+    z.dp,
     from,
     to,
   ]);
-  return { o: f32.subarray(at.o / 4, at.o / 4 + z.qFloats), lse: f32.subarray(at.lse / 4, at.lse / 4 + z.rows) };
+  return { o: getRows(f32, at.o, z.qRows, s.headDim, z.dp), lse: f32.subarray(at.lse / 4, at.lse / 4 + z.rows) };
 }
 
 /** Gradients of flashForward's o w.r.t. q, k, v, given dO and the forward's o and lse (views, as flashForward's). */
@@ -327,7 +353,7 @@ export function flashBackward(
   threads = kernelThreads(),
 ): { dq: Float32Array; dk: Float32Array; dv: Float32Array } {
   const z = sizes(s);
-  check(s, 'dO', dO, z.qFloats);
+  check(s, 'dO', dO, z.qRows * s.headDim);
   check(s, 'lse', saved.lse, z.rows);
   const rt = flash();
   const L = new Layout()
@@ -339,13 +365,13 @@ export function flashBackward(
   L.add('ws', 0);
   const at = L.at as Record<'q' | 'k' | 'v' | 'mask' | 'o' | 'lse' | 'dO' | 'dq' | 'dk' | 'dv' | 'ws', number>;
   const f32 = rt.view(L.next + Math.min(threads, 16) * z.wsBytes);
-  f32.set(saved.q, at.q / 4);
-  f32.set(saved.k, at.k / 4);
-  f32.set(saved.v, at.v / 4);
+  putRows(f32, at.q, saved.q, z.qRows, s.headDim, z.dp);
+  putRows(f32, at.k, saved.k, z.kvRows, s.headDim, z.dp);
+  putRows(f32, at.v, saved.v, z.kvRows, s.headDim, z.dp);
   writeMask(f32, at.mask, s, saved.mask);
-  f32.set(saved.o, at.o / 4);
+  putRows(f32, at.o, saved.o, z.qRows, s.headDim, z.dp);
   f32.set(saved.lse, at.lse / 4);
-  f32.set(dO, at.dO / 4);
+  putRows(f32, at.dO, dO, z.qRows, s.headDim, z.dp);
   f32.fill(0, at.dk / 4, at.ws / 4); // dk and dv accumulate
   rt.run(1, s.b * s.kvHeads, threads, at.ws, z.wsBytes, (ws, from, to) => [
     at.q,
@@ -363,14 +389,14 @@ export function flashBackward(
     s.t,
     s.heads,
     s.kvHeads,
-    s.headDim,
+    z.dp,
     from,
     to,
   ]);
   return {
-    dq: f32.subarray(at.dq / 4, at.dq / 4 + z.qFloats),
-    dk: f32.subarray(at.dk / 4, at.dk / 4 + z.kvFloats),
-    dv: f32.subarray(at.dv / 4, at.dv / 4 + z.kvFloats),
+    dq: getRows(f32, at.dq, z.qRows, s.headDim, z.dp),
+    dk: getRows(f32, at.dk, z.kvRows, s.headDim, z.dp),
+    dv: getRows(f32, at.dv, z.kvRows, s.headDim, z.dp),
   };
 }
 
