@@ -2,7 +2,14 @@ export type { CausalLM } from './llama/causal-lm.js';
 export type { KvCache } from './llama/kv-cache.js';
 export { LlamaKvCache } from './llama/kv-cache.js';
 export { LlamaModel } from './llama/llama-model.js';
-export { fusedCausalAttention, flashAttentionSupports, flashAttentionWarmUp, type AttentionShape } from './llama/flash-attention.js';
+export {
+  fusedCausalAttention,
+  flashAttentionSupports,
+  flashAttentionWarmUp,
+  flashBackward,
+  flashForward,
+  type AttentionShape,
+} from './llama/flash-attention.js';
 export { createModel, type CreateModelOptions } from './llama/create-model.js';
 export { expectedWeightShapes } from './llama/weight-names.js';
 export { loraTensorName, loraTensorShapes, LORA_MODULE_PATHS } from './llama/lora.js';

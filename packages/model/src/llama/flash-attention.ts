@@ -298,6 +298,39 @@ function kernelThreads(): number {
 }
 
 /**
+ * Lays out q, k, v, the mask, then `extra` named arrays and the threads' workspaces in the
+ * kernel's memory (grown as needed), and copies q, k, v (padded to dp) and the mask in.
+ */
+function place<E extends string>(
+  s: AttentionShape,
+  z: ReturnType<typeof sizes>,
+  inputs: { q: Float32Array; k: Float32Array; v: Float32Array; mask: Float32Array | null },
+  extra: [E, number][],
+  threads: number,
+) {
+  check(s, 'q', inputs.q, z.qRows * s.headDim);
+  check(s, 'k', inputs.k, z.kvRows * s.headDim);
+  check(s, 'v', inputs.v, z.kvRows * s.headDim);
+  const rt = flash();
+  const L = new Layout()
+    .add('q', z.qFloats)
+    .add('k', z.kvFloats)
+    .add('v', z.kvFloats)
+    .add('mask', s.b * s.t);
+  for (const [name, floats] of extra) L.add(name, floats);
+  L.add('ws', 0);
+  const at = L.at as Record<'q' | 'k' | 'v' | 'mask' | 'ws' | E, number>;
+  const f32 = rt.view(L.next + Math.min(threads, 16) * z.wsBytes);
+  putRows(f32, at.q, inputs.q, z.qRows, s.headDim, z.dp);
+  putRows(f32, at.k, inputs.k, z.kvRows, s.headDim, z.dp);
+  putRows(f32, at.v, inputs.v, z.kvRows, s.headDim, z.dp);
+  writeMask(f32, at.mask, s, inputs.mask);
+  /** The kernels' trailing arguments: workspace, dims, unit range. */
+  const tail = (ws: number, from: number, to: number) => [ws, s.b, s.t, s.heads, s.kvHeads, z.dp, from, to];
+  return { rt, f32, at, tail };
+}
+
+/**
  * o [B, T, H, d] = softmax(q·kᵀ over keys ≤ i, masked) · v, and lse [B, T, H]. q is already
  * scaled. The results are views of the kernel's memory, valid until its next call.
  */
@@ -310,38 +343,12 @@ export function flashForward(
   threads = kernelThreads(),
 ): { o: Float32Array; lse: Float32Array } {
   const z = sizes(s);
-  check(s, 'q', q, z.qRows * s.headDim);
-  check(s, 'k', k, z.kvRows * s.headDim);
-  check(s, 'v', v, z.kvRows * s.headDim);
-  const rt = flash();
-  const L = new Layout()
-    .add('q', z.qFloats)
-    .add('k', z.kvFloats)
-    .add('v', z.kvFloats)
-    .add('mask', s.b * s.t);
-  L.add('o', z.qFloats).add('lse', z.rows).add('ws', 0);
-  const at = L.at as Record<'q' | 'k' | 'v' | 'mask' | 'o' | 'lse' | 'ws', number>;
-  const f32 = rt.view(L.next + Math.min(threads, 16) * z.wsBytes);
-  putRows(f32, at.q, q, z.qRows, s.headDim, z.dp);
-  putRows(f32, at.k, k, z.kvRows, s.headDim, z.dp);
-  putRows(f32, at.v, v, z.kvRows, s.headDim, z.dp);
-  writeMask(f32, at.mask, s, mask);
-  rt.run(0, s.b * s.heads, threads, at.ws, z.wsBytes, (ws, from, to) => [
-    at.q,
-    at.k,
-    at.v,
-    at.mask,
-    at.o,
-    at.lse,
-    ws,
-    s.b,
-    s.t,
-    s.heads,
-    s.kvHeads,
-    z.dp,
-    from,
-    to,
-  ]);
+  const extra: ['o' | 'lse', number][] = [
+    ['o', z.qFloats],
+    ['lse', z.rows],
+  ];
+  const { rt, f32, at, tail } = place(s, z, { q, k, v, mask }, extra, threads);
+  rt.run(0, s.b * s.heads, threads, at.ws, z.wsBytes, (ws, from, to) => [at.q, at.k, at.v, at.mask, at.o, at.lse, ...tail(ws, from, to)]);
   return { o: getRows(f32, at.o, z.qRows, s.headDim, z.dp), lse: f32.subarray(at.lse / 4, at.lse / 4 + z.rows) };
 }
 
@@ -355,43 +362,22 @@ export function flashBackward(
   const z = sizes(s);
   check(s, 'dO', dO, z.qRows * s.headDim);
   check(s, 'lse', saved.lse, z.rows);
-  const rt = flash();
-  const L = new Layout()
-    .add('q', z.qFloats)
-    .add('k', z.kvFloats)
-    .add('v', z.kvFloats)
-    .add('mask', s.b * s.t);
-  L.add('o', z.qFloats).add('lse', z.rows).add('dO', z.qFloats).add('dq', z.qFloats).add('dk', z.kvFloats).add('dv', z.kvFloats);
-  L.add('ws', 0);
-  const at = L.at as Record<'q' | 'k' | 'v' | 'mask' | 'o' | 'lse' | 'dO' | 'dq' | 'dk' | 'dv' | 'ws', number>;
-  const f32 = rt.view(L.next + Math.min(threads, 16) * z.wsBytes);
-  putRows(f32, at.q, saved.q, z.qRows, s.headDim, z.dp);
-  putRows(f32, at.k, saved.k, z.kvRows, s.headDim, z.dp);
-  putRows(f32, at.v, saved.v, z.kvRows, s.headDim, z.dp);
-  writeMask(f32, at.mask, s, saved.mask);
+  const extra: ['o' | 'lse' | 'dO' | 'dq' | 'dk' | 'dv', number][] = [
+    ['o', z.qFloats],
+    ['lse', z.rows],
+    ['dO', z.qFloats],
+    ['dq', z.qFloats],
+    ['dk', z.kvFloats],
+    ['dv', z.kvFloats],
+  ];
+  const { rt, f32, at, tail } = place(s, z, saved, extra, threads);
   putRows(f32, at.o, saved.o, z.qRows, s.headDim, z.dp);
   f32.set(saved.lse, at.lse / 4);
   putRows(f32, at.dO, dO, z.qRows, s.headDim, z.dp);
   f32.fill(0, at.dk / 4, at.ws / 4); // dk and dv accumulate
   rt.run(1, s.b * s.kvHeads, threads, at.ws, z.wsBytes, (ws, from, to) => [
-    at.q,
-    at.k,
-    at.v,
-    at.mask,
-    at.o,
-    at.lse,
-    at.dO,
-    at.dq,
-    at.dk,
-    at.dv,
-    ws,
-    s.b,
-    s.t,
-    s.heads,
-    s.kvHeads,
-    z.dp,
-    from,
-    to,
+    ...[at.q, at.k, at.v, at.mask, at.o, at.lse, at.dO, at.dq, at.dk, at.dv],
+    ...tail(ws, from, to),
   ]);
   return {
     dq: getRows(f32, at.dq, z.qRows, s.headDim, z.dp),
