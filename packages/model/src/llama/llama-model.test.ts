@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@irpo/core';
+import { ModelSpecSchema } from '@irpo/contracts';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { fixtureDir } from '../../test/fixture-paths.js';
 
@@ -179,8 +180,7 @@ describe('training forward', () => {
 
 describe('fused attention inside the model (head dim 16, GQA 4/2, right padding)', () => {
   // A model whose attention the fused kernel takes (the golden fixtures have head dim 8: composite).
-  const spec = {
-    architecture: 'LlamaForCausalLM',
+  const spec = ModelSpecSchema.parse({
     vocabSize: 61,
     hiddenSize: 64,
     intermediateSize: 96,
@@ -188,15 +188,8 @@ describe('fused attention inside the model (head dim 16, GQA 4/2, right padding)
     numHeads: 4,
     numKvHeads: 2,
     tieWordEmbeddings: false,
-    ropeTheta: 10000,
-    ropeScaling: null,
-    rmsNormEps: 1e-5,
-    attentionBias: false,
-    bosTokenId: null,
-    eosTokenId: null,
-    padTokenId: 0,
     maxPositions: 64,
-  } as const;
+  });
   const ids = () =>
     tf.tensor2d(
       [
@@ -221,7 +214,7 @@ describe('fused attention inside the model (head dim 16, GQA 4/2, right padding)
   async function run(fused: boolean, checkpoint: boolean) {
     const { createModel } = await import('./create-model.js');
     const { LlamaModel } = await import('./llama-model.js');
-    const model = createModel(spec as never, { seed: 3, initStd: 0.2 });
+    const model = createModel(spec, { seed: 3, initStd: 0.2 });
     const was = LlamaModel.fusedAttention;
     LlamaModel.fusedAttention = fused;
     model.gradientCheckpointing = checkpoint;
