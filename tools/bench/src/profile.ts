@@ -23,19 +23,17 @@ interface KernelRecord {
   kernelTimeMs: number | { error: string };
 }
 
-/** Multiply-adds of a BatchMatMul/_FusedMatMul from its input shapes and transpose attributes (unknown → null). */
+/**
+ * Multiply-adds of a BatchMatMul/_FusedMatMul from its shapes alone: out = [..., M, N], and a's
+ * last two dims are M and K in either order, so K = size(a) / (a's batch · M). Unknown → null.
+ */
 function matmulMacs(k: KernelRecord): number | null {
-  const [a, b] = k.inputShapes;
+  const [a] = k.inputShapes;
   const out = k.outputShapes[0];
-  if (!a || !b || !out) return null;
-  const inner = a.length >= 2 ? Math.max(a[a.length - 1]!, a[a.length - 2]!) : null; // refined below
-  const outSize = out.reduce((x, y) => x * y, 1);
-  // out = [..., M, N]; a = [..., M, K] or [..., K, M]: K is a's dimension that is not M.
-  const m = out[out.length - 2]!;
-  const k0 = a[a.length - 1]!;
-  const k1 = a[a.length - 2]!;
-  const kk = k1 === m && k0 !== m ? k0 : k0 === m && k1 !== m ? k1 : (inner ?? k0);
-  return outSize * kk;
+  if (!a || a.length < 2 || !out || out.length < 2) return null;
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  const depth = size(a) / (size(a.slice(0, -2)) * out[out.length - 2]!);
+  return size(out) * depth;
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { tf, wasmThreads } from '@irpo/core';
 import { FLASH_ATTENTION_WASM_BASE64 } from './flash-attention-wasm.js';
 import { hostView } from './host-decode.js';
@@ -71,7 +72,7 @@ class FlashRuntime {
   private readonly module: object;
   readonly ex: Exports;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(80 * 4));
-  private helpers: { terminate(): Promise<number> }[] = [];
+  private helpers: Worker[] = [];
   private generation = 0;
 
   constructor() {
@@ -95,18 +96,15 @@ class FlashRuntime {
    */
   private ensureHelpers(threads: number): number {
     const want = Math.min(threads, 16) - 1;
-    if (this.helpers.length < want && process.versions.node) {
-      const { Worker } = processRequire('node:worker_threads') as typeof import('node:worker_threads');
-      while (this.helpers.length < want) {
-        const w = new Worker(HELPER_SOURCE, {
-          eval: true,
-          workerData: { memory: this.memory, module: this.module, ctrl: this.ctrl, index: this.helpers.length },
-        });
-        // A helper that cannot start never says it is up: calls go on without it.
-        w.on('error', (e: Error) => process.stderr.write(`flash attention: a helper thread stopped: ${e.message}\n`));
-        w.unref();
-        this.helpers.push(w);
-      }
+    while (this.helpers.length < want) {
+      const w = new Worker(HELPER_SOURCE, {
+        eval: true,
+        workerData: { memory: this.memory, module: this.module, ctrl: this.ctrl, index: this.helpers.length },
+      });
+      // A helper that cannot start never says it is up: calls go on without it.
+      w.on('error', (e: Error) => process.stderr.write(`flash attention: a helper thread stopped: ${e.message}\n`));
+      w.unref();
+      this.helpers.push(w);
     }
     let ready = 0;
     while (ready < want && Atomics.load(this.ctrl, READY + ready) === 1) ready++;
@@ -164,11 +162,6 @@ class FlashRuntime {
       if (this.ctrl[FAILED + t - 1]) throw new Error('flash attention: a helper thread failed (see its message on stderr)');
     }
   }
-}
-
-// Loaded lazily so that the module stays importable where worker_threads is absent.
-function processRequire(id: string): unknown {
-  return (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.(id) ?? null;
 }
 
 /**
@@ -388,15 +381,20 @@ export function flashBackward(
 
 /**
  * Causal attention as a tfjs op with its own gradient: q [B, T, H, d] (RoPE applied, scaled by
- * 1/√d), k and v [B, T, Hkv, d], keyMask [B, T] (not 0: attend; padding keys 0) or null →
- * [B, T, H, d]. The same values as softmax(q·kᵀ + causal/padding bias)·v (grouped-query heads as
+ * 1/√d), k and v [B, T, Hkv, d], keyMask [B, T] as a tensor or its values (not 0: attend;
+ * padding keys 0) or null → [B, T, H, d]. The same values as softmax(q·kᵀ + causal/padding bias)·v (grouped-query heads as
  * Hugging Face's repeat_kv) for every query row with at least one key to attend to; a row with
  * none gives 0 (the composite gives a uniform mix there; such rows are padding and reach no loss).
  */
-export function fusedCausalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, keyMask: tf.Tensor2D | null): tf.Tensor4D {
+export function fusedCausalAttention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  keyMask: tf.Tensor2D | Float32Array | null,
+): tf.Tensor4D {
   const [b, t, heads, headDim] = q.shape;
   const s: AttentionShape = { b, t, heads, kvHeads: k.shape[2], headDim };
-  const maskData = keyMask ? (keyMask.dataSync() as Float32Array) : null;
+  const maskData = keyMask instanceof tf.Tensor ? (keyMask.dataSync() as Float32Array) : keyMask;
   // Inputs are read in place (wasm heap or cpu arrays: no copy); outputs leave the kernel's memory
   // as one copy into a tensor (wasm copies on creation; cpu keeps the array it is given, so it
   // gets its own).

@@ -23,9 +23,14 @@ const MASKED = -1e9;
 
 /**
  * How a forward's queries see its keys: an additive bias [B|1, 1, T, T] for the composite ops, or
- * (causal, right-padded rows) the key mask [B, T] (null: every key) for the fused kernel.
+ * (causal, right-padded rows) the key mask [B, T] (null: every key) for the fused kernel, with its
+ * values read once for every layer.
  */
-type Attend = { bias: tf.Tensor4D } | { keyMask: tf.Tensor2D | null };
+type Attend = { bias: tf.Tensor4D } | { keyMask: tf.Tensor2D | null; keyMaskValues: Float32Array | null };
+
+function fusedAttend(keyMask: tf.Tensor2D | null): Attend {
+  return { keyMask, keyMaskValues: keyMask ? (keyMask.dataSync() as Float32Array) : null };
+}
 
 /** What every block of one forward shares: batch, length, RoPE tables [B|1, T, 1, d], the mask. */
 interface BlockContext {
@@ -191,7 +196,7 @@ export class LlamaModel implements CausalLM {
     const positions = tf.reshape(tf.range(0, t, 1, 'float32'), [1, t]) as tf.Tensor2D; // [1, T]
     const mask = attentionMask ? (tf.cast(attentionMask, 'float32') as tf.Tensor2D) : null; // [B, T]
     let attend: Attend;
-    if (this.useFusedAttention(b, t)) attend = { keyMask: mask };
+    if (this.useFusedAttention(b, t)) attend = fusedAttend(mask);
     else {
       const causal = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // [T, T]
       const allowed = mask
@@ -462,7 +467,7 @@ export class LlamaModel implements CausalLM {
           const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
           const outerTape = state.activeTape;
           try {
-            const keptAttend: Attend = 'bias' in attend ? { bias: m as tf.Tensor4D } : { keyMask: (m as tf.Tensor2D | undefined) ?? null };
+            const keptAttend: Attend = 'bias' in attend ? { bias: m as tf.Tensor4D } : fusedAttend((m as tf.Tensor2D | undefined) ?? null);
             const kept = { ...ctx, cos: c, sin: s, attend: keptAttend };
             return tf.grads((xi: tf.Tensor) => this.block(layer, xi as tf.Tensor2D, kept, []))([xs, ...weights], dy);
           } finally {
@@ -486,7 +491,7 @@ export class LlamaModel implements CausalLM {
     const qr = tf.mul(applyRope(q, cos, sin), 1 / Math.sqrt(d)); // [B, T, nh, d]
     if ('keyMask' in attend) {
       // The fused kernel reads the [B, T, heads, d] layout as it is: no transposes either way.
-      const mixed = fusedCausalAttention(qr as tf.Tensor4D, applyRope(k, cos, sin), v, attend.keyMask); // [B, T, nh, d]
+      const mixed = fusedCausalAttention(qr as tf.Tensor4D, applyRope(k, cos, sin), v, attend.keyMaskValues); // [B, T, nh, d]
       return this.linear(layer, 'o', tf.reshape(mixed, [b * t, nh * d]), ctx.dropoutSeed); // [B*T, H]
     }
     const { bias } = attend;
