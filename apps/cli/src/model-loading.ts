@@ -36,6 +36,19 @@ export const PROMPT_FORMAT_OPTION = {
 } as const;
 
 /** The --adapter option of the commands that load a model (eval, sample, serve). */
+/** The longest one endpoint request may take before the server is taken for hung (engine.requestTimeoutS). */
+export const REQUEST_TIMEOUT_OPTION = {
+  type: 'number',
+  default: 600,
+  describe: 'Seconds one endpoint request (n samples) may take; past it the server is taken for hung and the command stops',
+} as const;
+
+export const CONCURRENCY_OPTION = {
+  type: 'number',
+  default: 8,
+  describe: 'Endpoint requests in flight, kept busy across all problems (vLLM batches them: raise it for throughput)',
+} as const;
+
 export const ADAPTER_OPTION = {
   type: 'string',
   describe: 'A LoRA adapter folder in PEFT layout (adapter_config.json, adapter_model.safetensors) to load onto the model',

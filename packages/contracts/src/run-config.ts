@@ -90,6 +90,12 @@ export const TrainingConfigSchema = z
      * (iter-t/model/). LoRA typically wants ~10x the full fine-tuning learning rate.
      */
     lora: LoraConfigSchema.nullable().default(null),
+    /**
+     * Stored dtype of each M(t). auto: M0's (its config.json torch_dtype, else its weights'), so a
+     * server runs M(t) at the precision it ran M0 (vLLM's --dtype auto reads torch_dtype); the
+     * trained float32 weights are rounded to it, and the next iteration starts from what was saved.
+     */
+    saveDtype: z.enum(['auto', 'float32', 'bfloat16', 'float16']).default('auto'),
   })
   .strict();
 export type TrainingConfig = z.output<typeof TrainingConfigSchema>;
@@ -181,8 +187,19 @@ export const EngineConfigSchema = z
      * serve the new model. Without it, static endpoints only serve iteration 1.
      */
     reload: z.string().min(1).optional(),
-    /** How long a launched server may take to answer GET /v1/models (vLLM loads and compiles). */
+    /**
+     * How long a launched server may take to answer GET /v1/models (vLLM loads and compiles), and
+     * how long after engine.reload the endpoints may take to list the new model there.
+     */
     startupTimeoutS: z.number().positive().default(600),
+    /** How long engine.reload's command may run before it is stopped and the run fails. */
+    reloadTimeoutS: z.number().positive().default(900),
+    /**
+     * The longest one request may take: n samples of up to maxNewTokens each on a busy server
+     * (vLLM: minutes for thousands of tokens). Past it the server is taken for hung: a launched
+     * one is restarted once, then the run stops; a request moves to another static endpoint.
+     */
+    requestTimeoutS: z.number().positive().default(600),
     /**
      * completions: /v1/completions (with prompt.format resolving to chat, irpo renders the chat
      * template and sends the text); chat: /v1/chat/completions with the prompt as the single user
@@ -196,7 +213,11 @@ export const EngineConfigSchema = z
     apiKeyEnv: z.string().default('OPENAI_API_KEY'),
     /** Prompts decoded together by the local engine. */
     batchSize: z.number().int().positive().default(32),
-    /** Requests in flight at once, for kind http. */
+    /**
+     * Requests in flight at once, for kind http, over all endpoints: every sampling and eval stage
+     * keeps this many going (one prompt with its n samples each). vLLM batches what is in flight:
+     * raise it until the server's throughput stops growing (often 64-256 per GPU).
+     */
     concurrency: z.number().int().positive().default(8),
   })
   .strict()

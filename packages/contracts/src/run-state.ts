@@ -14,6 +14,11 @@ export const RunStateSchema = z.object({
   iterations: z.record(z.string(), z.object({ done: z.array(z.enum(STAGES)).default([]) })).default({}),
   /** Set when every iteration is done. */
   complete: z.boolean().default(false),
+  /**
+   * The model folder that engine.endpoints serve, as engine.reload last left them (absent: M0),
+   * so a resumed process knows whether to reload.
+   */
+  served: z.string().optional(),
   updatedAt: z.string().optional(),
 });
 export type RunState = z.output<typeof RunStateSchema>;

@@ -34,6 +34,9 @@ export {
 } from './config/hf-config.js';
 export {
   readSafetensors,
+  floatToBf16Bits,
+  floatToHalfBits,
+  halfToFloat,
   writeSafetensors,
   encodeSafetensors,
   decodeSafetensors,
@@ -41,7 +44,14 @@ export {
   type NamedTensor,
   type SafetensorsDtype,
 } from './io/safetensors.js';
-export { loadCheckpoint, saveCheckpoint, readModelSpec, readCheckpointTensors, type SaveCheckpointOptions } from './io/checkpoint.js';
+export {
+  loadCheckpoint,
+  saveCheckpoint,
+  readModelSpec,
+  readCheckpointTensors,
+  TORCH_DTYPE,
+  type SaveCheckpointOptions,
+} from './io/checkpoint.js';
 export { loadModel, saveModel, saveRandomModel, type LoadedModel } from './io/model-dir.js';
 export { parameterCount, estimateMemory, type MemoryEstimate } from './config/model-size.js';
 export type { Tokenizer, SavableTokenizer, ChatMessage } from './tokenizer/tokenizer.js';
@@ -50,7 +60,7 @@ export { HfTokenizer, type SpecialTokenIds } from './tokenizer/hf-tokenizer.js';
 export { CharTokenizer, CHAR_SPECIAL_TOKENS } from './tokenizer/char-tokenizer.js';
 export { loadTokenizer, saveTokenizer } from './tokenizer/load-tokenizer.js';
 export { applyChatTemplate, type ChatTemplateOptions } from './tokenizer/chat-template.js';
-export { inspectModelDir, type ModelDirInfo } from './io/inspect-model-dir.js';
+export { inspectModelDir, storedDtype, type ModelDirInfo } from './io/inspect-model-dir.js';
 export {
   chatRenderer,
   encodePrompt,

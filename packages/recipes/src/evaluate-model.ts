@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readJsonlAll, SampleSchema, writeJsonAtomic, type EvalReport, type Problem } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
 import { buildEvalReport, voteOptions } from '@irpo/evaluator';
-import { sampleDataset, type Engine } from '@irpo/sampler';
+import { sampleDataset, type Engine, type SampleDatasetOptions, type SampleProgress } from '@irpo/sampler';
 import type { Progress } from './progress.js';
 
 export interface EvaluateOptions {
@@ -21,6 +21,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   progress?: Progress;
   label?: string;
+  /** Extra progress callbacks for engines that say more (requests in flight, stalls): engineProgress. */
+  engineProgress?: (extra: (p: SampleProgress) => string) => Pick<SampleDatasetOptions, 'onProgress' | 'onStall' | 'stallWarnS'>;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function evaluateModel(engine: Engine, task: Task, problems: Proble
     out: o.greedyFile,
     batchSize: o.batchSize,
     onProgress: (p) => o.progress?.update(p.done, `${p.correct} correct`),
+    ...o.engineProgress?.((p) => `${p.correct} correct`),
   });
   const greedy = await readJsonlAll(o.greedyFile, SampleSchema);
   o.progress?.done(`${greedy.filter((s) => s.correct).length}/${problems.length} correct`);
@@ -52,6 +55,7 @@ export async function evaluateModel(engine: Engine, task: Task, problems: Proble
       out: o.votesFile,
       batchSize: o.batchSize,
       onProgress: (p) => o.progress?.update(p.done),
+      ...o.engineProgress?.(() => `${o.majK} per problem`),
     });
     votes = existsSync(o.votesFile) ? await readJsonlAll(o.votesFile, SampleSchema) : [];
     o.progress?.done(`${votes.length} samples`);

@@ -11,6 +11,8 @@ export {
   evaluateStage,
   sftExamplesStage,
   evalOptions,
+  engineProgress,
+  saveDtypeOf,
   runStageContext,
   stageSeed,
   type StageContext,
@@ -24,5 +26,5 @@ export { runCompare, parseMethods, METHODS, DEFAULT_METHODS, type Method, type C
 export { demoConfig, createDemoM0, DEMO_BASE_DIR, DEMO_ARITH, DEMO_MODEL, DEMO_WARM_START, type DemoM0Options } from './demo.js';
 export { trainStageOnPairs } from './train-stage-on-pairs.js';
 export { makeOptimizer } from './optimizer.js';
-export { withEngine, staticEndpointPlan, m0Dir, type EngineUse } from './stage-engine.js';
+export { assertEndpointsCanServe, withEngine, staticEndpointPlan, m0Dir, type EngineUse } from './stage-engine.js';
 export { runPromptFormat, runPromptFormatOf, httpPromptPlan } from './prompt-format.js';

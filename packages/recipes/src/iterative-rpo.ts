@@ -5,6 +5,7 @@ import { initBackend } from '@irpo/core';
 import type { Task } from '@irpo/data';
 import { writeRunReport } from '@irpo/evaluator';
 import { runPromptFormatOf } from './prompt-format.js';
+import { assertEndpointsCanServe } from './stage-engine.js';
 import { createProgress, type Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
 import { evaluateStage, pairStage, referenceStage, runStageContext, sampleStage, trainStage, type StageContext } from './stages.js';
@@ -71,6 +72,7 @@ export async function startRun(
   recipe = `iterative-rpo/${config.training.loss}`,
 ): Promise<{ run: RunDir; ctx: StageContext; train: Problem[]; test: Problem[]; m0: string }> {
   const progress = o.progress ?? createProgress();
+  assertEndpointsCanServe(config); // before any work: static endpoints must be able to serve M(t)
   const backend = await initBackend(config.backend);
   const run = await RunDir.open(o.out);
   await run.writeRunJson({

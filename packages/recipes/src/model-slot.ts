@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '@irpo/contracts';
-import { loadModel, saveModel, type LoadedModel } from '@irpo/model';
+import { loadModel, saveModel, type LoadedModel, type SafetensorsDtype } from '@irpo/model';
+
+/** Sampling defaults a model folder may carry (Hugging Face's name); servers such as vLLM read it. */
+const GENERATION_CONFIG = 'generation_config.json';
 
 /**
  * The one model a recipe holds in memory, with the folder it came from. Training updates it in
@@ -23,16 +26,24 @@ export class ModelSlot {
     return this.current;
   }
 
-  /** Writes the held model to `dir` (temporary folder, then rename) and records it as its source. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes the held model to `dir` (temporary folder, then rename) in `dtype` (default F32), with
+   * the source folder's generation_config.json, and makes `dir` the slot's source. A lossy dtype
+   * (BF16, F16) is read back, so what later stages use is what was saved: a resumed run and an
+   * uninterrupted one go on from the same weights.
+   */
+  async save(dir: string, dtype: SafetensorsDtype = 'F32'): Promise<void> {
     const held = this.current;
     if (!held) throw new Error('no model loaded');
     const tmp = `${dir}.tmp`;
     await rm(tmp, { recursive: true, force: true });
-    await saveModel(tmp, held.model, held.tokenizer);
+    await saveModel(tmp, held.model, held.tokenizer, { dtype });
+    const generation = join(held.dir, GENERATION_CONFIG);
+    if (existsSync(generation)) await copyFile(generation, join(tmp, GENERATION_CONFIG));
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
-    held.dir = dir;
+    if (dtype === 'F32') held.dir = dir;
+    else this.dispose(); // the next ensure(dir) loads the rounded weights
   }
 
   /** sha256 over the held weights (names and float32 values, in name order). */

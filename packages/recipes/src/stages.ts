@@ -20,13 +20,13 @@ import {
   type Stage,
 } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
-import { saveLoraAdapter } from '@irpo/model';
-import { sampleDataset } from '@irpo/sampler';
+import { saveLoraAdapter, storedDtype, type SafetensorsDtype } from '@irpo/model';
+import { sampleDataset, type Engine, type SampleDatasetOptions, type SampleProgress } from '@irpo/sampler';
 import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference, trainSft, type SftExample } from '@irpo/trainer';
 import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 import { ModelSlot } from './model-slot.js';
 import { runPromptFormat } from './prompt-format.js';
-import { withEngine } from './stage-engine.js';
+import { m0Dir, withEngine } from './stage-engine.js';
 import { makeOptimizer } from './optimizer.js';
 import type { Progress } from './progress.js';
 
@@ -43,6 +43,9 @@ export interface StageDir {
   path(t: number, file: string): string;
   isDone(t: number, stage: Stage): boolean;
   markDone(t: number, stage: Stage): Promise<void>;
+  /** The model folder engine.endpoints serve after the last engine.reload (undefined: M0). */
+  readonly served?: string;
+  recordServed?(modelDir: string): Promise<void>;
 }
 
 /** The stages that draw random numbers, numbered as stageSeed numbers them. */
@@ -94,12 +97,34 @@ export async function sampleStage(ctx: StageContext, t: number, from: string, pr
       maxNewTokens: it.maxNewTokens,
       seed: ctx.seed(t, 'sample'),
       out: run.path(t, 'samples.jsonl'),
+      // the local engine decodes batchSize sequences at once; a server gets one prompt per request
       batchSize: Math.max(1, Math.floor(config.engine.batchSize / it.n)),
-      onProgress: (p) => progress.update(p.done, `${p.correct} correct`),
+      ...engineProgress(progress, engine, config.engine.requestTimeoutS, (p) => `${p.correct} correct`),
     });
   });
   progress.done(`${r.done} samples, ${((100 * r.correct) / Math.max(1, r.done)).toFixed(1)}% correct`);
   await run.markDone(t, 'samples');
+}
+
+/**
+ * Progress callbacks of a stage that samples: samples/s and correct so far, requests in flight
+ * for a server, and a line whenever no completion has arrived for a minute (a hung server).
+ */
+export function engineProgress(
+  progress: Progress,
+  engine: Engine,
+  requestTimeoutS: number,
+  extra: (p: SampleProgress) => string,
+): Pick<SampleDatasetOptions, 'onProgress' | 'onStall' | 'stallWarnS'> {
+  const remote = (engine.parallelism ?? 1) > 1;
+  return {
+    onProgress: (p) => progress.update(p.done, remote ? `${extra(p)} · ${engine.activity?.().inFlight ?? p.inFlight} in flight` : extra(p)),
+    stallWarnS: Math.min(60, requestTimeoutS / 2),
+    onStall: (s) =>
+      progress.info(
+        `no completion for ${s.seconds} s with ${s.inFlight} request(s) in flight; a request fails after ${requestTimeoutS} s (engine.requestTimeoutS)`,
+      ),
+  };
 }
 
 /**
@@ -324,18 +349,31 @@ export async function trainStage(
     await rename(tmp, adapterDir);
     m.model.mergeLora();
   }
-  await ctx.slot.save(modelDir);
+  await ctx.slot.save(modelDir, await saveDtypeOf(ctx));
   await rm(run.path(t, 'checkpoint'), { recursive: true, force: true });
   await run.markDone(t, 'train');
   await run.markDone(t, 'model');
   return { modelDir, steps };
 }
 
+const SAVE_DTYPE = { float32: 'F32', bfloat16: 'BF16', float16: 'F16' } as const;
+
+/** The dtype M(t) is saved in: training.saveDtype, or with auto M0's (storedDtype of its folder). */
+export async function saveDtypeOf(ctx: Pick<StageContext, 'config' | 'run'>): Promise<SafetensorsDtype> {
+  const chosen = ctx.config.training.saveDtype;
+  return chosen === 'auto' ? storedDtype(m0Dir(ctx)) : SAVE_DTYPE[chosen];
+}
+
 /** Evaluate: greedy accuracy (and maj@k when configured) of the model in `modelDir` on the test problems. */
 export async function evaluateStage(ctx: StageContext, t: number, modelDir: string, problems: Problem[]): Promise<EvalReport> {
   const o = evalOptions(ctx, t, modelDir);
   if (ctx.run.isDone(t, 'eval')) return readJsonFile(o.out, EvalReportSchema);
-  const report = await withEngine(ctx, t, modelDir, 'eval', (engine) => evaluateModel(engine, ctx.task, problems, o));
+  const report = await withEngine(ctx, t, modelDir, 'eval', (engine) =>
+    evaluateModel(engine, ctx.task, problems, {
+      ...o,
+      engineProgress: (extra) => engineProgress(ctx.progress, engine, ctx.config.engine.requestTimeoutS, extra),
+    }),
+  );
   await ctx.run.markDone(t, 'eval');
   return report;
 }

@@ -67,8 +67,24 @@ export interface Completion {
   logprobs?: number[];
 }
 
+/** What an engine is doing now, for progress lines and hang detection. */
+export interface EngineActivity {
+  /** Requests (or calls) in flight now. */
+  inFlight: number;
+  /** When the engine last received an answer (ms since the epoch); undefined before the first. */
+  lastAnswerAt?: number;
+}
+
 /** Something that turns prompts into completions: in process, or over HTTP. */
 export interface Engine {
   /** Completions per prompt: result[i] holds the n completions of prompts[i], by sample index. */
   generate(request: GenerateRequest): Promise<Completion[][]>;
+  /**
+   * Calls of one prompt each that this engine serves at once to best effect: a server's
+   * requests in flight (HttpEngine: its concurrency). Absent or 1: the engine batches inside a
+   * call (the local engine), so callers give it many prompts per call, one call at a time.
+   */
+  readonly parallelism?: number;
+  /** What the engine is doing now, when it can tell. */
+  activity?(): EngineActivity;
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setLogSink } from '@irpo/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EngineUnreachableError, HttpEngine, HttpEngineError } from './http-engine.js';
+import { EngineTimeoutError, EngineUnreachableError, HttpEngine, HttpEngineError } from './http-engine.js';
 import { freePort } from './launch-engine.js';
 
 type Handler = (req: IncomingMessage, body: Record<string, unknown>, res: ServerResponse, call: number) => void;
@@ -112,15 +112,40 @@ describe('HttpEngine', () => {
     expect(srv.calls()).toBe(3);
   });
 
-  it('retries after a timeout', async () => {
-    const srv = await serve((_req, body, res, call) => {
-      if (call === 0) return; // never answers
-      ok(res, body);
-    });
-    const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', retryBaseMs: 1, timeoutMs: 300 });
-    const { value, lines } = await quietly(() => engine.generate({ prompts: ['z'], maxNewTokens: 4 }));
-    expect(value[0][0].text).toBe('z#0');
-    expect(lines.join('\n')).toMatch(/TimeoutError/);
+  it('a timed-out request moves to another endpoint; where all time out, EngineTimeoutError (no retry on a hung server)', async () => {
+    const hung = await serve(() => undefined); // accepts, never answers
+    const live = await serve((_req, body, res) => ok(res, body));
+    const engine = new HttpEngine({ endpoints: [hung.url, live.url], model: 'm', retryBaseMs: 1, timeoutMs: 300 });
+    const { value, lines } = await quietly(() => engine.generate({ prompts: ['z', 'y'], maxNewTokens: 4 }));
+    expect(value.map((c) => c[0].text)).toEqual(['z#0', 'y#0']);
+    expect(hung.calls() + live.calls()).toBeGreaterThanOrEqual(3); // at least one went to the hung one first
+    expect(lines.join('\n')).toMatch(/no answer within 0.3 s; trying another endpoint/);
+
+    const alone = new HttpEngine({ baseUrl: hung.url, model: 'm', retryBaseMs: 1, timeoutMs: 300 });
+    const before = hung.calls();
+    const { value: err } = await quietly(() => alone.generate({ prompts: ['a'], maxNewTokens: 2 }).catch((e: unknown) => e));
+    expect(err).toBeInstanceOf(EngineTimeoutError);
+    expect((err as Error).message).toMatch(/no answer within 0.3 s \(engine\.requestTimeoutS\)/);
+    expect(hung.calls() - before).toBe(1);
+  });
+
+  it('bounds requests in flight across concurrent calls, and reports them', async () => {
+    const pending: (() => void)[] = [];
+    const srv = await serve((_req, body, res) => pending.push(() => ok(res, body)));
+    const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', concurrency: 3 });
+    expect(engine.parallelism).toBe(3);
+    const calls = ['a', 'b', 'c', 'd', 'e'].map((p) => engine.generate({ prompts: [p], maxNewTokens: 2 }));
+    while (srv.calls() < 3) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(srv.calls()).toBe(3); // two calls wait for a slot
+    expect(engine.activity()).toEqual({ inFlight: 3, lastAnswerAt: undefined });
+    while (pending.length > 0 || srv.calls() < 5) {
+      pending.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await Promise.all(calls)).map((c) => c[0][0].text)).toEqual(['a#0', 'b#0', 'c#0', 'd#0', 'e#0']);
+    expect(engine.activity().inFlight).toBe(0);
+    expect(engine.activity().lastAnswerAt).toBeGreaterThan(0);
   });
 
   it('fails at once on a 400 with the server message, and never logs the API key', async () => {

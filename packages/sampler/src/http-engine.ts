@@ -1,8 +1,8 @@
 import { createLogger, type FinishReason } from '@irpo/contracts';
 import type { PromptFormat } from '@irpo/model';
-import type { Completion, Engine, GenerateRequest } from './engine.js';
+import type { Completion, Engine, EngineActivity, GenerateRequest } from './engine.js';
 import { promptSeed } from './generation/rng.js';
-import { mapLimit } from './map-limit.js';
+import { Semaphore } from './semaphore.js';
 import { validateRequest } from './validate-request.js';
 
 export interface HttpEngineOptions {
@@ -32,11 +32,19 @@ export interface HttpEngineOptions {
   promptFormat?: Pick<PromptFormat, 'kind' | 'render' | 'addSpecialTokens'>;
   /** Environment variable holding the API key (default OPENAI_API_KEY); the key is never logged. */
   apiKeyEnv?: string;
-  /** Requests in flight at once, over all endpoints (default 8): one request per prompt carries its n samples. */
+  /**
+   * Requests in flight at once, over all endpoints and all calls of this engine (default 8): one
+   * request per prompt carries its n samples. Callers that want the servers busy keep at least
+   * this many prompts coming (sampleDataset does: `parallelism`).
+   */
   concurrency?: number;
-  /** Retries on one endpoint after the first try on 429, 5xx and timeouts (default 6). */
+  /** Retries on one endpoint after the first try on 429 and 5xx (default 6). */
   maxRetries?: number;
-  /** Per-request timeout (default 10 min: long generations on a busy server). */
+  /**
+   * Per-request timeout (default 10 min: a long generation on a busy server). A request past it
+   * is taken for a hung server: it moves to another endpoint, and where every endpoint has timed
+   * out it fails with EngineTimeoutError (no retry on the same server: a launcher restarts it).
+   */
   timeoutMs?: number;
   /** First backoff; doubles per retry, capped at 60 s, with jitter (default 1000 ms). */
   retryBaseMs?: number;
@@ -57,6 +65,21 @@ export class HttpEngineError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A request got no answer within the timeout from any endpoint: the servers accept requests but
+ * do not answer (hung). A loop that launched the server can restart it and resume.
+ */
+export class EngineTimeoutError extends HttpEngineError {
+  override readonly name = 'EngineTimeoutError';
+  constructor(
+    message: string,
+    /** The endpoints that timed out. */
+    readonly endpoints: string[],
   ) {
     super(message);
   }
@@ -97,7 +120,8 @@ interface Endpoint {
 }
 
 /** What one endpoint made of a request: a JSON body, or why it gave up. */
-type Outcome = { json: unknown } | { connect: true; why: string } | { connect: false; why: string; tries: number };
+type Outcome =
+  { json: unknown } | { connect: true; why: string } | { timeout: true; why: string } | { connect: false; why: string; tries: number };
 
 const log = createLogger('sampler');
 const RETRY_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
@@ -132,7 +156,10 @@ export class HttpEngine implements Engine {
   private readonly connectRetries: number;
   private readonly connectRetryMs: number;
   private readonly apiKeyEnv: string;
+  private readonly slots: Semaphore;
+  private lastAnswerAt: number | undefined;
   private turn = 0;
+  readonly parallelism: number;
 
   constructor(private readonly options: HttpEngineOptions) {
     const roots = options.endpoints ?? (options.baseUrl !== undefined ? [options.baseUrl] : []);
@@ -146,6 +173,8 @@ export class HttpEngine implements Engine {
     if (this.api === 'chat' && options.promptFormat?.kind === 'chat')
       throw new TypeError('HttpEngine: api chat renders prompts on the server; a chat promptFormat needs api completions');
     this.concurrency = options.concurrency ?? 8;
+    this.slots = new Semaphore(this.concurrency);
+    this.parallelism = this.concurrency;
     this.maxRetries = options.maxRetries ?? 6;
     this.timeoutMs = options.timeoutMs ?? 600_000;
     this.retryBaseMs = options.retryBaseMs ?? 1000;
@@ -154,12 +183,16 @@ export class HttpEngine implements Engine {
     this.apiKeyEnv = options.apiKeyEnv ?? 'OPENAI_API_KEY';
   }
 
+  activity(): EngineActivity {
+    return { inFlight: this.endpoints.reduce((a, e) => a + e.inFlight, 0), lastAnswerAt: this.lastAnswerAt };
+  }
+
   async generate(request: GenerateRequest): Promise<Completion[][]> {
     const req = validateRequest(request);
     // The first failure stops the requests still in flight: the call fails anyway.
     const failed = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, failed.signal]) : failed.signal;
-    return mapLimit(req.prompts, this.concurrency, async (prompt, i) => {
+    const one = async (prompt: string, i: number): Promise<Completion[]> => {
       const body: Record<string, unknown> = { model: this.options.model };
       const format = this.options.promptFormat;
       if (this.api === 'chat') body.messages = [{ role: 'user', content: prompt }];
@@ -176,16 +209,21 @@ export class HttpEngine implements Engine {
       if (req.topK > 0) body.top_k = req.topK; // vLLM/SGLang/llama.cpp extension
       if (req.stop.length > 0) body.stop = req.stop;
       if (req.logprobs) body.logprobs = this.api === 'chat' ? true : 0; // the sampled token's log-prob only
-      try {
-        const json = (await this.post(body, signal)) as { choices?: CompletionChoice[]; usage?: { completion_tokens?: number } };
-        const completions = this.toCompletions(json, req.n, req.logprobs);
-        completions.forEach((c, sample) => c.text && req.onText?.({ prompt: i, sample, text: c.text }));
-        return completions;
-      } catch (err) {
-        if (!failed.signal.aborted) failed.abort(err);
-        throw err;
-      }
-    });
+      const json = (await this.post(body, signal)) as { choices?: CompletionChoice[]; usage?: { completion_tokens?: number } };
+      const completions = this.toCompletions(json, req.n, req.logprobs);
+      completions.forEach((c, sample) => c.text && req.onText?.({ prompt: i, sample, text: c.text }));
+      return completions;
+    };
+    return Promise.all(
+      req.prompts.map((prompt, i) =>
+        this.slots
+          .use(() => one(prompt, i), signal)
+          .catch((err: unknown) => {
+            if (!failed.signal.aborted) failed.abort(err);
+            throw err;
+          }),
+      ),
+    );
   }
 
   private toCompletions(
@@ -231,11 +269,12 @@ export class HttpEngine implements Engine {
    */
   private async post(body: unknown, signal: AbortSignal): Promise<unknown> {
     const refused = new Set<Endpoint>(); // refused or dropped the connection in this round
-    const exhausted = new Map<Endpoint, string>(); // gave up after its retries (5xx, timeouts)
+    const exhausted = new Map<Endpoint, string>(); // gave up after its retries (5xx)
+    const timedOut = new Map<Endpoint, string>(); // no answer within the timeout
     let round = 0;
     let lastRefusal = '';
     for (;;) {
-      const endpoint = this.pick(new Set([...refused, ...exhausted.keys()]));
+      const endpoint = this.pick(new Set([...refused, ...exhausted.keys(), ...timedOut.keys()]));
       if (!endpoint) {
         if (refused.size > 0 && round < this.connectRetries) {
           const wait = this.connectRetryMs * 2 ** round;
@@ -245,14 +284,20 @@ export class HttpEngine implements Engine {
           refused.clear();
           continue;
         }
-        if (exhausted.size === 0) {
+        if (exhausted.size === 0 && timedOut.size > 0 && refused.size === 0) {
+          throw new EngineTimeoutError(
+            `POST ${this.path}: no answer within ${this.timeoutMs / 1000} s (engine.requestTimeoutS) from ${[...timedOut.keys()].map((e) => e.root).join(', ')}: the server accepts requests but does not answer`,
+            [...timedOut.keys()].map((e) => e.root),
+          );
+        }
+        if (exhausted.size === 0 && timedOut.size === 0) {
           const where = this.endpoints.map((e) => e.root).join(', ');
           throw new EngineUnreachableError(
             `POST ${this.path}: no endpoint reachable (${where}) after ${round + 1} rounds: ${lastRefusal}`,
             this.endpoints.map((e) => e.root),
           );
         }
-        const reasons = [...exhausted.values()];
+        const reasons = [...exhausted.values(), ...timedOut.values()];
         if (refused.size > 0) reasons.push(`${[...refused].map((e) => e.root).join(', ')}: ${lastRefusal}`);
         throw new HttpEngineError(`POST ${reasons.join('; ')}`);
       }
@@ -262,7 +307,10 @@ export class HttpEngine implements Engine {
       // Other requests prefer other endpoints for a while (longer after each failure in a row).
       endpoint.failures++;
       endpoint.downUntil = Date.now() + Math.min(30_000, this.connectRetryMs * 2 ** (endpoint.failures - 1));
-      if (outcome.connect) {
+      if ('timeout' in outcome) {
+        timedOut.set(endpoint, `${url}: ${outcome.why}`);
+        if (this.endpoints.length > timedOut.size) log.warn(`${url}: ${outcome.why}; trying another endpoint`);
+      } else if (outcome.connect) {
         refused.add(endpoint);
         lastRefusal = outcome.why;
         if (this.endpoints.length > 1) log.warn(`${url}: ${outcome.why}; trying another endpoint`);
@@ -272,7 +320,7 @@ export class HttpEngine implements Engine {
     }
   }
 
-  /** One endpoint's tries: retries 429, 5xx and timeouts here; a connection failure returns at once. */
+  /** One endpoint's tries: retries 429 and 5xx here; a connection failure or a timeout returns at once. */
   private async tryEndpoint(endpoint: Endpoint, body: unknown, signal: AbortSignal): Promise<Outcome> {
     const url = endpoint.root + this.path;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -282,8 +330,8 @@ export class HttpEngine implements Engine {
       let retryAfterMs: number | undefined;
       let why: string;
       endpoint.inFlight++;
+      const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
-        const timeout = AbortSignal.timeout(this.timeoutMs);
         const res = await fetch(url, {
           method: 'POST',
           headers,
@@ -291,6 +339,7 @@ export class HttpEngine implements Engine {
           signal: AbortSignal.any([signal, timeout]),
         });
         const text = await res.text();
+        this.lastAnswerAt = Date.now();
         if (res.ok) {
           endpoint.failures = 0;
           endpoint.downUntil = 0;
@@ -310,7 +359,8 @@ export class HttpEngine implements Engine {
       } catch (err) {
         if (err instanceof HttpEngineError) throw err;
         if (signal.aborted) throw signal.reason ?? err;
-        // fetch failed: refused, reset, closed mid-response, or our timeout
+        if (timeout.aborted) return { timeout: true, why: `no answer within ${this.timeoutMs / 1000} s` };
+        // fetch failed: refused, reset, closed mid-response
         const code = errorCode(err);
         why = `${(err as Error).name}: ${code ?? (err as { cause?: Error }).cause?.message ?? (err as Error).message}`;
         if (code && CONNECT_CODES.has(code)) return { connect: true, why };

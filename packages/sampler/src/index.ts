@@ -2,10 +2,16 @@
  * @irpo/sampler: generation engines (local with a KV cache, OpenAI-compatible HTTP) and
  * resumable sampling of N scored completions per problem to samples.jsonl.
  */
-export type { Completion, Engine, GenerateRequest } from './engine.js';
+export type { Completion, Engine, EngineActivity, GenerateRequest } from './engine.js';
 export type { CausalLM, ChatMessage, ChatTemplate, KvCache, SamplingTask, Tokenizer } from './types.js';
 export { LocalEngine, type EngineStats, type LocalEngineOptions } from './local-engine.js';
-export { sampleDataset, type SampleDatasetOptions, type SampleDatasetResult, type SampleProgress } from './sample-dataset.js';
+export {
+  sampleDataset,
+  type SampleDatasetOptions,
+  type SampleDatasetResult,
+  type SampleProgress,
+  type SampleStall,
+} from './sample-dataset.js';
 export { validateRequest } from './validate-request.js';
 export { deriveSeed, promptSeed, sampleSeed } from './generation/rng.js';
 export { applyTemperature } from './generation/temperature.js';
@@ -15,7 +21,7 @@ export { softmax, logSoftmaxAt } from './generation/softmax.js';
 export { argmax } from './generation/argmax.js';
 export { sampleToken, type SamplingParams } from './generation/sample-token.js';
 export { StopMatcher } from './generation/stop-matcher.js';
-export { EngineUnreachableError, HttpEngine, HttpEngineError, type HttpEngineOptions } from './http-engine.js';
+export { EngineTimeoutError, EngineUnreachableError, HttpEngine, HttpEngineError, type HttpEngineOptions } from './http-engine.js';
 export {
   EngineLaunchError,
   fillTemplate,
@@ -26,6 +32,17 @@ export {
   type LaunchedEngine,
   type LaunchEngineOptions,
 } from './launch-engine.js';
+export {
+  groupAlive,
+  logTail,
+  runLogged,
+  spawnLogged,
+  type LoggedProcess,
+  type ProcessExit,
+  type RunLoggedOptions,
+  type RunLoggedResult,
+  type SpawnLoggedOptions,
+} from './process-group.js';
 export { BatchingEngine, type BatchingEngineOptions, type BatchingStats } from './batching-engine.js';
 export { createServer, type OpenAIServer, type ServerOptions } from './server.js';
 export { BadRequestError } from './openai-request.js';

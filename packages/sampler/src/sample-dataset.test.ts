@@ -105,6 +105,110 @@ describe('sampleDataset', () => {
     expect(await readFile(join(dir, out), 'utf8')).toBe(await readFile(join(dir, 'a.jsonl'), 'utf8'));
   });
 
+  it('keeps `parallelism` one-problem calls in flight with no batch barrier, and writes in problem order', async () => {
+    // A server-like engine: each call waits until the test answers it, so the order is the test's.
+    const calls: { prompt: string; answer: () => void }[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const server: Engine = {
+      parallelism: 3,
+      generate: (req) => {
+        expect(req.prompts).toHaveLength(1); // one problem (its n samples) per call
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        return new Promise((resolve) =>
+          calls.push({
+            prompt: req.prompts[0]!,
+            answer: () => {
+              inFlight--;
+              resolve([
+                Array.from({ length: req.n ?? 1 }, (_, j) => ({ text: `${req.prompts[0]}=${j}`, tokens: 1, finishReason: 'eos' as const })),
+              ]);
+            },
+          }),
+        );
+      },
+    };
+    const seen: number[] = [];
+    const out = join(dir, 'pool.jsonl');
+    const run = sampleDataset(problems, fakeTask, server, { ...opts('pool.jsonl'), onProgress: (p) => seen.push(p.done) });
+    /** Waits (on I/O turns, not on a clock) until `cond` holds. */
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 10_000 && !cond(); i++) await new Promise((r) => setTimeout(r, 1));
+      expect(cond()).toBe(true);
+    };
+    await until(() => calls.length === 3);
+    expect(calls.map((c) => c.prompt)).toEqual(problems.slice(0, 3).map((p) => fakeTask.prompt(p)));
+    // the 2nd and 3rd answer first: new calls start at once, nothing is written before the 1st
+    calls[2]!.answer();
+    calls[1]!.answer();
+    await until(() => calls.length === 5);
+    expect(inFlight).toBe(3);
+    expect(seen).toEqual([]);
+    calls[0]!.answer();
+    await until(() => seen.length === 3);
+    expect(seen).toEqual([3, 6, 9]); // problems 1-3 written together, in order
+    for (let i = 3; i < problems.length; i++) {
+      await until(() => calls.length > i);
+      calls[i]!.answer();
+    }
+    const res = await run;
+    expect(peak).toBe(3);
+    expect(res).toMatchObject({ done: 21, written: 21 });
+    const written = await readJsonlAll(out, SampleSchema);
+    expect(written.map((x) => `${x.problemId}#${x.index}`)).toEqual(problems.flatMap((p) => [0, 1, 2].map((j) => `${p.id}#${j}`)));
+  });
+
+  it('a failed call stops the others; what came before it stays written and a rerun completes it', async () => {
+    let call = 0;
+    const failing: Engine = {
+      parallelism: 2,
+      generate: async (req) => {
+        const mine = call++;
+        if (mine === 3) throw new Error('server said no');
+        return [
+          Array.from({ length: req.n ?? 1 }, (_, j) => ({ text: `${req.prompts[0]}=${j}`, tokens: 1, finishReason: 'eos' as const })),
+        ];
+      },
+    };
+    const out = join(dir, 'pool-fail.jsonl');
+    await expect(sampleDataset(problems, fakeTask, failing, opts('pool-fail.jsonl'))).rejects.toThrow('server said no');
+    const partial = await readJsonlAll(out, SampleSchema);
+    expect(partial.length % 3).toBe(0);
+    expect(partial.map((x) => x.problemId)).toEqual(problems.slice(0, partial.length / 3).flatMap((p) => [p.id, p.id, p.id]));
+    call = 100;
+    const res = await sampleDataset(problems, fakeTask, failing, opts('pool-fail.jsonl'));
+    expect(res.resumed).toBe(partial.length);
+    expect((await readJsonlAll(out, SampleSchema)).map((x) => `${x.problemId}#${x.index}`)).toEqual(
+      problems.flatMap((p) => [0, 1, 2].map((j) => `${p.id}#${j}`)),
+    );
+  });
+
+  it('says when no completion has arrived for stallWarnS', async () => {
+    const stalls: { seconds: number; inFlight: number }[] = [];
+    let release = () => {};
+    const slow: Engine = {
+      parallelism: 2,
+      activity: () => ({ inFlight: 2 }),
+      generate: (req) =>
+        new Promise((resolve) => {
+          release = () =>
+            resolve([Array.from({ length: req.n ?? 1 }, (_, j) => ({ text: `x=${j}`, tokens: 1, finishReason: 'eos' as const }))]);
+        }),
+    };
+    const run = sampleDataset(problems.slice(0, 1), fakeTask, slow, {
+      ...opts('stall.jsonl'),
+      stallWarnS: 0.05,
+      onStall: (s) => {
+        stalls.push(s);
+        release();
+      },
+    });
+    await run;
+    expect(stalls.length).toBeGreaterThanOrEqual(1);
+    expect(stalls[0]).toMatchObject({ inFlight: 2 });
+  });
+
   it('refuses to resume a file sampled with another seed', async () => {
     await expect(sampleDataset(problems, fakeTask, engine, opts('a.jsonl', { seed: 99 }))).rejects.toThrow(/a\.jsonl:1: seed/);
   });

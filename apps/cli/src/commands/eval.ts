@@ -1,7 +1,15 @@
 import { dirname, join } from 'node:path';
 import { UsageError, writeFileAtomic, writeJsonAtomic } from '@irpo/contracts';
 import type { Argv, CommandModule } from 'yargs';
-import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom, PROMPT_FORMAT_OPTION } from '../model-loading.js';
+import {
+  ADAPTER_OPTION,
+  CONCURRENCY_OPTION,
+  firstServedModel,
+  getTaskByName,
+  loadModelFrom,
+  PROMPT_FORMAT_OPTION,
+  REQUEST_TIMEOUT_OPTION,
+} from '../model-loading.js';
 import { createOutput } from '../output.js';
 
 interface EvalArgs {
@@ -13,6 +21,9 @@ interface EvalArgs {
   promptFormat: 'auto' | 'chat' | 'plain';
   endpoint?: string;
   servedModel?: string;
+  apiKeyEnv: string;
+  concurrency: number;
+  requestTimeoutS: number;
   limit?: number;
   dataPath?: string;
   maxNewTokens: number;
@@ -50,6 +61,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('prompt-format', PROMPT_FORMAT_OPTION)
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root to evaluate instead of a local model' })
       .option('served-model', { type: 'string', describe: 'Model name at the endpoint (default: its first /v1/models entry)' })
+      .option('api-key-env', { type: 'string', default: 'OPENAI_API_KEY', describe: 'Environment variable with the endpoint API key' })
+      .option('concurrency', CONCURRENCY_OPTION)
+      .option('request-timeout-s', REQUEST_TIMEOUT_OPTION)
       .option('limit', { type: 'number', describe: 'Evaluate the first N problems of the split' })
       .option('data-path', { type: 'string', describe: 'Data file or folder of the task (gsm8k, math, arc)' })
       .option('max-new-tokens', { type: 'number', default: 512, describe: 'Longest completion' })
@@ -101,7 +115,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
 
 async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/contracts').EvalReport) => string): Promise<void> {
   if ((args.maj?.length ?? 0) > 1) throw new UsageError('with --model/--endpoint give one --maj k');
-  const { evaluateModel, createProgress } = await import('@irpo/recipes');
+  const { evaluateModel, createProgress, engineProgress } = await import('@irpo/recipes');
   const { HttpEngine, LocalEngine } = await import('@irpo/sampler');
   const task = await getTaskByName(args.task, { path: args.dataPath });
   const problems = await task.load(args.split as 'train' | 'test' | 'dev', { limit: args.limit });
@@ -111,7 +125,10 @@ async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/con
   if (args.endpoint) {
     engine = new HttpEngine({
       baseUrl: args.endpoint,
-      model: args.servedModel ?? (await firstServedModel(args.endpoint, 'OPENAI_API_KEY')),
+      model: args.servedModel ?? (await firstServedModel(args.endpoint, args.apiKeyEnv)),
+      apiKeyEnv: args.apiKeyEnv,
+      concurrency: args.concurrency,
+      timeoutMs: args.requestTimeoutS * 1000,
     });
   } else {
     const loaded = await loadModelFrom(args.model!, args.adapter);
@@ -121,6 +138,7 @@ async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/con
   }
   try {
     const majK = args.maj?.[0] ?? 0;
+    const progress = createProgress(process.stderr, args.json);
     const report = await evaluateModel(engine, task, problems, {
       modelName: args.model ?? args.endpoint!,
       split: args.split,
@@ -131,8 +149,9 @@ async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/con
       greedyFile: join(outDir, 'greedy.jsonl'),
       votesFile: join(outDir, `maj${majK}.jsonl`),
       out: join(outDir, 'eval.json'),
-      progress: createProgress(process.stderr, args.json),
+      progress,
       label: `${args.task}/${args.split}`,
+      engineProgress: (extra) => engineProgress(progress, engine, args.requestTimeoutS, extra),
     });
     const md = evalMarkdown(report);
     await writeFileAtomic(join(outDir, 'eval.md'), md);

@@ -1,6 +1,14 @@
 import { formatDuration, UsageError } from '@irpo/contracts';
 import type { CommandModule } from 'yargs';
-import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom, PROMPT_FORMAT_OPTION } from '../model-loading.js';
+import {
+  ADAPTER_OPTION,
+  CONCURRENCY_OPTION,
+  firstServedModel,
+  getTaskByName,
+  loadModelFrom,
+  PROMPT_FORMAT_OPTION,
+  REQUEST_TIMEOUT_OPTION,
+} from '../model-loading.js';
 import { createOutput } from '../output.js';
 import { formatProgress } from '../progress.js';
 
@@ -15,6 +23,7 @@ interface SampleArgs {
   servedModel?: string;
   apiKeyEnv: string;
   concurrency: number;
+  requestTimeoutS: number;
   n: number;
   temperature: number;
   topP: number;
@@ -44,7 +53,8 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1' })
       .option('served-model', { type: 'string', describe: 'Model name the endpoint serves (default: its first /v1/models entry)' })
       .option('api-key-env', { type: 'string', default: 'OPENAI_API_KEY', describe: 'Environment variable with the endpoint API key' })
-      .option('concurrency', { type: 'number', default: 8, describe: 'Endpoint requests in flight' })
+      .option('concurrency', CONCURRENCY_OPTION)
+      .option('request-timeout-s', REQUEST_TIMEOUT_OPTION)
       .option('n', { type: 'number', default: 4, describe: 'Samples per problem' })
       .option('temperature', { type: 'number', default: 0.8, describe: 'Sampling temperature (0: greedy)' })
       .option('top-p', { type: 'number', default: 1, describe: 'Nucleus sampling mass' })
@@ -54,7 +64,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'samples.jsonl to write (appended to on resume)' })
       .option('batch-size', {
         type: 'number',
-        describe: 'Problems per engine call, the unit a crash can lose (default 8 local, 4 × concurrency for an endpoint)',
+        describe: 'Problems per local engine call, the unit a crash can lose (default 8); an endpoint gets one problem per request',
       })
       .option('max-batch-size', { type: 'number', default: 32, describe: 'Sequences the local engine decodes together' }) as never,
   handler: async (args) => {
@@ -69,7 +79,13 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     let dispose = () => undefined as void;
     if (args.endpoint) {
       const model = args.servedModel ?? (await firstServedModel(args.endpoint, args.apiKeyEnv));
-      engine = new sampler.HttpEngine({ baseUrl: args.endpoint, model, apiKeyEnv: args.apiKeyEnv, concurrency: args.concurrency });
+      engine = new sampler.HttpEngine({
+        baseUrl: args.endpoint,
+        model,
+        apiKeyEnv: args.apiKeyEnv,
+        concurrency: args.concurrency,
+        timeoutMs: args.requestTimeoutS * 1000,
+      });
     } else {
       const loaded = await loadModelFrom(args.model!, args.adapter);
       const { promptFormat } = await import('@irpo/model');
@@ -91,8 +107,18 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         maxNewTokens: args.maxNewTokens,
         seed: args.seed,
         out: args.out,
-        batchSize: args.batchSize ?? (args.endpoint ? 4 * args.concurrency : 8),
-        onProgress: tty ? (p) => process.stderr.write(`\r${formatProgress(p, elapsed())}\u001b[K`) : undefined,
+        batchSize: args.batchSize ?? 8,
+        onProgress: tty
+          ? (p) =>
+              process.stderr.write(
+                `\r${formatProgress(p, elapsed())}${args.endpoint ? ` | ${engine.activity?.().inFlight ?? p.inFlight} in flight` : ''}\u001b[K`,
+              )
+          : undefined,
+        stallWarnS: Math.min(60, args.requestTimeoutS / 2),
+        onStall: (s) =>
+          process.stderr.write(
+            `${tty ? '\n' : ''}no completion for ${s.seconds} s with ${s.inFlight} request(s) in flight; a request fails after ${args.requestTimeoutS} s (--request-timeout-s)\n`,
+          ),
       });
       if (tty) process.stderr.write('\n');
       const secs = elapsed();

@@ -118,7 +118,7 @@ export function headDimOf(spec: ModelSpec): number {
 }
 
 /** A `config.json` other tools (transformers, vLLM, llama.cpp converters) read. */
-export function hfConfigFromSpec(spec: ModelSpec, torchDtype: 'float32' | 'bfloat16' = 'float32'): Record<string, unknown> {
+export function hfConfigFromSpec(spec: ModelSpec, torchDtype: 'float32' | 'bfloat16' | 'float16' = 'float32'): Record<string, unknown> {
   const modelType = { LlamaForCausalLM: 'llama', Qwen2ForCausalLM: 'qwen2', MistralForCausalLM: 'mistral' }[spec.architecture];
   const out: Record<string, unknown> = {
     architectures: [spec.architecture],

@@ -23,35 +23,40 @@ afterAll(async () => {
 const spec = ModelSpecSchema.parse(IO_TEST_SPEC);
 
 describe('saveModel / loadModel', () => {
-  it.each(['F32', 'BF16'] as const)('%s: save then load reproduces every weight (exact / within bf16 rounding)', async (dtype) => {
-    const model = createModel(spec, { seed: 3, initStd: 0.5 });
-    const tok = new CharTokenizer('abcdefghijklmnop');
-    const dir = join(root, dtype);
-    await saveModel(dir, model, tok, { dtype });
-    const buf = await readFile(join(dir, 'model.safetensors'));
-    const header = parseSafetensorsHeader(buf);
-    const names = Object.keys(header).filter((k) => k !== '__metadata__');
-    expect(names.sort()).toEqual([...model.variables.keys()].sort());
-    expect(names).not.toContain('lm_head.weight');
-    expect(header['model.layers.1.self_attn.k_proj.weight']).toMatchObject({ dtype, shape: [8, 16] });
-    const last = Math.max(...names.map((k) => header[k]!.data_offsets[1]));
-    expect(8 + Number(buf.readBigUInt64LE(0)) + last).toBe(buf.length);
+  it.each(['F32', 'BF16', 'F16'] as const)(
+    '%s: save then load reproduces every weight (exact / within bf16 or f16 rounding)',
+    async (dtype) => {
+      const model = createModel(spec, { seed: 3, initStd: 0.5 });
+      const tok = new CharTokenizer('abcdefghijklmnop');
+      const dir = join(root, dtype);
+      await saveModel(dir, model, tok, { dtype });
+      const buf = await readFile(join(dir, 'model.safetensors'));
+      const header = parseSafetensorsHeader(buf);
+      const names = Object.keys(header).filter((k) => k !== '__metadata__');
+      expect(names.sort()).toEqual([...model.variables.keys()].sort());
+      expect(names).not.toContain('lm_head.weight');
+      expect(header['model.layers.1.self_attn.k_proj.weight']).toMatchObject({ dtype, shape: [8, 16] });
+      const last = Math.max(...names.map((k) => header[k]!.data_offsets[1]));
+      expect(8 + Number(buf.readBigUInt64LE(0)) + last).toBe(buf.length);
 
-    const { model: back, tokenizer, spec: spec2 } = await loadModel(dir);
-    expect(spec2).toEqual({ ...spec, headDim: 4 });
-    expect(tokenizer.encode('abc')).toEqual(tok.encode('abc'));
-    for (const [name, v] of model.variables) {
-      const a = await v.data();
-      const b = await back.variables.get(name)!.data();
-      for (let i = 0; i < a.length; i++) {
-        if (dtype === 'F32') expect(b[i]).toBe(a[i]);
-        // bf16 keeps 8 significant bits (7 stored): round-to-nearest errs by ≤ half an ulp = 2^-8 · 2^exponent ≤ 2^-8·|a|.
-        else expect(Math.abs(b[i]! - a[i]!)).toBeLessThanOrEqual(Math.abs(a[i]!) * 2 ** -8);
+      const { model: back, tokenizer, spec: spec2 } = await loadModel(dir);
+      expect(spec2).toEqual({ ...spec, headDim: 4 });
+      expect(tokenizer.encode('abc')).toEqual(tok.encode('abc'));
+      for (const [name, v] of model.variables) {
+        const a = await v.data();
+        const b = await back.variables.get(name)!.data();
+        for (let i = 0; i < a.length; i++) {
+          if (dtype === 'F32') expect(b[i]).toBe(a[i]);
+          // bf16 keeps 8 significant bits (7 stored): round-to-nearest errs by ≤ half an ulp = 2^-8 · 2^exponent ≤ 2^-8·|a|.
+          else if (dtype === 'BF16') expect(Math.abs(b[i]! - a[i]!)).toBeLessThanOrEqual(Math.abs(a[i]!) * 2 ** -8);
+          // f16 keeps 11 (10 stored): ≤ 2^-11·|a| for normal values, ≤ half the subnormal step 2^-25 below 2^-14.
+          else expect(Math.abs(b[i]! - a[i]!)).toBeLessThanOrEqual(Math.max(Math.abs(a[i]!) * 2 ** -11, 2 ** -25));
+        }
       }
-    }
-    model.dispose();
-    back.dispose();
-  });
+      model.dispose();
+      back.dispose();
+    },
+  );
 });
 
 describe('checkpoint errors', () => {

@@ -4,7 +4,7 @@ import { InputError, writeJsonAtomic, type ModelSpec } from '@irpo/contracts';
 import { hfConfigFromSpec, specFromHfConfig } from '../config/hf-config.js';
 import { LlamaModel } from '../llama/llama-model.js';
 import { expectedWeightShapes } from '../llama/weight-names.js';
-import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
+import { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsDtype } from './safetensors.js';
 import { exists, readJson } from './json-file.js';
 
 /** The spec from `<dir>/config.json`. */
@@ -69,9 +69,12 @@ export async function loadCheckpoint(dir: string): Promise<{ model: LlamaModel; 
 }
 
 export interface SaveCheckpointOptions {
-  /** Stored dtype: F32 is exact; BF16 halves the file at bf16 precision. */
-  dtype?: 'F32' | 'BF16';
+  /** Stored dtype: F32 is exact; BF16 and F16 halve the file, rounding each weight to nearest even. */
+  dtype?: SafetensorsDtype;
 }
+
+/** config.json's torch_dtype of each stored dtype. */
+export const TORCH_DTYPE = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' } as const;
 
 /** Writes config.json and model.safetensors (atomically, file by file). */
 export async function saveCheckpoint(
@@ -83,5 +86,5 @@ export async function saveCheckpoint(
   const tensors = new Map<string, NamedTensor>();
   for (const [name, v] of model.variables) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, dtype);
-  await writeJsonAtomic(join(dir, 'config.json'), hfConfigFromSpec(model.spec, dtype === 'F32' ? 'float32' : 'bfloat16'));
+  await writeJsonAtomic(join(dir, 'config.json'), hfConfigFromSpec(model.spec, TORCH_DTYPE[dtype]));
 }

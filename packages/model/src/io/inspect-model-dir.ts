@@ -1,10 +1,10 @@
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelSpec } from '@irpo/contracts';
 import { headDimOf } from '../config/hf-config.js';
 import { estimateMemory, parameterCount, type MemoryEstimate } from '../config/model-size.js';
 import { readModelSpec } from './checkpoint.js';
-import { parseSafetensorsHeader } from './safetensors.js';
+import { parseSafetensorsHeader, type SafetensorsDtype } from './safetensors.js';
 
 export interface ModelDirInfo {
   dir: string;
@@ -59,4 +59,22 @@ export async function inspectModelDir(dir: string, batch = 1, length = 512): Pro
     vocabSize: spec.vocabSize,
     memory: estimateMemory(spec, batch, length),
   };
+}
+
+const FROM_TORCH: Record<string, SafetensorsDtype> = { float32: 'F32', bfloat16: 'BF16', float16: 'F16' };
+
+/**
+ * The dtype a model folder is meant to run in, as servers read it: config.json's `torch_dtype`
+ * (or `dtype`, its newer name) when it is float32, bfloat16 or float16; else the one dtype its
+ * safetensors hold; else F32.
+ */
+export async function storedDtype(dir: string): Promise<SafetensorsDtype> {
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { torch_dtype?: unknown; dtype?: unknown };
+  const named = config.torch_dtype ?? config.dtype;
+  if (typeof named === 'string' && named in FROM_TORCH) return FROM_TORCH[named]!;
+  const dtypes = new Set<string>();
+  for (const f of (await readdir(dir)).filter((x) => x.endsWith('.safetensors')))
+    for (const e of Object.values(await readHeader(join(dir, f)))) dtypes.add(e.dtype);
+  const only = dtypes.size === 1 ? [...dtypes][0]! : undefined;
+  return only === 'BF16' || only === 'F16' ? only : 'F32';
 }

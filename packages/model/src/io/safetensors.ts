@@ -118,10 +118,39 @@ export function floatToBf16Bits(bits32: number): number {
   return (rounded >>> 16) & 0xffff;
 }
 
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** float32 → IEEE 754 binary16 bits, rounding to nearest even; overflow → ±Inf, NaN stays NaN. */
+export function floatToHalfBits(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15; // the half's biased exponent
+  if (e >= 0x1f) return sign | 0x7c00;
+  let shift = 13; // 23 mantissa bits down to 10
+  let base = sign | (e << 10);
+  if (e <= 0) {
+    // subnormal half: the implicit 1 joins the mantissa, in units of 2^-24
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    shift = 14 - e;
+    base = sign;
+  }
+  let half = mant >>> shift;
+  const rest = mant & ((1 << shift) - 1);
+  const halfway = 1 << (shift - 1);
+  if (rest > halfway || (rest === halfway && half & 1)) half++; // a carry into the exponent is right
+  return base + half;
+}
+
 /** Encodes tensors as one safetensors file (names sorted, header padded to 8 bytes). */
 export function encodeSafetensors(
   tensors: Map<string, NamedTensor>,
-  dtype: 'F32' | 'BF16',
+  dtype: 'F32' | 'BF16' | 'F16',
   metadata: Record<string, string> = { format: 'pt' },
 ): Uint8Array {
   const names = [...tensors.keys()].sort();
@@ -146,15 +175,18 @@ export function encodeSafetensors(
     if (dtype === 'F32') {
       for (let i = 0; i < data.length; i++) view.setFloat32(pos + 4 * i, data[i]!, true);
       pos += 4 * data.length;
-    } else {
+    } else if (dtype === 'BF16') {
       const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
       for (let i = 0; i < data.length; i++) view.setUint16(pos + 2 * i, floatToBf16Bits(bits[i]!), true);
+      pos += 2 * data.length;
+    } else {
+      for (let i = 0; i < data.length; i++) view.setUint16(pos + 2 * i, floatToHalfBits(data[i]!), true);
       pos += 2 * data.length;
     }
   }
   return out;
 }
 
-export async function writeSafetensors(file: string, tensors: Map<string, NamedTensor>, dtype: 'F32' | 'BF16'): Promise<void> {
+export async function writeSafetensors(file: string, tensors: Map<string, NamedTensor>, dtype: SafetensorsDtype): Promise<void> {
   await writeFileAtomic(file, encodeSafetensors(tensors, dtype));
 }
