@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { apiKeyCheck, parseApiKeys } from './api-keys.js';
+
+describe('parseApiKeys', () => {
+  it('reads a comma-separated list, dropping spaces and empty entries', () => {
+    expect(parseApiKeys('sk-one')).toEqual(['sk-one']);
+    expect(parseApiKeys(' sk-one , sk-two,,sk-3 ')).toEqual(['sk-one', 'sk-two', 'sk-3']);
+  });
+
+  it('an unset or empty variable holds no key; one of only commas is a mistake, named without a value', () => {
+    expect(parseApiKeys(undefined)).toEqual([]);
+    expect(parseApiKeys('')).toEqual([]);
+    expect(() => parseApiKeys(' , ,', 'IRPO_API_KEY')).toThrow('IRPO_API_KEY is set but holds no key');
+  });
+});
+
+describe('apiKeyCheck', () => {
+  const check = apiKeyCheck(['sk-alpha-123', 'sk-beta']);
+  const auth = (authorization?: string) => check(authorization === undefined ? {} : { authorization });
+
+  it('passes either key, with the Bearer scheme in any case (RFC 7235)', () => {
+    expect(auth('Bearer sk-alpha-123')).toBeUndefined();
+    expect(auth('Bearer sk-beta')).toBeUndefined();
+    expect(auth('bearer sk-beta')).toBeUndefined();
+    expect(auth('BEARER  sk-beta ')).toBeUndefined();
+  });
+
+  it('a request without a bearer token is missing its key', () => {
+    expect(auth()).toBe('missing');
+    expect(auth('')).toBe('missing');
+    expect(auth('Bearer ')).toBe('missing');
+    expect(auth('sk-beta')).toBe('missing'); // no scheme
+    expect(auth('Basic c2stYmV0YQ==')).toBe('missing');
+  });
+
+  it('refuses near misses of every length: a prefix, an extension, another case, the list itself', () => {
+    for (const wrong of ['sk-alpha-12', 'sk-alpha-1234', 'SK-BETA', 'sk-bet', 'sk-alpha-123,sk-beta', 'x'])
+      expect(auth(`Bearer ${wrong}`)).toBe('invalid');
+  });
+});
