@@ -110,7 +110,14 @@ export async function withEngine<T>(
   ctx.slot.dispose(); // the server loads the model itself: do not hold it twice
   const logFile = ctx.run.path(t, 'engine.log');
   for (let attempt = 1; ; attempt++) {
-    const server = await launchEngine({ command, model: modelDir, seed: ctx.seed(t, use), logFile, startupTimeoutS: e.startupTimeoutS });
+    const server = await launchEngine({
+      command,
+      model: modelDir,
+      seed: ctx.seed(t, use),
+      logFile,
+      startupTimeoutS: e.startupTimeoutS,
+      apiKeyEnv: e.apiKeyEnv,
+    });
     try {
       return await fn(new HttpEngine({ ...http, baseUrl: server.baseUrl, model: server.modelName }));
     } catch (err) {
