@@ -1,7 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { InputError, type RunConfig } from '@irpo/contracts';
-import { EngineUnreachableError, fillTemplate, HttpEngine, launchEngine, LocalEngine, shellQuote, type Engine } from '@irpo/sampler';
+import {
+  apiKeyFromEnv,
+  EngineUnreachableError,
+  fillTemplate,
+  HttpEngine,
+  launchEngine,
+  LocalEngine,
+  shellQuote,
+  type Engine,
+} from '@irpo/sampler';
 import { httpPromptPlan, runPromptFormat, runPromptFormatOf } from './prompt-format.js';
 import type { StageContext } from './stages.js';
 
@@ -49,7 +58,7 @@ export function staticEndpointPlan(
 
 /** The first model id an OpenAI-compatible API root lists under /models. */
 async function firstModelId(root: string, apiKeyEnv: string): Promise<string> {
-  const key = process.env[apiKeyEnv];
+  const key = apiKeyFromEnv(apiKeyEnv);
   const url = root.replace(/\/+$/, '') + '/models';
   const res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   if (!res.ok) throw new Error(`${url} answered ${res.status}: set engine.model to the served model's name`);

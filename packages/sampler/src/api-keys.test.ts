@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeyCheck, parseApiKeys } from './api-keys.js';
+import { apiKeyCheck, apiKeyFromEnv, parseApiKeys } from './api-keys.js';
 
 describe('parseApiKeys', () => {
   it('reads a comma-separated list, dropping spaces and empty entries', () => {
@@ -36,5 +36,24 @@ describe('apiKeyCheck', () => {
   it('refuses near misses of every length: a prefix, an extension, another case, the list itself', () => {
     for (const wrong of ['sk-alpha-12', 'sk-alpha-1234', 'SK-BETA', 'sk-bet', 'sk-alpha-123,sk-beta', 'x'])
       expect(auth(`Bearer ${wrong}`)).toBe('invalid');
+  });
+});
+
+describe('apiKeyFromEnv', () => {
+  it("a client sends a list's first key (a server given the same variable accepts it); nothing when unset or empty", () => {
+    const name = 'IRPO_API_KEYS_TEST_VAR';
+    try {
+      process.env[name] = ' sk-one , sk-two';
+      expect(apiKeyFromEnv(name)).toBe('sk-one');
+      expect(apiKeyCheck(parseApiKeys(process.env[name]))({ authorization: `Bearer ${apiKeyFromEnv(name)}` })).toBeUndefined();
+      process.env[name] = 'sk-solo';
+      expect(apiKeyFromEnv(name)).toBe('sk-solo');
+      process.env[name] = '';
+      expect(apiKeyFromEnv(name)).toBeUndefined();
+      delete process.env[name];
+      expect(apiKeyFromEnv(name)).toBeUndefined();
+    } finally {
+      delete process.env[name];
+    }
   });
 });

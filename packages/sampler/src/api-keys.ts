@@ -17,6 +17,16 @@ export function parseApiKeys(value: string | undefined, name = 'the API key vari
   return keys;
 }
 
+/**
+ * The key a client sends from the variable `name`: its first comma-separated entry, so a client
+ * and an `irpo serve` that holds several keys can read one variable (a bearer token has no
+ * commas, RFC 6750). Undefined when unset or empty.
+ */
+export function apiKeyFromEnv(name: string): string | undefined {
+  const first = process.env[name]?.split(',')[0]?.trim();
+  return first ? first : undefined;
+}
+
 /** Why a request was refused: no bearer token, or one that matches none of the keys. */
 export type ApiKeyRefusal = 'missing' | 'invalid';
 

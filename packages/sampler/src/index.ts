@@ -28,6 +28,6 @@ export {
 } from './launch-engine.js';
 export { BatchingEngine, type BatchingEngineOptions, type BatchingStats } from './batching-engine.js';
 export { createServer, isLoopbackAddress, type OpenAIServer, type ServerOptions } from './server.js';
-export { apiKeyCheck, parseApiKeys, type ApiKeyRefusal } from './api-keys.js';
+export { apiKeyCheck, apiKeyFromEnv, parseApiKeys, type ApiKeyRefusal } from './api-keys.js';
 export { BadRequestError } from './openai-request.js';
 export { mapLimit } from './map-limit.js';

@@ -3,6 +3,7 @@ import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSy
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { createLogger } from '@irpo/contracts';
+import { apiKeyFromEnv } from './api-keys.js';
 
 export interface LaunchEngineOptions {
   /**
@@ -165,7 +166,7 @@ export async function launchEngine(options: LaunchEngineOptions): Promise<Launch
   const baseUrl = `http://127.0.0.1:${port}/v1`;
   const deadline = Date.now() + timeoutS * 1000;
   let lastAnswer = 'no answer yet';
-  const key = options.apiKeyEnv ? process.env[options.apiKeyEnv] : undefined;
+  const key = options.apiKeyEnv ? apiKeyFromEnv(options.apiKeyEnv) : undefined;
   const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
   let refused: number | undefined; // a 401/403 will not change while we wait
   for (let poll = 0; ; poll++) {
@@ -232,10 +233,12 @@ export function shellQuote(s: string): string {
 /** What to do about a 401/403 (naming the variable, never the key). */
 function keyHint(apiKeyEnv: string | undefined, key: string | undefined): string {
   const where = 'engine.apiKeyEnv in a run config';
-  if (apiKeyEnv === undefined) return `it wants an API key and none was sent: pass apiKeyEnv (${where}), the variable that holds it`;
+  const irpoServe = ' (irpo serve reads IRPO_API_KEY, or the variable its --api-key-env names)';
+  if (apiKeyEnv === undefined)
+    return `it wants an API key and none was sent: pass apiKeyEnv (${where}), the variable that holds the server's key${irpoServe}`;
   if (!key)
-    return `it wants an API key and ${apiKeyEnv} (the client's key variable: ${where}) is not set: name the variable that holds the server's key there (irpo serve reads IRPO_API_KEY)`;
-  return `it refused the key in ${apiKeyEnv} (${where}): start the server with the same key (irpo serve reads IRPO_API_KEY unless given --api-key-env ${apiKeyEnv})`;
+    return `it wants an API key and ${apiKeyEnv}, the variable the client reads its key from (${where}), is not set: set it, or name the variable that holds the server's key there${irpoServe}`;
+  return `it refused the key in ${apiKeyEnv} (${where}): start the server with that key${irpoServe}`;
 }
 
 function modelId(text: string): string | undefined {

@@ -64,7 +64,9 @@ describe('launchEngine with an API key', () => {
     // no variable given: nothing sent
     expect((await refused('none', undefined)).message).toContain('none was sent: pass apiKeyEnv');
     // the client's variable unset
-    expect((await refused('unset', 'IRPO_LAUNCH_TEST_UNSET')).message).toContain('IRPO_LAUNCH_TEST_UNSET (the client');
+    expect((await refused('unset', 'IRPO_LAUNCH_TEST_UNSET')).message).toContain(
+      'IRPO_LAUNCH_TEST_UNSET, the variable the client reads its key from',
+    );
     // the server started with another key than the client sends
     process.env.IRPO_LAUNCH_TEST_OTHER = OTHER;
     try {
