@@ -31,7 +31,7 @@ export interface EngineReport {
 
 /** Asks a static endpoint which model it serves; never throws, never waits more than `ms`. */
 async function probe(url: string, apiKeyEnv: string, ms = 2000): Promise<string> {
-  const key = process.env[apiKeyEnv];
+  const key = (await import('@irpo/sampler')).apiKeyFromEnv(apiKeyEnv);
   try {
     const res = await fetch(url.replace(/\/+$/, '') + '/models', {
       headers: key ? { authorization: `Bearer ${key}` } : {},
