@@ -192,7 +192,11 @@ export const EngineConfigSchema = z
     api: z.enum(['completions', 'chat']).optional(),
     /** Served model name sent to static endpoints; the first id /v1/models lists when absent. */
     model: z.string().min(1).optional(),
-    /** Name of the environment variable holding the API key; the key itself is never stored. */
+    /**
+     * Name of the environment variable holding the API key (of a comma-separated list, the first
+     * is sent); the key itself is never stored. A launched server inherits it: IRPO_API_KEY for a
+     * keyed `irpo serve`. Default OPENAI_API_KEY, the OpenAI clients' variable.
+     */
     apiKeyEnv: z.string().default('OPENAI_API_KEY'),
     /** Prompts decoded together by the local engine. */
     batchSize: z.number().int().positive().default(32),
