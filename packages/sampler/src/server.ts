@@ -67,7 +67,7 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
     if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
     const refused = refusal?.(req.headers);
     if (refused) {
-      // as OpenAI answers: the key sent is not echoed back
+      // OpenAI-shaped, but echoing no part of the key sent (OpenAI shows a masked one)
       res.setHeader('www-authenticate', 'Bearer');
       const message =
         refused === 'missing'
