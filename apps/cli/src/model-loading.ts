@@ -72,7 +72,7 @@ export async function chatTemplateOf(loaded: LoadedModel): Promise<ChatTemplate 
 
 /** The first model an OpenAI-compatible endpoint lists under /models. */
 export async function firstServedModel(endpoint: string, apiKeyEnv: string): Promise<string> {
-  const key = process.env[apiKeyEnv];
+  const key = (await import('@irpo/sampler')).apiKeyFromEnv(apiKeyEnv);
   const res = await fetch(endpoint.replace(/\/+$/, '') + '/models', { headers: key ? { authorization: `Bearer ${key}` } : {} });
   if (!res.ok) throw new UsageError(`${endpoint}/models answered ${res.status}: pass --served-model`);
   const json = (await res.json()) as { data?: { id: string }[] };

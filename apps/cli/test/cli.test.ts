@@ -88,7 +88,7 @@ describe('irpo binary', () => {
     expect(r.code).toBe(0);
     const e = (JSON.parse(r.stdout) as { engine: { endpoints: { url: string; status: string }[]; summary: string } }).engine;
     expect(e.endpoints).toEqual([{ url: `http://127.0.0.1:${port}/v1`, status: 'unreachable (ECONNREFUSED)' }]);
-    expect(e.summary).toContain('need engine.reload');
+    expect(e.summary).toContain('no engine.reload to make them serve M(t): a run is refused at start');
     const bad = irpo('env', '--set', 'engine.kind=http');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('engine.launch');

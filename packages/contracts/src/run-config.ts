@@ -209,8 +209,13 @@ export const EngineConfigSchema = z
     api: z.enum(['completions', 'chat']).optional(),
     /** Served model name sent to static endpoints; the first id /v1/models lists when absent. */
     model: z.string().min(1).optional(),
-    /** Name of the environment variable holding the API key; the key itself is never stored. */
-    apiKeyEnv: z.string().default('OPENAI_API_KEY'),
+    /**
+     * Name of the environment variable holding the API key (of a comma-separated list, the first
+     * is sent); the key itself is never stored. A launched server inherits it: IRPO_API_KEY for a
+     * keyed `irpo serve`. When absent: OPENAI_API_KEY (the OpenAI clients' variable) when it is
+     * set, else IRPO_API_KEY (`irpo serve`'s), so a run against its own keyed server needs no setting.
+     */
+    apiKeyEnv: z.string().min(1).optional(),
     /** Prompts decoded together by the local engine. */
     batchSize: z.number().int().positive().default(32),
     /**

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { InputError, type RunConfig } from '@irpo/contracts';
 import {
+  apiKeyFromEnv,
   EngineTimeoutError,
+  resolveApiKeyEnv,
   EngineUnreachableError,
   fillTemplate,
   HttpEngine,
@@ -74,7 +76,7 @@ interface ListedModel {
 
 /** What an API root lists under /models, or why not (not answering, not 200). */
 async function listModels(root: string, apiKeyEnv: string): Promise<ListedModel[] | string> {
-  const key = process.env[apiKeyEnv];
+  const key = apiKeyFromEnv(apiKeyEnv);
   const url = root.replace(/\/+$/, '') + '/models';
   try {
     const res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(10_000) });
@@ -110,7 +112,7 @@ async function serveOnEndpoints(ctx: StageContext, t: number, modelDir: string):
   const recorded = resolve(ctx.run.served ?? m0Dir(ctx));
   const stale: string[] = [];
   for (const endpoint of endpoints) {
-    const listing = await listModels(endpoint, e.apiKeyEnv);
+    const listing = await listModels(endpoint, resolveApiKeyEnv(e.apiKeyEnv));
     const serves = typeof listing !== 'string' && namesFolders(listing) ? lists(listing, wanted) : recorded === wanted;
     if (!serves) stale.push(endpoint);
   }
@@ -147,7 +149,7 @@ async function serveOnEndpoints(ctx: StageContext, t: number, modelDir: string):
     await ctx.run.recordServed?.(modelDir);
   }
   if (e.model) return e.model;
-  const listing = await listModels(endpoints[0]!, e.apiKeyEnv);
+  const listing = await listModels(endpoints[0]!, resolveApiKeyEnv(e.apiKeyEnv));
   if (typeof listing === 'string' || listing.length === 0)
     throw new Error(
       `${typeof listing === 'string' ? listing : `${endpoints[0]}/models lists no model`}: set engine.model to the served model's name`,
@@ -162,7 +164,7 @@ async function waitUntilListed(ctx: StageContext, endpoint: string, wanted: stri
   let lastSaid = t0;
   let last = 'no answer yet';
   for (let poll = 0; ; poll++) {
-    const listing = await listModels(endpoint, e.apiKeyEnv);
+    const listing = await listModels(endpoint, resolveApiKeyEnv(e.apiKeyEnv));
     if (typeof listing !== 'string') {
       if (lists(listing, wanted)) return;
       if (listing.length > 0 && !namesFolders(listing)) {
@@ -212,7 +214,7 @@ export async function withEngine<T>(
   }
   const http = {
     ...httpPromptPlan(ctx.config, await runPromptFormatOf(ctx.config, modelDir)),
-    apiKeyEnv: e.apiKeyEnv,
+    apiKeyEnv: resolveApiKeyEnv(e.apiKeyEnv),
     concurrency: e.concurrency,
     timeoutMs: e.requestTimeoutS * 1000,
   };
@@ -226,7 +228,14 @@ export async function withEngine<T>(
   ctx.slot.dispose(); // the server loads the model itself: do not hold it twice
   const logFile = ctx.run.path(t, 'engine.log');
   for (let attempt = 1; ; attempt++) {
-    const server = await launchEngine({ command, model: modelDir, seed: ctx.seed(t, use), logFile, startupTimeoutS: e.startupTimeoutS });
+    const server = await launchEngine({
+      command,
+      model: modelDir,
+      seed: ctx.seed(t, use),
+      logFile,
+      startupTimeoutS: e.startupTimeoutS,
+      apiKeyEnv: resolveApiKeyEnv(e.apiKeyEnv),
+    });
     try {
       return await fn(new HttpEngine({ ...http, baseUrl: server.baseUrl, model: server.modelName }));
     } catch (err) {

@@ -1,5 +1,6 @@
 import { createLogger, type FinishReason } from '@irpo/contracts';
 import type { PromptFormat } from '@irpo/model';
+import { apiKeyFromEnv } from './api-keys.js';
 import type { Completion, Engine, EngineActivity, GenerateRequest } from './engine.js';
 import { promptSeed } from './generation/rng.js';
 import { Semaphore } from './semaphore.js';
@@ -30,7 +31,7 @@ export interface HttpEngineOptions {
    * wants one. Not allowed with api `chat`, where the server renders.
    */
   promptFormat?: Pick<PromptFormat, 'kind' | 'render' | 'addSpecialTokens'>;
-  /** Environment variable holding the API key (default OPENAI_API_KEY); the key is never logged. */
+  /** Environment variable holding the API key (default OPENAI_API_KEY; of a comma-separated list, the first); never logged. */
   apiKeyEnv?: string;
   /**
    * Requests in flight at once, over all endpoints and all calls of this engine (default 8): one
@@ -324,7 +325,7 @@ export class HttpEngine implements Engine {
   private async tryEndpoint(endpoint: Endpoint, body: unknown, signal: AbortSignal): Promise<Outcome> {
     const url = endpoint.root + this.path;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const key = process.env[this.apiKeyEnv];
+    const key = apiKeyFromEnv(this.apiKeyEnv);
     if (key) headers.authorization = `Bearer ${key}`;
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs: number | undefined;

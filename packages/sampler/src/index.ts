@@ -44,6 +44,7 @@ export {
   type SpawnLoggedOptions,
 } from './process-group.js';
 export { BatchingEngine, type BatchingEngineOptions, type BatchingStats } from './batching-engine.js';
-export { createServer, type OpenAIServer, type ServerOptions } from './server.js';
+export { createServer, isLoopbackAddress, type OpenAIServer, type ServerOptions } from './server.js';
+export { apiKeyCheck, apiKeyFromEnv, parseApiKeys, resolveApiKeyEnv, type ApiKeyRefusal } from './api-keys.js';
 export { BadRequestError } from './openai-request.js';
 export { mapLimit } from './map-limit.js';

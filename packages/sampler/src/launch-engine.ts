@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { createLogger } from '@irpo/contracts';
+import { apiKeyFromEnv } from './api-keys.js';
 import { spawnLogged, type LoggedProcess, type ProcessExit } from './process-group.js';
 
 export { groupAlive } from './process-group.js';
@@ -24,6 +25,13 @@ export interface LaunchEngineOptions {
   startupTimeoutS?: number;
   /** stop(): how long after SIGTERM before SIGKILL (default 10 000 ms). */
   graceMs?: number;
+  /**
+   * The environment variable with the API key the client sends (HttpEngine's apiKeyEnv): the
+   * readiness polls send it as `Authorization: Bearer`, and the server inherits it with the rest
+   * of the environment, so a server that reads its key from it (`irpo serve --api-key-env`,
+   * vLLM's VLLM_API_KEY) expects the key the client sends. A 401/403 ends the wait at once.
+   */
+  apiKeyEnv?: string;
   /** Added to this process's environment for the server (a value of undefined removes a variable). */
   env?: Record<string, string | undefined>;
   /** Working directory of the command (default this process's). */
@@ -110,6 +118,9 @@ export async function launchEngine(options: LaunchEngineOptions): Promise<Launch
   const baseUrl = `http://127.0.0.1:${port}/v1`;
   const deadline = Date.now() + timeoutS * 1000;
   let lastAnswer = 'no answer yet';
+  const key = options.apiKeyEnv ? apiKeyFromEnv(options.apiKeyEnv) : undefined;
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+  let refused: number | undefined; // a 401/403 will not change while we wait
   for (let poll = 0; ; poll++) {
     if (options.signal?.aborted) {
       await stop();
@@ -121,8 +132,12 @@ export async function launchEngine(options: LaunchEngineOptions): Promise<Launch
     }
     if (Date.now() >= deadline) return fail(`engine \`${command}\` not ready after ${timeoutS} s (GET ${baseUrl}/models: ${lastAnswer})`);
     try {
-      const res = await fetch(`${baseUrl}/models`, { signal: AbortSignal.timeout(Math.max(100, Math.min(5000, deadline - Date.now()))) });
+      const res = await fetch(`${baseUrl}/models`, {
+        headers,
+        signal: AbortSignal.timeout(Math.max(100, Math.min(5000, deadline - Date.now()))),
+      });
       const text = await res.text();
+      if (res.status === 401 || res.status === 403) refused = res.status;
       if (res.ok) {
         const id = modelId(text);
         if (id !== undefined) {
@@ -135,6 +150,8 @@ export async function launchEngine(options: LaunchEngineOptions): Promise<Launch
       const cause = (err as { cause?: { code?: string } }).cause;
       lastAnswer = cause?.code ?? (err as Error).name;
     }
+    if (refused !== undefined)
+      return fail(`engine \`${command}\` answered ${refused} to GET ${baseUrl}/models: ${keyHint(options.apiKeyEnv, key)}`);
     // Poll fast at first (a small server is up in a second), then once a second.
     const wait = Math.min(1000, 50 * 1.5 ** poll, Math.max(0, deadline - Date.now()));
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, wait))]);
@@ -163,6 +180,17 @@ export function fillTemplate(template: string, values: Record<string, string>): 
 export function shellQuote(s: string): string {
   if (/^[\w@%+=:,./-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** What to do about a 401/403 (naming the variable, never the key). */
+function keyHint(apiKeyEnv: string | undefined, key: string | undefined): string {
+  const where = 'engine.apiKeyEnv in a run config';
+  const irpoServe = ' (irpo serve reads IRPO_API_KEY, or the variable its --api-key-env names)';
+  if (apiKeyEnv === undefined)
+    return `it wants an API key and none was sent: pass apiKeyEnv (${where}), the variable that holds the server's key${irpoServe}`;
+  if (!key)
+    return `it wants an API key and ${apiKeyEnv}, the variable the client reads its key from (${where}), is not set: set it, or name the variable that holds the server's key there${irpoServe}`;
+  return `it refused the key in ${apiKeyEnv} (${where}): start the server with that key${irpoServe}`;
 }
 
 function modelId(text: string): string | undefined {

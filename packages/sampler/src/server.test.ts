@@ -1,11 +1,12 @@
+import { setLogSink } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Completion } from './engine.js';
+import type { Completion, Engine } from './engine.js';
 import { FakeCharTokenizer, FakeLM } from './testing/fakes.js';
 import { HttpEngine } from './http-engine.js';
 import { LocalEngine } from './local-engine.js';
-import { createServer, type OpenAIServer } from './server.js';
+import { createServer, isLoopbackAddress, type OpenAIServer } from './server.js';
 import type { ChatMessage } from './types.js';
 
 const tok = new FakeCharTokenizer();
@@ -156,5 +157,139 @@ describe('createServer (OpenAI-compatible)', () => {
     } finally {
       await Promise.all(seeded.map((s) => s.close()));
     }
+  });
+});
+
+describe('createServer with API keys', () => {
+  const keys = ['sk-irpo-test-5f1c9e', 'sk-irpo-test-second-key'];
+  const wrong = 'sk-irpo-test-wrong-77a0';
+  const secrets = [...keys, wrong];
+  let keyed: OpenAIServer;
+  let base: string;
+  let lines: string[];
+  let prevSink: ReturnType<typeof setLogSink>;
+  beforeAll(async () => {
+    lines = [];
+    prevSink = setLogSink((line) => lines.push(line));
+    keyed = createServer(local, { modelName: 'fake-lm', tokenizer: tok, chatTemplate: template, apiKeys: keys });
+    base = (await keyed.listen()).url;
+  });
+  afterAll(async () => {
+    setLogSink(prevSink);
+    await keyed.close();
+  });
+  const keyedClient = (apiKey: string) => new OpenAI({ baseURL: `${base}/v1`, apiKey, maxRetries: 0 });
+  const refusal = async (p: Promise<unknown>) => {
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+    return err as InstanceType<typeof OpenAI.AuthenticationError>;
+  };
+
+  it('the official client: 401 without a key or with a wrong one, 200 with either key', async () => {
+    const req = { model: 'fake-lm', prompt: 'ab', max_tokens: 6, temperature: 0 };
+    for (const apiKey of ['', wrong]) {
+      const err = await refusal(keyedClient(apiKey).completions.create(req));
+      expect(err.status).toBe(401);
+      expect(err.code).toBe('invalid_api_key');
+      expect(err.type).toBe('invalid_request_error');
+      expect(err.message).not.toContain(wrong); // the key sent is not echoed back
+      await refusal(keyedClient(apiKey).chat.completions.create({ model: 'fake-lm', messages: [{ role: 'user', content: 'hi' }] }));
+    }
+    const [[direct]] = await local.generate({ prompts: ['ab'], temperature: 0, maxNewTokens: 6 });
+    for (const apiKey of keys) {
+      const r = await keyedClient(apiKey).completions.create(req);
+      expect(r.choices[0].text).toBe(direct.text);
+    }
+    const chat = await keyedClient(keys[1]).chat.completions.create({ model: 'fake-lm', messages: [{ role: 'user', content: 'hi' }] });
+    expect(chat.choices[0].message.role).toBe('assistant');
+  });
+
+  it('/v1/models the same; GET /health stays open; every other route wants the key first', async () => {
+    expect((await refusal(keyedClient(wrong).models.list())).status).toBe(401);
+    expect((await keyedClient(keys[0]).models.list()).data.map((m) => m.id)).toEqual(['fake-lm']);
+
+    const bare = await fetch(`${base}/v1/models`);
+    expect(bare.status).toBe(401);
+    expect(bare.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await bare.json()).toEqual({
+      error: {
+        message: expect.stringContaining('missing API key') as unknown,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'invalid_api_key',
+      },
+    });
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    // an unknown route does not tell a keyless client what exists
+    expect((await fetch(`${base}/v1/embeddings`, { method: 'POST', body: '{}' })).status).toBe(401);
+    const known = await fetch(`${base}/v1/embeddings`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${keys[0]}` } });
+    expect(known.status).toBe(404);
+  });
+
+  it('the HTTP engine sends the key from its apiKeyEnv variable', async () => {
+    process.env.IRPO_TEST_SERVE_KEY = keys[1];
+    try {
+      const [[c]] = await new HttpEngine({ baseUrl: `${base}/v1`, model: 'fake-lm', apiKeyEnv: 'IRPO_TEST_SERVE_KEY' }).generate({
+        prompts: ['ab'],
+        temperature: 0,
+        maxNewTokens: 6,
+      });
+      const [[direct]] = await local.generate({ prompts: ['ab'], temperature: 0, maxNewTokens: 6 });
+      expect(c.text).toBe(direct.text);
+      process.env.IRPO_TEST_SERVE_KEY = wrong;
+      const err = (await new HttpEngine({ baseUrl: `${base}/v1`, model: 'fake-lm', apiKeyEnv: 'IRPO_TEST_SERVE_KEY', retryBaseMs: 1 })
+        .generate({ prompts: ['ab'], maxNewTokens: 2 })
+        .catch((e: unknown) => e)) as Error;
+      expect(err.message).toContain('401');
+      for (const k of secrets) expect(err.message).not.toContain(k);
+    } finally {
+      delete process.env.IRPO_TEST_SERVE_KEY;
+    }
+  });
+
+  it('the keys appear in no log line and no error, a server error included', async () => {
+    const failing: Engine = {
+      generate: () => Promise.reject(new Error('the engine broke')),
+    } as unknown as Engine;
+    const broken = createServer(failing, { modelName: 'm', apiKeys: keys });
+    const brokenUrl = (await broken.listen()).url;
+    try {
+      const err = (await new OpenAI({ baseURL: `${brokenUrl}/v1`, apiKey: keys[0], maxRetries: 0 }).completions
+        .create({ model: 'm', prompt: 'ab', max_tokens: 2 })
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      expect(err.status).toBe(500);
+      expect(lines.some((l) => l.includes('the engine broke'))).toBe(true); // the error was logged
+      const seen = [...lines, err.message, JSON.stringify(err.error)].join('\n');
+      for (const k of secrets) expect(seen).not.toContain(k);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('bound past loopback without a key, listen() warns; with a key, or on loopback, it does not', async () => {
+    const warnings = async (host: string, apiKeys?: string[]) => {
+      const before = lines.length;
+      const s = createServer(local, { modelName: 'fake-lm', apiKeys });
+      await s.listen(0, host);
+      await s.close();
+      return lines.slice(before).filter((l) => l.includes('warn:'));
+    };
+    const open = await warnings('0.0.0.0');
+    expect(open).toHaveLength(1);
+    expect(open[0]).toContain('listening on 0.0.0.0 (not loopback) with no API key');
+    expect(await warnings('0.0.0.0', keys)).toEqual([]);
+    expect(await warnings('127.0.0.1')).toEqual([]);
+    expect(await warnings('localhost')).toEqual([]);
+  });
+
+  it('isLoopbackAddress: 127.0.0.0/8 and ::1 (also IPv4-mapped); not wildcards or interface addresses', () => {
+    for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a)).toBe(true);
+    for (const a of ['0.0.0.0', '::', '192.168.1.20', '10.0.0.1', '::ffff:10.0.0.1', 'fe80::1', '1.127.0.0'])
+      expect(isLoopbackAddress(a)).toBe(false);
   });
 });

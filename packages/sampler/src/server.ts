@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, mulberry32 } from '@irpo/contracts';
+import { apiKeyCheck } from './api-keys.js';
 import type { Completion, Engine, TextPiece } from './engine.js';
 import { deriveSeed } from './generation/rng.js';
 import { BadRequestError, chatMessages, completionPrompts, samplingFields, type Body } from './openai-request.js';
@@ -24,11 +25,21 @@ export interface ServerOptions {
    * Default: random seeds.
    */
   seed?: number;
+  /**
+   * When non-empty, every route but `GET /health` needs `Authorization: Bearer <one of these>`
+   * and answers 401 without it (as vLLM's and llama-server's `--api-key`). Never logged.
+   * Default: none, and listen() warns when it binds more than loopback.
+   */
+  apiKeys?: readonly string[];
 }
 
 export interface OpenAIServer {
   readonly server: Server;
-  /** Listens on `host` (default 127.0.0.1: loopback only) and `port` (default 0: any free port). */
+  /**
+   * Listens on `host` (default 127.0.0.1: loopback only) and `port` (default 0: any free port).
+   * Bound to more than loopback without API keys, it logs a warning: anyone who can reach the
+   * address can use the model.
+   */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
 }
@@ -37,18 +48,33 @@ const log = createLogger('serve');
 
 /**
  * An engine behind the OpenAI-compatible API: `/v1/models`, `/v1/completions` and
- * `/v1/chat/completions`, streamed (SSE) when asked. Streams send each choice's text once it is
- * complete. A bad request gets 400 with `{error: {message, type, param}}`; nothing a client sends
- * brings the server down.
+ * `/v1/chat/completions`, streamed (SSE) when asked, and `GET /health` (200 once listening).
+ * Streams send each choice's text once it is complete. A bad request gets 400 with
+ * `{error: {message, type, param, code}}`, a request without a valid key (with `apiKeys`) 401;
+ * nothing a client sends brings the server down.
  */
 export function createServer(engine: Engine, options: ServerOptions): OpenAIServer {
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const created = Math.floor(Date.now() / 1000);
   const seedStream = options.seed === undefined ? undefined : mulberry32(deriveSeed(options.seed, 'irpo serve', 0));
   const fallbackSeed = seedStream ? () => Math.floor(seedStream() * 2 ** 31) : undefined;
+  const keys = options.apiKeys ?? [];
+  const refusal = keys.length > 0 ? apiKeyCheck(keys) : undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
+    // open, for load balancers and launchers that cannot hold the key
+    if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    const refused = refusal?.(req.headers);
+    if (refused) {
+      // OpenAI-shaped, but echoing no part of the key sent (OpenAI shows a masked one)
+      res.setHeader('www-authenticate', 'Bearer');
+      const message =
+        refused === 'missing'
+          ? 'missing API key: send it as `Authorization: Bearer <key>`'
+          : 'invalid API key: send one of the keys the server was started with';
+      return sendError(res, 401, message, 'invalid_request_error', undefined, 'invalid_api_key');
+    }
     if (req.method === 'GET' && path === '/v1/models') {
       return sendJson(res, 200, { object: 'list', data: [{ id: options.modelName, object: 'model', created, owned_by: 'irpo' }] });
     }
@@ -227,6 +253,12 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
           server.off('error', reject);
           const addr = server.address() as AddressInfo;
           const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+          if (keys.length === 0 && !isLoopbackAddress(addr.address)) {
+            log.warn(
+              `listening on ${shown} (not loopback) with no API key: anyone who can reach it can use the model. ` +
+                'Set an API key (irpo serve: the IRPO_API_KEY variable) or bind 127.0.0.1',
+            );
+          }
           resolve({ url: `http://${shown}:${addr.port}`, port: addr.port });
         });
       }),
@@ -236,6 +268,12 @@ export function createServer(engine: Engine, options: ServerOptions): OpenAIServ
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** Whether a bound address only takes connections from this machine: 127.0.0.0/8 or ::1. */
+export function isLoopbackAddress(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return /^127\.\d+\.\d+\.\d+$/.test(v4) || address === '::1' || address === '0:0:0:0:0:0:0:1';
 }
 
 function openaiFinish(c: Completion): 'stop' | 'length' {
@@ -266,9 +304,16 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, message: string, type = 'invalid_request_error', param?: string): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  type = 'invalid_request_error',
+  param?: string,
+  code?: string,
+): void {
   if (res.headersSent) return void res.end();
-  sendJson(res, status, { error: { message, type, param: param ?? null, code: null } });
+  sendJson(res, status, { error: { message, type, param: param ?? null, code: code ?? null } });
 }
 
 /** An SSE response whose headers go out with the first event, so errors before it can still be a 400. */

@@ -31,7 +31,7 @@ export interface EngineReport {
 
 /** Asks a static endpoint which model it serves; never throws, never waits more than `ms`. */
 async function probe(url: string, apiKeyEnv: string, ms = 2000): Promise<string> {
-  const key = process.env[apiKeyEnv];
+  const key = (await import('@irpo/sampler')).apiKeyFromEnv(apiKeyEnv);
   try {
     const res = await fetch(url.replace(/\/+$/, '') + '/models', {
       headers: key ? { authorization: `Bearer ${key}` } : {},
@@ -49,7 +49,8 @@ async function probe(url: string, apiKeyEnv: string, ms = 2000): Promise<string>
 export async function describeEngine(e: EngineConfig): Promise<EngineReport> {
   const common = { api: e.api ?? ('auto' as const), batchSize: e.batchSize, concurrency: e.concurrency };
   if (e.kind === 'local') return { kind: 'local', summary: `in process, ${e.batchSize} sequences decoded together`, ...common };
-  const apiKey = `${e.apiKeyEnv} ${process.env[e.apiKeyEnv] ? 'set' : 'not set'}`;
+  const keyEnv = (await import('@irpo/sampler')).resolveApiKeyEnv(e.apiKeyEnv);
+  const apiKey = `${keyEnv} ${process.env[keyEnv] ? 'set' : 'not set'}`;
   if (e.launch !== undefined) {
     return {
       kind: 'http',
@@ -60,13 +61,13 @@ export async function describeEngine(e: EngineConfig): Promise<EngineReport> {
       apiKey,
     };
   }
-  const endpoints = await Promise.all((e.endpoints ?? []).map(async (url) => ({ url, status: await probe(url, e.apiKeyEnv) })));
+  const endpoints = await Promise.all((e.endpoints ?? []).map(async (url) => ({ url, status: await probe(url, keyEnv) })));
   return {
     kind: 'http',
     summary:
       e.reload !== undefined
         ? `running servers; reloaded with engine.reload before they must serve M(t-1)`
-        : `running servers, taken to serve M0: iteration 2 and later need engine.reload`,
+        : `running servers serving M0, and no engine.reload to make them serve M(t): a run is refused at start`,
     endpoints,
     reload: e.reload,
     ...common,
