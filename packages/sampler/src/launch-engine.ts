@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
-import { createLogger } from '@irpo/contracts';
+import { createLogger, fillTemplate, ProcessStartError, startProcessGroup, type ProcessExit, type ProcessGroup } from '@irpo/contracts';
+
+// The process-group helpers moved to @irpo/contracts (training.launch uses them too); re-exported
+// here so this package's API is unchanged.
+export { fillTemplate, groupAlive, shellQuote } from '@irpo/contracts';
 
 export interface LaunchEngineOptions {
   /**
@@ -32,10 +33,7 @@ export interface LaunchEngineOptions {
   signal?: AbortSignal;
 }
 
-export interface EngineExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type EngineExit = ProcessExit;
 
 /** A running server started by launchEngine. */
 export interface LaunchedEngine {
@@ -76,7 +74,6 @@ export class EngineLaunchError extends Error {
 }
 
 const log = createLogger('engine');
-const TAIL_LINES = 20;
 
 /**
  * Starts an OpenAI-compatible server on a free loopback port, in its own process group, and
@@ -93,66 +90,20 @@ export async function launchEngine(options: LaunchEngineOptions): Promise<Launch
   const port = await freePort();
   const command = fillTemplate(options.command, { model: options.model, port: String(port), seed: String(options.seed ?? '') });
 
-  mkdirSync(dirname(options.logFile), { recursive: true });
-  let logStart = 0;
+  let group: ProcessGroup;
   try {
-    logStart = statSync(options.logFile).size;
-  } catch {
-    // a new log
+    group = await startProcessGroup({ command, logFile: options.logFile, env: options.env, cwd: options.cwd, graceMs });
+  } catch (err) {
+    if (err instanceof ProcessStartError) throw new EngineLaunchError(err.message, command, null, '');
+    throw err;
   }
-  appendFileSync(options.logFile, `${logStart > 0 ? '\n' : ''}=== irpo ${new Date().toISOString()}: ${command}\n`);
-  const fd = openSync(options.logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn('/bin/sh', ['-c', command], {
-      detached: true, // its own process group (and session): stop() signals all of it
-      stdio: ['ignore', fd, fd],
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-    });
-  } finally {
-    closeSync(fd);
-  }
-  const pid = child.pid;
-  if (pid === undefined) {
-    const why = await new Promise<Error>((resolve) => child.once('error', resolve));
-    throw new EngineLaunchError(`could not start \`${command}\`: ${why.message}`, command, null, '');
-  }
-  child.on('error', (err) => log.warn(`\`${command}\`: ${err.message}`));
-  child.unref(); // this process may end without stop(): the exit hook then kills the group
-  const exited = new Promise<EngineExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  let done: EngineExit | undefined;
-  void exited.then((e) => (done = e));
+  const { pid, stop, exited } = group;
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      child.ref(); // keep the event loop alive until the exit is seen
-      try {
-        if (groupAlive(pid)) {
-          signalGroup(pid, 'SIGTERM');
-          if (!(await groupGone(pid, graceMs))) {
-            log.warn(`\`${command}\` still running ${graceMs} ms after SIGTERM: SIGKILL`);
-            signalGroup(pid, 'SIGKILL');
-            await groupGone(pid, 5000);
-          }
-        }
-        await exited;
-      } finally {
-        live.delete(pid);
-        unhookIfIdle();
-        child.unref();
-      }
-    })());
-  live.add(pid);
-  hookExit();
-
-  const logTail = () => tailOf(options.logFile, logStart);
   const fail = async (message: string): Promise<never> => {
     await stop();
-    const tail = logTail();
+    const tail = group.logTail();
     const shown = tail ? `\n--- last lines of ${options.logFile} ---\n${tail}` : `\n(${options.logFile} is empty)`;
-    throw new EngineLaunchError(`${message}${shown}`, command, done ?? null, tail);
+    throw new EngineLaunchError(`${message}${shown}`, command, group.exit() ?? null, tail);
   };
 
   const baseUrl = `http://127.0.0.1:${port}/v1`;
@@ -163,6 +114,7 @@ export async function launchEngine(options: LaunchEngineOptions): Promise<Launch
       await stop();
       throw options.signal.reason ?? new Error('aborted');
     }
+    const done = group.exit();
     if (done) {
       const how = done.signal ? `was killed by ${done.signal}` : `exited with code ${done.code}`;
       return fail(`engine \`${command}\` ${how} before it was ready`);
@@ -202,17 +154,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Substitutes `{name}` placeholders with shell-quoted values; other braces stay as written. */
-export function fillTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? shellQuote(values[name]) : whole));
-}
-
-/** `s` as one word for /bin/sh: bare when it has nothing special, else single-quoted. */
-export function shellQuote(s: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 function modelId(text: string): string | undefined {
   try {
     const id = (JSON.parse(text) as { data?: { id?: unknown }[] }).data?.[0]?.id;
@@ -220,99 +161,4 @@ function modelId(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function tailOf(file: string, from: number): string {
-  try {
-    const text = readFileSync(file).subarray(from).toString('utf8');
-    const lines = text.split('\n');
-    if (lines[0].startsWith('=== irpo ')) lines.shift(); // our own header
-    while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-    return lines.slice(-TAIL_LINES).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/**
- * Whether any process of the group still runs. A zombie (dead, not yet reaped: its parent died
- * and the init process may not reap) does not count, so /proc is read where there is one.
- */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp ...
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
-    } catch {
-      // exited while we looked
-    }
-  }
-  return false;
-}
-
-/** Waits until no process of the group runs; false after `ms`. */
-async function groupGone(pgid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (!groupAlive(pgid)) return true;
-    if (Date.now() >= until) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, until - Date.now()))));
-  }
-}
-
-// Process groups still running, killed when this process goes away.
-const live = new Set<number>();
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-let hooked = false;
-
-const killAll = () => {
-  for (const pgid of live) signalGroup(pgid, 'SIGKILL');
-  live.clear();
-};
-
-// Only when nothing else handles the signal: then Node would die without an 'exit' event, so kill
-// the servers and die of the same signal. When the program handles it, its exit runs onExit.
-const onSignal = (signal: NodeJS.Signals) => {
-  if (process.listenerCount(signal) > 1) return;
-  killAll();
-  unhook();
-  process.kill(process.pid, signal);
-};
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', killAll);
-  for (const s of SIGNALS) process.on(s, onSignal);
-}
-
-function unhook(): void {
-  if (!hooked) return;
-  hooked = false;
-  process.off('exit', killAll);
-  for (const s of SIGNALS) process.off(s, onSignal);
-}
-
-function unhookIfIdle(): void {
-  if (live.size === 0) unhook();
 }
