@@ -176,7 +176,7 @@ describe.skipIf(why !== '')('the PyTorch trainer (tools/torch-trainer)', () => {
         checkpointEvery: 100,
         logFile,
         logSchema: TrainLogRecordSchema,
-        record: (step, _m, extra) => ({ v: 1, step, loss: extra.loss, grad_norm: extra.gradNorm }),
+        record: (step, _m, extra) => ({ v: 1 as const, step, loss: extra.loss, grad_norm: extra.gradNorm }),
       });
       optimizer.dispose();
       const ours = readFileSync(logFile, 'utf8')
