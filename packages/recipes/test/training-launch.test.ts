@@ -118,21 +118,7 @@ describe('training.launch', () => {
     const { root, out, state, config } = await setup('block-once');
     const configFile = join(root, 'config.json');
     await writeFile(configFile, JSON.stringify(config));
-    const child = (kill: boolean) =>
-      new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve, reject) => {
-        const p = spawn(node, ['--conditions=@irpo/source', '--import', loader, runChild, configFile, out], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
-        let stderr = '';
-        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        // the marker the blocked trainer writes, not a delay, decides when to kill
-        const timer = kill ? setInterval(() => existsSync(join(state, 'started-1')) && p.kill('SIGKILL'), 20) : undefined;
-        p.on('error', reject);
-        p.on('exit', (code, signal) => {
-          clearInterval(timer);
-          resolve({ code, signal, stderr });
-        });
-      });
+    const child = (kill: boolean) => runIrpo(configFile, out, kill ? { when: join(state, 'started-1'), signal: 'SIGKILL' } : undefined);
     const first = await child(true);
     expect(first.signal).toBe('SIGKILL');
     const orphan = Number(readFileSync(join(state, 'started-1'), 'utf8'));
@@ -145,12 +131,53 @@ describe('training.launch', () => {
     expect(await doneStages(out)).toContain('model');
   }, 300_000);
 
+  it('SIGTERM to irpo while the trainer runs stops the trainer too', async () => {
+    const { root, out, state, config } = await setup('block-once');
+    const configFile = join(root, 'config.json');
+    await writeFile(configFile, JSON.stringify(config));
+    const r = await runIrpo(configFile, out, { when: join(state, 'started-1'), signal: 'SIGTERM' });
+    expect(r.signal).toBe('SIGTERM');
+    const trainer = Number(readFileSync(join(state, 'started-1'), 'utf8'));
+    // the SIGKILL irpo sent its group lands asynchronously: wait for it, bounded
+    for (let i = 0; i < 250 && alive(trainer); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(trainer)).toBe(false);
+  }, 300_000);
+
   it('pairsFormat needs training.launch', () => {
     const r = RunConfigSchema.safeParse({ training: { pairsFormat: 'tokens' } });
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.path).toEqual(['training', 'pairsFormat']);
   });
 });
+
+/** Runs the recipe in a child process; with `kill`, sends it the signal once the marker file exists (no timing). */
+function runIrpo(
+  configFile: string,
+  out: string,
+  kill?: { when: string; signal: NodeJS.Signals },
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(node, ['--conditions=@irpo/source', '--import', loader, runChild, configFile, out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let sent = false;
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = kill
+      ? setInterval(() => {
+          if (!sent && existsSync(kill.when)) {
+            sent = true;
+            p.kill(kill.signal);
+          }
+        }, 20)
+      : undefined;
+    p.on('error', reject);
+    p.on('exit', (code, signal) => {
+      clearInterval(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
 
 function alive(pid: number): boolean {
   try {
