@@ -27,6 +27,8 @@ export async function loadRunConfig(file: string | undefined, sets: readonly str
       );
     }
     if (raw === null || raw === undefined) raw = {};
+    // A run's run.json: the resolved config under `config`, beside the recipe that ran it.
+    if (isRunJson(raw)) raw = raw.config;
   }
   for (const set of sets) applySet(raw as Record<string, unknown>, set);
   const result = RunConfigSchema.safeParse(raw);
@@ -68,4 +70,9 @@ export function applySet(target: Record<string, unknown>, set: string): void {
 function lineOf(e: unknown): number | undefined {
   const pos = (e as { linePos?: Array<{ line: number }> }).linePos;
   return pos?.[0]?.line;
+}
+
+function isRunJson(raw: unknown): raw is { config: Record<string, unknown> } {
+  const r = raw as { config?: unknown; recipe?: unknown };
+  return typeof r === 'object' && r !== null && typeof r.recipe === 'string' && typeof r.config === 'object' && r.config !== null;
 }

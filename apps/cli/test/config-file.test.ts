@@ -33,6 +33,15 @@ describe('loadRunConfig', () => {
     await expect(loadRunConfig(p)).rejects.toThrow(`${p}: iterations: `);
   });
 
+  it("reads a run's run.json: the resolved config under `config` (training.launch passes it as {config})", async () => {
+    const p = await file(
+      'run.json',
+      JSON.stringify({ config: { iterations: 2, training: { beta: 0.3 } }, recipe: 'iterative-rpo/dpo-nll', node: '22' }),
+    );
+    const c = await loadRunConfig(p, ['training.alpha=0.5']);
+    expect([c.iterations, c.training.beta, c.training.alpha]).toEqual([2, 0.3, 0.5]);
+  });
+
   it('reports YAML syntax errors with the line', async () => {
     const p = await file('c.yaml', 'iterations: 3\ntraining: [\n');
     await expect(loadRunConfig(p)).rejects.toThrow(/c\.yaml:\d+: not valid YAML/);
@@ -48,5 +57,16 @@ describe('examples/*.yaml', () => {
     expect(c.overrides[1]?.temperature).toBe(1.3);
     expect(c.prompt.format).toBe('auto');
     expect(c.engine.api).toBeUndefined(); // follows the prompt format: chat for the Instruct model
+  });
+
+  it('the TRL and OpenRLHF examples parse: training.launch with the placeholders irpo fills in', async () => {
+    for (const name of ['gsm8k-trl', 'gsm8k-openrlhf']) {
+      const c = await loadRunConfig(new URL(`../../../examples/${name}.yaml`, import.meta.url).pathname);
+      expect(c.training.launch, name).toContain('{model}');
+      expect(c.training.launch, name).toContain('{out}');
+      expect(c.training.launch, name).toMatch(/\{alpha\}/); // the NLL weight reaches the trainer
+      expect(c.training.pairsFormat, name).toBeUndefined(); // conversational for the chat model
+      expect(c.engine.launch, name).toMatch(/^vllm serve /);
+    }
   });
 });

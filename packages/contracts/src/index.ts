@@ -23,6 +23,7 @@ export {
   ProblemSchema,
   RefLogpsSchema,
   SampleSchema,
+  TrainLogRecordSchema,
   TrainStepMetricsSchema,
   type Accuracy,
   type EvalReport,
@@ -31,6 +32,7 @@ export {
   type Problem,
   type RefLogps,
   type Sample,
+  type TrainLogRecord,
   type TrainStepMetrics,
 } from './records.js';
 export { SftExampleSchema, SftStepMetricsSchema, type SftExampleRecord, type SftStepMetrics } from './sft-records.js';
@@ -62,3 +64,18 @@ export { ResumeCheckpointSchema, RunStateSchema, STAGES, type ResumeCheckpoint, 
 export { formatDuration } from './duration.js';
 export { LOG_LEVELS, createLogger, getLogLevel, setLogLevel, setLogSink, type LogLevel, type Logger } from './log.js';
 export { fnv1a, mulberry32, shuffleInPlace } from './random.js';
+export {
+  fillTemplate,
+  groupAlive,
+  ProcessStartError,
+  runProcess,
+  shellQuote,
+  startProcessGroup,
+  stopGroup,
+  tailOf,
+  type ProcessExit,
+  type ProcessGroup,
+  type RunProcessOptions,
+  type RunProcessResult,
+  type StartProcessGroupOptions,
+} from './process-group.js';

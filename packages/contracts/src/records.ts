@@ -106,6 +106,14 @@ export const TrainStepMetricsSchema = z.object({
 });
 export type TrainStepMetrics = z.output<typeof TrainStepMetricsSchema>;
 
+/**
+ * A train-log.jsonl line as reports read it. irpo's own trainer writes every metric; a trainer
+ * irpo launched (training.launch) logs only some (TRL has no `dpo`/`nll` split without
+ * `loss_type sft`, OpenRLHF no grad_norm), and a metric it did not log stays absent, never 0.
+ */
+export const TrainLogRecordSchema = TrainStepMetricsSchema.partial().required({ step: true });
+export type TrainLogRecord = z.output<typeof TrainLogRecordSchema>;
+
 /** An accuracy with its count and a 95% confidence interval (Wilson). */
 export const AccuracySchema = z.object({
   accuracy: z.number().min(0).max(1),

@@ -96,8 +96,31 @@ export const TrainingConfigSchema = z
      * trained float32 weights are rounded to it, and the next iteration starts from what was saved.
      */
     saveDtype: z.enum(['auto', 'float32', 'bfloat16', 'float16']).default('auto'),
+    /**
+     * Hand each iteration's reference and train stages to another trainer (TRL, OpenRLHF,
+     * `irpo train`, any command): a template run by /bin/sh with {model} (M(t-1), also the
+     * reference), {pairs}, {pairs_dir}, {out}, {config}, {iter}, {seed}, {beta}, {alpha}, {lr},
+     * {epochs} and {batch_size} substituted, shell-quoted. Absent: irpo trains in process.
+     */
+    launch: z.string().min(1).optional(),
+    /**
+     * With `launch`: how {pairs} is written for the trainer. conversational: message lists
+     * (TRL and OpenRLHF apply the chat template); standard: the prompt rendered as irpo renders it
+     * and completions ending with EOS as irpo trains them; tokens: prompt_ids/chosen_ids/
+     * rejected_ids as irpo tokenises them. Absent: conversational when prompt.format resolves
+     * to chat, else standard.
+     */
+    pairsFormat: z.enum(['conversational', 'standard', 'tokens']).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.pairsFormat !== undefined && t.launch === undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['pairsFormat'],
+        message: 'training.pairsFormat only applies with training.launch',
+      });
+  });
 export type TrainingConfig = z.output<typeof TrainingConfigSchema>;
 
 export const TaskConfigSchema = z

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonlAll, TrainStepMetricsSchema, type TrainStepMetrics } from '@irpo/contracts';
+import { readJsonlAll, TrainLogRecordSchema, type TrainLogRecord } from '@irpo/contracts';
 
 /** How one run's chosen and rejected log-probs moved during iteration 1's training. */
 export interface LogpDrift {
@@ -15,12 +15,14 @@ export interface LogpDrift {
 /**
  * How the chosen and rejected log-probs moved over one preference training log: the mean of the
  * first quarter of the steps (at least one step) against the mean of the last quarter. Null for
- * an empty log.
+ * a log without log-probs.
  */
-export function driftOf(log: readonly TrainStepMetrics[]): Omit<LogpDrift, 'run'> | null {
+export function driftOf(all: readonly TrainLogRecord[]): Omit<LogpDrift, 'run'> | null {
+  // Steps of a launched trainer that logged no log-probs do not count (absent is not 0).
+  const log = all.filter((r) => r['logps/chosen'] !== undefined && r['logps/rejected'] !== undefined);
   if (log.length === 0) return null;
   const q = Math.max(1, Math.floor(log.length / 4));
-  const mean = (xs: readonly TrainStepMetrics[], k: 'logps/chosen' | 'logps/rejected') => xs.reduce((a, r) => a + r[k], 0) / xs.length;
+  const mean = (xs: readonly TrainLogRecord[], k: 'logps/chosen' | 'logps/rejected') => xs.reduce((a, r) => a + r[k]!, 0) / xs.length;
   const [head, tail] = [log.slice(0, q), log.slice(-q)];
   return {
     steps: log.length,
@@ -42,7 +44,7 @@ export async function logpDrift(dirs: Record<string, string>): Promise<{ rows: L
   for (const [run, dir] of Object.entries(dirs)) {
     const file = join(dir, 'iter-1', 'train-log.jsonl');
     if (!existsSync(file)) continue;
-    const drift = driftOf(await readJsonlAll(file, TrainStepMetricsSchema));
+    const drift = driftOf(await readJsonlAll(file, TrainLogRecordSchema));
     if (drift) rows.push({ run, ...drift });
   }
   const f = (x: number) => x.toFixed(2);

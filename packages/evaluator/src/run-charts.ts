@@ -1,4 +1,4 @@
-import type { TrainStepMetrics } from '@irpo/contracts';
+import type { TrainLogRecord } from '@irpo/contracts';
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunData } from './run-data.js';
 
@@ -123,50 +123,60 @@ export function globalSteps(run: RunData): { points: (GlobalStep & { index: numb
 function trainingCharts(run: RunData): RunChart[] {
   const { points, boundaries } = globalSteps(run);
   const byIter = new Map(run.iterations.map((it) => [it.iteration, it.trainLog]));
-  type Getter = (m: TrainStepMetrics) => number;
-  const chart = (id: RunChart['id'], title: string, yTitle: string, series: Record<string, Getter>, colors: string[]): RunChart => {
+  // A metric a launched trainer did not log is undefined: no point, and a series with no points is left out.
+  type Getter = (m: TrainLogRecord) => number | undefined;
+  const chart = (id: RunChart['id'], title: string, yTitle: string, all: Record<string, Getter>, palette: string[]): RunChart[] => {
     const rows = points.flatMap((p) => {
       const m = byIter.get(p.iteration)![p.index]!;
-      return Object.entries(series).map(([name, get]) => ({ step: p.step, iteration: p.iteration, series: name, value: get(m) }));
+      return Object.entries(all).flatMap(([name, get]) => {
+        const value = get(m);
+        return value === undefined ? [] : [{ step: p.step, iteration: p.iteration, series: name, value }];
+      });
     });
+    const names = Object.keys(all);
+    const kept = names.filter((name) => rows.some((r) => r.series === name));
+    if (kept.length === 0) return [];
+    const colors = kept.map((name) => palette[names.indexOf(name)]!);
     const x = {
       field: 'step',
       type: 'quantitative',
       title: 'Training step (continued across iterations)',
       axis: { tickMinStep: 1, format: 'd' },
     } as const;
-    return {
-      id,
-      title,
-      spec: {
-        width: WIDTH,
-        height: HEIGHT,
+    return [
+      {
+        id,
         title,
-        layer: [
-          {
-            data: { values: rows },
-            mark: { type: 'line', strokeWidth: 2, point: points.length <= 120 ? { size: 18 } : false },
-            encoding: {
-              x,
-              y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } },
-              color: { field: 'series', type: 'nominal', title: 'Series', scale: { domain: Object.keys(series), range: colors } },
+        spec: {
+          width: WIDTH,
+          height: HEIGHT,
+          title,
+          layer: [
+            {
+              data: { values: rows },
+              mark: { type: 'line', strokeWidth: 2, point: points.length <= 120 ? { size: 18 } : false },
+              encoding: {
+                x,
+                y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } },
+                color: { field: 'series', type: 'nominal', title: 'Series', scale: { domain: kept, range: colors } },
+              },
             },
-          },
-          ...boundaryLayers(boundaries),
-        ],
-      } as TopLevelSpec,
-    };
+            ...boundaryLayers(boundaries),
+          ],
+        } as TopLevelSpec,
+      },
+    ];
   };
   return [
-    chart(
+    ...chart(
       'train-logps',
       'Chosen and rejected log-probs (cf. Fig. 3)',
       'Sequence log-prob (nats)',
       { chosen: (m) => m['logps/chosen'], rejected: (m) => m['logps/rejected'] },
       [PALETTE[0]!, PALETTE[1]!],
     ),
-    chart('train-margin', 'Reward margin', 'Reward margin (nats)', { margin: (m) => m['rewards/margins'] }, [PALETTE[2]!]),
-    chart('train-loss', 'Training loss', 'Loss (nats)', { loss: (m) => m.loss, dpo: (m) => m.dpo, nll: (m) => m.nll }, [
+    ...chart('train-margin', 'Reward margin', 'Reward margin (nats)', { margin: (m) => m['rewards/margins'] }, [PALETTE[2]!]),
+    ...chart('train-loss', 'Training loss', 'Loss (nats)', { loss: (m) => m.loss, dpo: (m) => m.dpo, nll: (m) => m.nll }, [
       PALETTE[3]!,
       PALETTE[2]!,
       PALETTE[4]!,

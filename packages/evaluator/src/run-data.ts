@@ -8,9 +8,9 @@ import {
   readJsonlAll,
   SftExampleSchema,
   SftStepMetricsSchema,
-  TrainStepMetricsSchema,
+  TrainLogRecordSchema,
   type EvalReport,
-  type TrainStepMetrics,
+  type TrainLogRecord,
 } from '@irpo/contracts';
 
 /** What one iteration directory holds so far; any part may be missing while a run is going. */
@@ -21,7 +21,8 @@ export interface IterationData {
   pairs?: number;
   /** Lines of sft-examples.jsonl (what a supervised baseline trained on), when it exists. */
   sftExamples?: number;
-  trainLog: TrainStepMetrics[];
+  /** train-log.jsonl; a launched trainer's records may lack metrics it did not log. */
+  trainLog: TrainLogRecord[];
   /** Steps logged in sft-log.jsonl (supervised training), when it exists. */
   sftSteps?: number;
 }
@@ -74,7 +75,7 @@ async function readIteration(dir: string, iteration: number): Promise<IterationD
     out.sftSteps = (await readJsonlAll(join(dir, 'sft-log.jsonl'), SftStepMetricsSchema, { tolerateTruncatedTail: true })).length;
   }
   if (files.has('train-log.jsonl')) {
-    out.trainLog = await readJsonlAll(join(dir, 'train-log.jsonl'), TrainStepMetricsSchema, { tolerateTruncatedTail: true });
+    out.trainLog = await readJsonlAll(join(dir, 'train-log.jsonl'), TrainLogRecordSchema, { tolerateTruncatedTail: true });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { copyFile, mkdir } from 'node:fs/promises';
-import { RunConfigSchema, type EvalReport, type RunConfig } from '@irpo/contracts';
+import { RunConfigSchema, UsageError, type EvalReport, type RunConfig } from '@irpo/contracts';
 import { writeRunReport } from '@irpo/evaluator';
 import { runIterativeRpo, startRun, type RecipeOptions, type RecipeResult } from './iterative-rpo.js';
 import { RunDir } from './run-dir.js';
@@ -130,6 +130,11 @@ export async function runSftChosenBaseline(config: RunConfig, mainDir: string, o
 
 /** A baseline's config: the main run's, named for the method, starting from the main run's M0. */
 function baselineConfig(config: RunConfig, mainDir: string, method: Baseline): RunConfig {
+  if (config.training.launch !== undefined) {
+    throw new UsageError(
+      `the ${method} baseline trains with SFT in process, and training.launch hands over preference training only: leave ${method} out of the compared methods, or compare without training.launch`,
+    );
+  }
   return RunConfigSchema.parse({ ...config, name: `${config.name}-${method}`, model: mainM0(config, mainDir) });
 }
 

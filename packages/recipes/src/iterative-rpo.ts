@@ -4,6 +4,7 @@ import { createLogger, InputError, type EvalReport, type Problem, type RunConfig
 import { initBackend } from '@irpo/core';
 import type { Task } from '@irpo/data';
 import { writeRunReport } from '@irpo/evaluator';
+import { launchedTrainStage } from './launch/launched-train-stage.js';
 import { runPromptFormatOf } from './prompt-format.js';
 import { assertEndpointsCanServe } from './stage-engine.js';
 import { createProgress, type Progress } from './progress.js';
@@ -47,8 +48,10 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
       const previous = t === 1 ? m0 : run.path(t - 1, 'model'); // M(t-1): policy to sample, and reference
       await sampleStage(ctx, t, previous, train);
       const pairs = await pairStage(ctx, t, previous, train);
-      const ref = await referenceStage(ctx, t, previous, pairs);
-      const { modelDir } = await trainStage(ctx, t, previous, { kind: 'preference', pairs, ref });
+      // training.launch: another trainer does the reference and train stages (launch/).
+      const { modelDir } = config.training.launch
+        ? await launchedTrainStage(ctx, t, previous, pairs, { configFile: run.runJson })
+        : await trainStage(ctx, t, previous, { kind: 'preference', pairs, ref: await referenceStage(ctx, t, previous, pairs) });
       evals.push(await evaluateStage(ctx, t, modelDir, test));
     }
   } finally {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { InputError, type RunConfig } from '@irpo/contracts';
+import { InputError, runProcess, tailOf, type RunConfig } from '@irpo/contracts';
 import {
   apiKeyFromEnv,
   EngineTimeoutError,
@@ -9,8 +9,6 @@ import {
   HttpEngine,
   launchEngine,
   LocalEngine,
-  logTail,
-  runLogged,
   type Engine,
 } from '@irpo/sampler';
 import { httpPromptPlan, runPromptFormat, runPromptFormatOf } from './prompt-format.js';
@@ -131,7 +129,8 @@ async function serveOnEndpoints(ctx: StageContext, t: number, modelDir: string):
     for (const endpoint of stale) {
       const command = fillTemplate(e.reload!, { model: modelDir, endpoint });
       ctx.progress.info(`engine.reload (${endpoint} → ${modelDir}): ${command}; output in ${logFile}`);
-      const r = await runLogged(command, {
+      const r = await runProcess({
+        command,
         logFile,
         timeoutS: e.reloadTimeoutS,
         onHeartbeat: (s) => ctx.progress.info(`engine.reload still running after ${s} s (engine.reloadTimeoutS: ${e.reloadTimeoutS})`),
@@ -243,7 +242,7 @@ export async function withEngine<T>(
       const what = err instanceof EngineTimeoutError ? 'hung (requests time out)' : 'unreachable';
       if (attempt >= 2) {
         await server.stop();
-        const tail = logTail(logFile, 0, 30);
+        const tail = tailOf(logFile, 0, 30);
         throw new Error(
           `the engine server is ${what} again after a restart (${err.message}); see ${logFile}. ` +
             `What was sampled so far is kept: rerun the same command to resume.${tail ? `\n--- last lines of ${logFile} ---\n${tail}` : ''}`,

@@ -78,14 +78,14 @@ describe('engine config', () => {
 
 /** A zod schema as far as walking it needs: wrappers keep the wrapped schema in _def.innerType, objects have a shape. */
 interface Walkable {
-  _def: { innerType?: Walkable };
+  _def: { innerType?: Walkable; schema?: Walkable };
   shape?: Record<string, Walkable>;
 }
 
-/** Paths of the leaf fields of a zod object schema, through defaults, optionals and nested objects. */
+/** Paths of the leaf fields of a zod object schema, through defaults, optionals, refinements and nested objects. */
 function leaves(schema: Walkable, path: string[] = []): string[][] {
   let s = schema;
-  while (s._def.innerType) s = s._def.innerType;
+  while (s._def.innerType ?? s._def.schema) s = (s._def.innerType ?? s._def.schema)!;
   if (s.shape) return Object.entries(s.shape).flatMap(([k, v]) => leaves(v, [...path, k]));
   return [path];
 }

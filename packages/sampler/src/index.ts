@@ -32,17 +32,6 @@ export {
   type LaunchedEngine,
   type LaunchEngineOptions,
 } from './launch-engine.js';
-export {
-  groupAlive,
-  logTail,
-  runLogged,
-  spawnLogged,
-  type LoggedProcess,
-  type ProcessExit,
-  type RunLoggedOptions,
-  type RunLoggedResult,
-  type SpawnLoggedOptions,
-} from './process-group.js';
 export { BatchingEngine, type BatchingEngineOptions, type BatchingStats } from './batching-engine.js';
 export { createServer, isLoopbackAddress, type OpenAIServer, type ServerOptions } from './server.js';
 export { apiKeyCheck, apiKeyFromEnv, parseApiKeys, resolveApiKeyEnv, type ApiKeyRefusal } from './api-keys.js';

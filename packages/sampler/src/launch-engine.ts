@@ -1,9 +1,10 @@
 import { createServer } from 'node:net';
-import { createLogger } from '@irpo/contracts';
+import { createLogger, fillTemplate, ProcessStartError, startProcessGroup, type ProcessExit, type ProcessGroup } from '@irpo/contracts';
 import { apiKeyFromEnv } from './api-keys.js';
-import { spawnLogged, type LoggedProcess, type ProcessExit } from './process-group.js';
 
-export { groupAlive } from './process-group.js';
+// The process-group helpers live in @irpo/contracts (training.launch and engine.reload use them
+// too); re-exported here so this package's API is unchanged.
+export { fillTemplate, groupAlive, shellQuote } from '@irpo/contracts';
 
 export interface LaunchEngineOptions {
   /**
@@ -97,22 +98,20 @@ export async function launchEngine(options: LaunchEngineOptions): Promise<Launch
   const port = await freePort();
   const command = fillTemplate(options.command, { model: options.model, port: String(port), seed: String(options.seed ?? '') });
 
-  let proc: LoggedProcess;
+  let group: ProcessGroup;
   try {
-    proc = spawnLogged(command, { logFile: options.logFile, env: options.env, cwd: options.cwd, graceMs });
+    group = await startProcessGroup({ command, logFile: options.logFile, env: options.env, cwd: options.cwd, graceMs });
   } catch (err) {
-    throw new EngineLaunchError((err as Error).message, command, null, '');
+    if (err instanceof ProcessStartError) throw new EngineLaunchError(err.message, command, null, '');
+    throw err;
   }
-  const { pid, stop, exited } = proc;
-  let done: EngineExit | undefined;
-  void exited.then((e) => (done = e));
+  const { pid, stop, exited } = group;
 
-  const logTail = proc.tail;
   const fail = async (message: string): Promise<never> => {
     await stop();
-    const tail = logTail();
+    const tail = group.logTail();
     const shown = tail ? `\n--- last lines of ${options.logFile} ---\n${tail}` : `\n(${options.logFile} is empty)`;
-    throw new EngineLaunchError(`${message}${shown}`, command, done ?? null, tail);
+    throw new EngineLaunchError(`${message}${shown}`, command, group.exit() ?? null, tail);
   };
 
   const baseUrl = `http://127.0.0.1:${port}/v1`;
@@ -126,6 +125,7 @@ export async function launchEngine(options: LaunchEngineOptions): Promise<Launch
       await stop();
       throw options.signal.reason ?? new Error('aborted');
     }
+    const done = group.exit();
     if (done) {
       const how = done.signal ? `was killed by ${done.signal}` : `exited with code ${done.code}`;
       return fail(`engine \`${command}\` ${how} before it was ready`);
@@ -169,17 +169,6 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** Substitutes `{name}` placeholders with shell-quoted values; other braces stay as written. */
-export function fillTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? shellQuote(values[name]) : whole));
-}
-
-/** `s` as one word for /bin/sh: bare when it has nothing special, else single-quoted. */
-export function shellQuote(s: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What to do about a 401/403 (naming the variable, never the key). */

@@ -8,6 +8,7 @@ interface TrainArgs {
   pairs: string;
   out: string;
   config?: string;
+  iteration?: number;
   set?: string[];
   loraR?: number;
   loraAlpha?: number;
@@ -49,7 +50,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       })
       .option('pairs', { type: 'string', demandOption: true, describe: 'pairs.jsonl (prompt, chosen, rejected)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder: ref-logps.jsonl, train-log.jsonl, model/' })
-      .option('config', { type: 'string', describe: 'Run config whose training/iteration settings apply' })
+      .option('config', { type: 'string', describe: "Run config (YAML/JSON, or a run's run.json) whose training/iteration settings apply" })
+      .option('iteration', {
+        type: 'number',
+        describe: "Train as this iteration of the config's run: its epochs, step cap and training seed (for training.launch)",
+      })
       .option('set', { type: 'string', array: true, describe: 'Override a field: --set training.lr=1e-5' })
       .option('lora-r', {
         type: 'number',
@@ -62,14 +67,19 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         describe: 'Comma-separated modules: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj',
       })
       .example('irpo train --model M0 --pairs pairs.jsonl --out M1 --lora-r 8 --set training.lr=1e-4', 'Train a LoRA adapter')
+      .example('irpo train --model M0 --pairs pairs.jsonl --out M1 --set training.alpha=0', 'Plain DPO (the ablation)')
       .example(
-        'irpo train --model M0 --pairs pairs.jsonl --out M1 --set training.alpha=0',
-        'Plain DPO (the ablation)',
+        'irpo train --config {config} --iteration {iter} --model {model} --pairs {pairs} --out {out}',
+        "As a run's training.launch: that iteration trained as the run would in process",
       ) as unknown as Argv<TrainArgs>,
   handler: async (args) => {
+    if (args.iteration !== undefined && !(Number.isInteger(args.iteration) && args.iteration >= 1))
+      throw new UsageError(`--iteration must be a whole number from 1, got ${args.iteration}`);
     const config = await loadRunConfig(args.config, [...loraSets(args), ...(args.set ?? [])]);
+    if (args.iteration !== undefined && args.iteration > config.iterations)
+      throw new UsageError(`--iteration ${args.iteration}: the config's run has ${config.iterations} iterations`);
     const { trainStageOnPairs } = await import('@irpo/recipes');
-    const r = await trainStageOnPairs(args.model, args.pairs, args.out, config);
+    const r = await trainStageOnPairs(args.model, args.pairs, args.out, config, { iteration: args.iteration });
     createOutput(args.json).result(r, () => `Trained ${r.steps} steps → ${r.modelDir}`);
   },
 };
