@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { loadOrt, ortThreads } from './runtime.js';
+
+describe('loadOrt', () => {
+  it('loads onnxruntime-node when it is installed', async () => {
+    const s = await loadOrt();
+    expect(s.ok).toBe(true);
+    if (s.ok) expect(s.version).toMatch(/^\d+\.\d+/);
+  });
+
+  it('says why when the package is absent (npm dropped the optional dependency)', async () => {
+    const err = Object.assign(new Error("Cannot find package 'onnxruntime-node'"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const s = await loadOrt(() => Promise.reject(err));
+    expect(s).toEqual({ ok: false, reason: expect.stringContaining('not installed') });
+  });
+
+  it('says why when the native binding fails to load', async () => {
+    const s = await loadOrt(() => Promise.reject(new Error('libonnxruntime.so.1: cannot open shared object file\nstack')));
+    expect(s).toEqual({ ok: false, reason: 'onnxruntime-node failed to load: libonnxruntime.so.1: cannot open shared object file' });
+  });
+});
+
+describe('ortThreads', () => {
+  it('honours a count and defaults to one per core', () => {
+    expect(ortThreads(3)).toBe(3);
+    expect(ortThreads()).toBeGreaterThanOrEqual(1);
+  });
+});
