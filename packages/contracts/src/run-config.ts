@@ -194,6 +194,13 @@ export const EngineConfigSchema = z
     model: z.string().min(1).optional(),
     /** Name of the environment variable holding the API key; the key itself is never stored. */
     apiKeyEnv: z.string().default('OPENAI_API_KEY'),
+    /**
+     * What runs the forward passes that do not train (the local engine's sampling and eval, and
+     * reference scoring, which is always in process): onnx is ONNX Runtime (onnxruntime-node, about
+     * twice the TensorFlow.js wasm speed on a CPU), tfjs the TensorFlow.js model; auto takes ONNX
+     * Runtime when it loads, else TensorFlow.js, and logs why. Training always runs on TensorFlow.js.
+     */
+    runtime: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
     /** Prompts decoded together by the local engine. */
     batchSize: z.number().int().positive().default(32),
     /** Requests in flight at once, for kind http. */

@@ -26,3 +26,4 @@ export { trainStageOnPairs } from './train-stage-on-pairs.js';
 export { makeOptimizer } from './optimizer.js';
 export { withEngine, staticEndpointPlan, m0Dir, type EngineUse } from './stage-engine.js';
 export { runPromptFormat, runPromptFormatOf, httpPromptPlan } from './prompt-format.js';
+export { chooseRuntime, inferenceModel, runtimeLine, stageRuntime, type RuntimeChoice } from './inference-runtime.js';

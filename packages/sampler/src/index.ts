@@ -4,7 +4,7 @@
  */
 export type { Completion, Engine, GenerateRequest } from './engine.js';
 export type { CausalLM, ChatMessage, ChatTemplate, KvCache, SamplingTask, Tokenizer } from './types.js';
-export { LocalEngine, type EngineStats, type LocalEngineOptions } from './local-engine.js';
+export { LocalEngine, type EngineStats, type HostDecoder, type LocalEngineOptions } from './local-engine.js';
 export { sampleDataset, type SampleDatasetOptions, type SampleDatasetResult, type SampleProgress } from './sample-dataset.js';
 export { validateRequest } from './validate-request.js';
 export { deriveSeed, promptSeed, sampleSeed } from './generation/rng.js';

@@ -1,6 +1,14 @@
 import { formatDuration, UsageError } from '@irpo/contracts';
 import type { CommandModule } from 'yargs';
-import { ADAPTER_OPTION, firstServedModel, getTaskByName, loadModelFrom, PROMPT_FORMAT_OPTION } from '../model-loading.js';
+import {
+  ADAPTER_OPTION,
+  firstServedModel,
+  getTaskByName,
+  inferenceModelOf,
+  loadModelFrom,
+  PROMPT_FORMAT_OPTION,
+  RUNTIME_OPTION,
+} from '../model-loading.js';
 import { createOutput } from '../output.js';
 import { formatProgress } from '../progress.js';
 
@@ -11,6 +19,7 @@ interface SampleArgs {
   dataPath?: string;
   model?: string;
   adapter?: string;
+  runtime: 'auto' | 'onnx' | 'tfjs';
   endpoint?: string;
   servedModel?: string;
   apiKeyEnv: string;
@@ -40,6 +49,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .option('data-path', { type: 'string', describe: 'Read the task data from this path' })
       .option('model', { type: 'string', describe: 'Local model directory (Hugging Face layout)' })
       .option('adapter', ADAPTER_OPTION)
+      .option('runtime', RUNTIME_OPTION)
       .option('prompt-format', PROMPT_FORMAT_OPTION)
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1' })
       .option('served-model', { type: 'string', describe: 'Model name the endpoint serves (default: its first /v1/models entry)' })
@@ -73,7 +83,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     } else {
       const loaded = await loadModelFrom(args.model!, args.adapter);
       const { promptFormat } = await import('@irpo/model');
-      engine = new sampler.LocalEngine(loaded.model, loaded.tokenizer, {
+      engine = new sampler.LocalEngine(await inferenceModelOf(loaded, args.runtime), loaded.tokenizer, {
         maxBatchSize: args.maxBatchSize,
         promptFormat: promptFormat(loaded.tokenizer, args.promptFormat),
       });
