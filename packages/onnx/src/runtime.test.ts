@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadOrt, ortThreads } from './runtime.js';
 
@@ -21,8 +22,18 @@ describe('loadOrt', () => {
 });
 
 describe('ortThreads', () => {
-  it('honours a count and defaults to one per core', () => {
-    expect(ortThreads(3)).toBe(3);
-    expect(ortThreads()).toBeGreaterThanOrEqual(1);
+  it('honours a count, then IRPO_THREADS (--threads), and defaults to one per core', () => {
+    const before = process.env['IRPO_THREADS'];
+    try {
+      delete process.env['IRPO_THREADS'];
+      expect(ortThreads(3)).toBe(3);
+      expect(ortThreads()).toBe(availableParallelism());
+      process.env['IRPO_THREADS'] = '5';
+      expect(ortThreads()).toBe(5);
+      expect(ortThreads(2)).toBe(2);
+    } finally {
+      if (before === undefined) delete process.env['IRPO_THREADS'];
+      else process.env['IRPO_THREADS'] = before;
+    }
   });
 });

@@ -33,7 +33,9 @@ export function loadOrt(importer?: () => Promise<unknown>): Promise<OrtStatus> {
   return importer ? load() : (cached ??= load());
 }
 
-/** Intra-op threads: the given count, else one per core. */
+/** Intra-op threads: the given count, else IRPO_THREADS (the CLI's --threads), else one per core. */
 export function ortThreads(threads?: number): number {
-  return threads && threads > 0 ? Math.floor(threads) : availableParallelism();
+  if (threads && threads > 0) return Math.floor(threads);
+  const env = Number(process.env['IRPO_THREADS']);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
