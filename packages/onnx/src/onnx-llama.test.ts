@@ -129,3 +129,22 @@ describe('scoring and decoding graphs (qwen2 biases, GQA)', () => {
     await onnx.dispose();
   });
 });
+
+describe('OnnxLlama.fromModel', () => {
+  it('refuses a model with an unmerged LoRA adapter, and takes the merged weights after mergeLora', async () => {
+    const { model } = await loadCheckpoint(join(fixtures, 'llama-gqa'));
+    model.attachLora({ r: 2, alpha: 4 }, { seed: 1 });
+    await expect(OnnxLlama.fromModel(model)).rejects.toThrow(/merge it first/);
+    // B starts at zero: give it values so the merge changes the weights.
+    for (const [name, v] of model.trainableVariables) if (name.includes('lora_B')) v.assign(tf.fill(v.shape, 0.05));
+    const ids = tf.tensor2d([[1, 17, 5, 42]], undefined, 'int32');
+    const adapted = model.forward(ids);
+    model.mergeLora();
+    const onnx = await OnnxLlama.fromModel(model, { threads: 1 });
+    const logits = await onnx.logits([1, 17, 5, 42], [1, 1, 1, 1], 1, 4);
+    expect(maxAbsDiff(logits, await adapted.data())).toBeLessThan(1e-5);
+    tf.dispose([ids, adapted]);
+    model.dispose();
+    await onnx.dispose();
+  });
+});

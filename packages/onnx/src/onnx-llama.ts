@@ -29,6 +29,8 @@ export interface PackedTokens {
 export interface WeightSource {
   readonly spec: ModelSpec;
   readonly variables: Map<string, { dataSync(): ArrayLike<number> }>;
+  /** Set while a LoRA adapter is attached (LlamaModel): its weights alone are not the model. */
+  readonly loraConfig?: unknown;
 }
 
 /**
@@ -62,6 +64,7 @@ export class OnnxLlama {
 
   /** A snapshot of an in-memory model's weights (LoRA adapters must be merged first). */
   static async fromModel(model: WeightSource, options: OnnxLlamaOptions = {}): Promise<OnnxLlama> {
+    if (model.loraConfig !== undefined) throw new Error('OnnxLlama.fromModel: a LoRA adapter is attached; merge it first (mergeLora)');
     const weights = new Map<string, Float32Array>();
     for (const name of expectedWeightShapes(model.spec).keys()) {
       const v = model.variables.get(name);
