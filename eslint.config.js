@@ -1,6 +1,6 @@
 // One lint config for the workspace. The Nx module-boundary rule enforces the dependency
 // direction between packages (see ARCHITECTURE.md) through project tags (package.json "nx.tags"):
-//   contracts <- core <- model <- sampler, trainer <- recipes <- cli
+//   contracts <- core <- model <- sampler, trainer, onnx <- recipes <- cli
 //   contracts <- data, evaluator <- recipes
 //   tfjs-wasm-node <- core   (tfjs-wasm-node is publishable on its own: it imports no irpo package)
 // and keeps TensorFlow.js out of the packages tagged tfjs:none.
@@ -47,6 +47,7 @@ export default [
             { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core'] },
             { sourceTag: 'scope:sampler', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
             { sourceTag: 'scope:trainer', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
+            { sourceTag: 'scope:onnx', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:core', 'scope:model'] },
             {
               sourceTag: 'scope:recipes',
               onlyDependOnLibsWithTags: [
@@ -57,6 +58,7 @@ export default [
                 'scope:sampler',
                 'scope:evaluator',
                 'scope:trainer',
+                'scope:onnx',
               ],
             },
             {
@@ -69,6 +71,7 @@ export default [
                 'scope:sampler',
                 'scope:evaluator',
                 'scope:trainer',
+                'scope:onnx',
                 'scope:recipes',
               ],
             },

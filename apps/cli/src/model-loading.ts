@@ -1,6 +1,7 @@
 import { UsageError } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
-import type { LoadedModel } from '@irpo/model';
+import type { CausalLM, LoadedModel } from '@irpo/model';
+import type { OnnxLlama } from '@irpo/onnx';
 import type { ChatTemplate } from '@irpo/sampler';
 
 // Loaded lazily: commands that need no model do not pay for TensorFlow.js at start-up.
@@ -26,6 +27,27 @@ export async function loadModelFrom(dir: string, adapter?: string): Promise<Load
     loaded.model.mergeLora();
   }
   return loaded;
+}
+
+/** The --runtime option of the commands that run a local model (as engine.runtime in a run config). */
+export const RUNTIME_OPTION = {
+  choices: ['auto', 'onnx', 'tfjs'] as const,
+  default: 'auto' as 'auto' | 'onnx' | 'tfjs',
+  describe: 'What runs the model: onnx (ONNX Runtime), tfjs (TensorFlow.js), auto: ONNX Runtime when it loads, else TensorFlow.js',
+} as const;
+
+/**
+ * What a local engine decodes with, per --runtime: the loaded model on ONNX Runtime (its weights,
+ * an adapter already merged) or the TensorFlow.js model itself; logs which and why.
+ */
+export async function inferenceModelOf(loaded: LoadedModel, runtime: 'auto' | 'onnx' | 'tfjs'): Promise<CausalLM | OnnxLlama> {
+  const { chooseRuntime, runtimeLine } = await import('@irpo/recipes');
+  const { createLogger } = await import('@irpo/contracts');
+  const choice = await chooseRuntime(runtime);
+  createLogger('irpo').info(runtimeLine(choice).replace('engine.runtime', '--runtime'));
+  if (choice.runtime === 'tfjs') return loaded.model;
+  const { OnnxLlama } = await import('@irpo/onnx');
+  return OnnxLlama.fromModel(loaded.model);
 }
 
 /** The --prompt-format option of the commands that sample a local model (as prompt.format in a run config). */

@@ -62,6 +62,13 @@ describe('irpo binary', () => {
     expect(parsed.reasons[0]).toBe('cpu: requested');
   });
 
+  it('env says what runs inference and why: ONNX Runtime by default, TensorFlow.js when forced or unavailable', () => {
+    const auto = JSON.parse(irpo('env', '--backend', 'cpu', '--json').stdout) as { inference: string };
+    expect(auto.inference).toMatch(/^ONNX Runtime \(onnxruntime-node \d+\.\d+\.\d+ loaded \(engine\.runtime: auto\)\)$/);
+    const forced = irpo('env', '--backend', 'cpu', '--set', 'engine.runtime=tfjs');
+    expect(forced.stdout).toContain('inference  TensorFlow.js (engine.runtime: tfjs)');
+  });
+
   it('env shows the engine a run config would use: local by default, a launch template, static endpoints probed', async () => {
     const local = JSON.parse(irpo('env', '--backend', 'cpu', '--json').stdout) as { engine: { kind: string; batchSize: number } };
     expect(local.engine).toMatchObject({ kind: 'local', batchSize: 32 });

@@ -239,6 +239,13 @@ export const EngineConfigSchema = z
      * set, else IRPO_API_KEY (`irpo serve`'s), so a run against its own keyed server needs no setting.
      */
     apiKeyEnv: z.string().min(1).optional(),
+    /**
+     * What runs the forward passes that do not train (the local engine's sampling and eval, and
+     * reference scoring, which is always in process): onnx is ONNX Runtime (onnxruntime-node, about
+     * twice the TensorFlow.js wasm speed on a CPU), tfjs the TensorFlow.js model; auto takes ONNX
+     * Runtime when it loads, else TensorFlow.js, and logs why. Training always runs on TensorFlow.js.
+     */
+    runtime: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
     /** Prompts decoded together by the local engine. */
     batchSize: z.number().int().positive().default(32),
     /**

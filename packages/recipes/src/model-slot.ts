@@ -4,6 +4,7 @@ import { copyFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '@irpo/contracts';
 import { loadModel, saveModel, type LoadedModel, type SafetensorsDtype } from '@irpo/model';
+import { OnnxLlama } from '@irpo/onnx';
 
 /** Sampling defaults a model folder may carry (Hugging Face's name); servers such as vLLM read it. */
 const GENERATION_CONFIG = 'generation_config.json';
@@ -14,6 +15,8 @@ const GENERATION_CONFIG = 'generation_config.json';
  */
 export class ModelSlot {
   current: (LoadedModel & { dir: string }) | undefined;
+  /** The held model on ONNX Runtime: a snapshot of its weights, for the folder it was taken from. */
+  private onnxSnapshot: { dir: string; model: Promise<OnnxLlama> } | undefined;
 
   /** Loads `dir` unless it is what the slot already holds. */
   async ensure(dir: string): Promise<LoadedModel & { dir: string }> {
@@ -21,9 +24,31 @@ export class ModelSlot {
     if (!existsSync(join(dir, 'config.json'))) {
       throw new InputError(join(dir, 'config.json'), undefined, undefined, 'no model here (config.json missing)');
     }
+    this.releaseOnnx();
     this.current?.model.dispose();
     this.current = { ...(await loadModel(dir)), dir };
     return this.current;
+  }
+
+  /**
+   * The held model on ONNX Runtime (built from its weights on first use, then kept while the slot
+   * holds the same folder's weights). Training changes the weights in place: it calls releaseOnnx.
+   */
+  onnx(): Promise<OnnxLlama> {
+    const held = this.current;
+    if (!held) throw new Error('no model loaded');
+    if (this.onnxSnapshot?.dir !== held.dir) {
+      this.releaseOnnx();
+      this.onnxSnapshot = { dir: held.dir, model: OnnxLlama.fromModel(held.model) };
+    }
+    return this.onnxSnapshot.model;
+  }
+
+  /** Drops the ONNX Runtime snapshot (its sessions and weights). */
+  releaseOnnx(): void {
+    const snapshot = this.onnxSnapshot;
+    this.onnxSnapshot = undefined;
+    snapshot?.model.then((m) => m.dispose()).catch(() => undefined);
   }
 
   /**
@@ -42,6 +67,7 @@ export class ModelSlot {
     if (existsSync(generation)) await copyFile(generation, join(tmp, GENERATION_CONFIG));
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
+    this.releaseOnnx();
     if (dtype === 'F32') held.dir = dir;
     else this.dispose(); // the next ensure(dir) loads the rounded weights
   }
@@ -54,6 +80,7 @@ export class ModelSlot {
   }
 
   dispose(): void {
+    this.releaseOnnx();
     this.current?.model.dispose();
     this.current = undefined;
   }

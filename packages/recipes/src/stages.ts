@@ -22,7 +22,18 @@ import {
 import type { Task } from '@irpo/data';
 import { saveLoraAdapter, storedDtype, type SafetensorsDtype } from '@irpo/model';
 import { sampleDataset, type Engine, type SampleDatasetOptions, type SampleProgress } from '@irpo/sampler';
-import { buildPairs, computeRefLogps, encodeSequence, sequenceLength, trainPreference, trainSft, type SftExample } from '@irpo/trainer';
+import { OnnxLlama } from '@irpo/onnx';
+import {
+  buildPairs,
+  computeRefLogps,
+  encodeSequence,
+  sequenceLength,
+  trainPreference,
+  trainSft,
+  type PackedBatch,
+  type SftExample,
+} from '@irpo/trainer';
+import { inferenceModel } from './inference-runtime.js';
 import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 import { ModelSlot } from './model-slot.js';
 import { runPromptFormat } from './prompt-format.js';
@@ -240,8 +251,10 @@ export async function referenceStage(
   const file = run.path(t, 'ref-logps.jsonl');
   if (run.isDone(t, 'ref-logps')) return new Map((await readJsonlAll(file, RefLogpsSchema)).map((r) => [r.pairId, r]));
   const m = await ctx.slot.ensure(from);
+  const scorer = await inferenceModel(ctx);
   progress.start(ctx.label(t, 'reference log-probs'), pairs.length, 'pairs');
   const ref = await computeRefLogps(m.model, m.tokenizer, pairs, {
+    ...(scorer instanceof OnnxLlama ? { scoreBatch: (b: PackedBatch) => scorer.sequenceLogps(b) } : {}),
     out: file,
     batchSize: Math.max(1, Math.floor(config.training.batchSize)),
     promptFormat: runPromptFormat(config, m.tokenizer),
@@ -278,6 +291,7 @@ export async function trainStage(
   const modelDir = run.path(t, 'model');
   if (run.isDone(t, 'model')) return { modelDir };
   const m = await ctx.slot.ensure(from);
+  ctx.slot.releaseOnnx(); // training changes the weights in place: the snapshot would be stale (and holds memory)
   const lora = config.training.lora;
   // LoRA: train an adapter on the frozen M(t-1) (the reference log-probs were scored before this,
   // on M(t-1) alone). A rerun after a crash attaches the same adapter again and the trainer

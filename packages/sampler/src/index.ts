@@ -4,7 +4,7 @@
  */
 export type { Completion, Engine, EngineActivity, GenerateRequest } from './engine.js';
 export type { CausalLM, ChatMessage, ChatTemplate, KvCache, SamplingTask, Tokenizer } from './types.js';
-export { LocalEngine, type EngineStats, type LocalEngineOptions } from './local-engine.js';
+export { LocalEngine, type EngineStats, type HostDecoder, type LocalEngineOptions } from './local-engine.js';
 export {
   sampleDataset,
   type SampleDatasetOptions,

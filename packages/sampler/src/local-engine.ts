@@ -29,6 +29,23 @@ export interface LocalEngineOptions {
   sharePrefill?: boolean;
 }
 
+/**
+ * A model that prefills and decodes on host arrays (e.g. @irpo/onnx's OnnxLlama on ONNX Runtime):
+ * what LocalEngine runs besides a TensorFlow.js CausalLM. Same contract as CausalLM's prefill and
+ * decode: left-padded ids and mask [B, T] → last-position logits [B, V] and a cache; one token per
+ * row → logits [B, V], the cache growing in place; `cache.select` gathers rows (repeats allowed).
+ */
+export interface HostDecoder {
+  readonly spec: { readonly vocabSize: number; readonly maxPositions: number };
+  prefill(
+    inputIds: Int32Array,
+    attentionMask: Int32Array,
+    batch: number,
+    length: number,
+  ): Promise<{ logits: Float32Array; cache: KvCache }>;
+  decode(tokens: Int32Array, cache: KvCache): Promise<Float32Array>;
+}
+
 type Stepper = (active: Row[], logits: Float32Array) => { keep: number[]; next: number[] };
 
 /** Counters across all generate calls (for progress lines and benchmarks). */
@@ -65,7 +82,7 @@ export class LocalEngine implements Engine {
   private readonly sharePrefill: boolean;
 
   constructor(
-    readonly model: CausalLM,
+    readonly model: CausalLM | HostDecoder,
     readonly tokenizer: Tokenizer,
     options: LocalEngineOptions = {},
   ) {
@@ -75,6 +92,7 @@ export class LocalEngine implements Engine {
     this.useCache = options.useCache ?? true;
     this.sharePrefill = options.sharePrefill ?? true;
     if (!(this.maxBatchSize >= 1)) throw new Error(`maxBatchSize must be ≥ 1, got ${this.maxBatchSize}`);
+    if (!this.useCache && !isCausalLM(model)) throw new Error('LocalEngine: useCache false needs a TensorFlow.js CausalLM');
   }
 
   async generate(request: GenerateRequest): Promise<Completion[][]> {
@@ -133,13 +151,11 @@ export class LocalEngine implements Engine {
       idsFlat.set(r.ids, off);
       maskFlat.fill(1, off, (b + 1) * T);
     });
-    const ids = tf.tensor2d(idsFlat, [uniq.length, T], 'int32');
-    const mask = tf.tensor2d(maskFlat, [uniq.length, T], 'int32');
     let cache: KvCache | undefined;
     try {
-      const prefilled = this.model.prefill(ids, mask, req.maxNewTokens);
+      const prefilled = await this.prefill(idsFlat, maskFlat, uniq.length, T, req.maxNewTokens);
       cache = prefilled.cache;
-      let logits = await takeData(prefilled.logits);
+      let logits = prefilled.logits;
       if (uniq.length < rows.length) {
         const V = this.model.spec.vocabSize;
         cache = cache.select(rowToUniq);
@@ -155,24 +171,49 @@ export class LocalEngine implements Engine {
           cache = cache.select(keep);
           active = keep.map((k) => active[k]);
         }
-        const tokens = tf.tensor1d(next, 'int32');
-        try {
-          logits = await takeData(this.model.decode(tokens, cache));
-        } finally {
-          tokens.dispose();
-        }
+        logits = await this.decode(Int32Array.from(next), cache);
         // Let the event loop breathe (servers, progress, aborts) between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
+      cache?.dispose();
+    }
+  }
+
+  /** Left-padded prompts [B, T] → last-position logits [B, V] and the cache, on either kind of model. */
+  private async prefill(
+    idsFlat: Int32Array,
+    maskFlat: Int32Array,
+    batch: number,
+    length: number,
+    maxNewTokens: number,
+  ): Promise<{ logits: Float32Array; cache: KvCache }> {
+    if (!isCausalLM(this.model)) return this.model.prefill(idsFlat, maskFlat, batch, length);
+    const ids = tf.tensor2d(idsFlat, [batch, length], 'int32');
+    const mask = tf.tensor2d(maskFlat, [batch, length], 'int32');
+    try {
+      const prefilled = this.model.prefill(ids, mask, maxNewTokens);
+      return { logits: await takeData(prefilled.logits), cache: prefilled.cache };
+    } finally {
       ids.dispose();
       mask.dispose();
-      cache?.dispose();
+    }
+  }
+
+  /** One token per row → logits [B, V]; the cache grows. */
+  private async decode(next: Int32Array, cache: KvCache): Promise<Float32Array> {
+    if (!isCausalLM(this.model)) return this.model.decode(next, cache);
+    const tokens = tf.tensor1d(next, 'int32');
+    try {
+      return await takeData(this.model.decode(tokens, cache));
+    } finally {
+      tokens.dispose();
     }
   }
 
   /** Without the cache: every step runs the full forward pass (right-padded) over all tokens so far. */
   private async runUncached(rows: Row[], req: ValidRequest, pad: number, step: Stepper): Promise<void> {
+    const model = this.model as CausalLM;
     const V = this.model.spec.vocabSize;
     let active = rows;
     for (;;) {
@@ -187,7 +228,7 @@ export class LocalEngine implements Engine {
       const lastFlat = tf.tidy(() => {
         const ids = tf.tensor2d(idsFlat, [active.length, T], 'int32');
         const mask = tf.tensor2d(maskFlat, [active.length, T], 'int32');
-        const logits = this.model.forward(ids, mask); // [B, T, V]
+        const logits = model.forward(ids, mask); // [B, T, V]
         const flat = tf.reshape(logits, [active.length * T, V]);
         const at = tf.tensor1d(
           seqs.map((q, b) => b * T + q.length - 1),
@@ -280,6 +321,10 @@ export class LocalEngine implements Engine {
     if (logprobs) completion.logprobs = row.logprobs;
     return completion;
   }
+}
+
+function isCausalLM(model: CausalLM | HostDecoder): model is CausalLM {
+  return 'variables' in model;
 }
 
 async function takeData(t: tf.Tensor): Promise<Float32Array> {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { JsonlAppender, readJsonlAll, RefLogpsSchema, type PreferencePair, type RefLogps } from '@irpo/contracts';
 import { padIdOf, type PromptFormat } from '@irpo/model';
 import { batchLogProbs } from './batch-logps.js';
-import { encodeSequence, packBatch, type EncodedSequence } from './tokenize.js';
+import { encodeSequence, packBatch, type EncodedSequence, type PackedBatch } from './tokenize.js';
 import type { Tokenizer, TrainableLM } from './types.js';
 
 export interface RefLogpsOptions {
@@ -12,6 +12,11 @@ export interface RefLogpsOptions {
   onProgress?: (done: number, total: number) => void;
   /** How prompts are rendered and encoded (default plain): training must use the same. */
   promptFormat?: PromptFormat;
+  /**
+   * Scores a packed batch (summed response log-probs per row) instead of `model`: another runtime
+   * holding the same weights (e.g. ONNX Runtime). Default: the model's own forward.
+   */
+  scoreBatch?: (batch: PackedBatch) => Promise<number[]>;
 }
 
 /** Summed response log-probs of each sequence under `model`, no gradient. */
@@ -45,7 +50,8 @@ export async function computeRefLogps(
       const batch = todo.slice(i, i + o.batchSize);
       const chosen = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.chosen, p.chosenEnded ?? true, o.promptFormat));
       const rejected = batch.map((p) => encodeSequence(tokenizer, p.prompt, p.rejected, p.rejectedEnded ?? true, o.promptFormat));
-      const scores = scoreSequences(model, [...chosen, ...rejected], pad);
+      const sequences = [...chosen, ...rejected];
+      const scores = o.scoreBatch ? await o.scoreBatch(packBatch(sequences, pad)) : scoreSequences(model, sequences, pad);
       const rows: RefLogps[] = batch.map((p, j) => ({
         v: 1,
         pairId: p.id,

@@ -4,12 +4,29 @@ import { parseBenchArgs } from './args.js';
 
 describe('parseBenchArgs', () => {
   it('defaults to every phase of tiny on wasm with one warm-up', () => {
-    expect(parseBenchArgs([])).toEqual({ config: 'tiny', phases: ['train', 'reflogp', 'sample'], backend: 'wasm', warmup: 1 });
+    expect(parseBenchArgs([])).toEqual({
+      config: 'tiny',
+      phases: ['train', 'reflogp', 'sample'],
+      backend: 'wasm',
+      warmup: 1,
+      runtimes: ['tfjs'],
+      runtimeGiven: false,
+    });
   });
 
   it('reads separate and inline values, and a phase list', () => {
     const a = parseBenchArgs(['--config', 'small', '--phase=train,sample', '--backend', 'cpu', '--reps', '9', '--warmup=0']);
-    expect(a).toEqual({ config: 'small', phases: ['train', 'sample'], backend: 'cpu', reps: 9, warmup: 0 });
+    expect(a).toEqual({
+      config: 'small',
+      phases: ['train', 'sample'],
+      backend: 'cpu',
+      reps: 9,
+      warmup: 0,
+      runtimes: ['tfjs'],
+      runtimeGiven: false,
+    });
+    expect(parseBenchArgs(['--runtime', 'onnx,tfjs'])).toMatchObject({ runtimes: ['onnx', 'tfjs'], runtimeGiven: true });
+    expect(() => parseBenchArgs(['--runtime', 'ort'])).toThrow(/--runtime: unknown 'ort'/);
     expect(parseBenchArgs(['--phase', 'all']).phases).toEqual(['train', 'reflogp', 'sample']);
     expect(parseBenchArgs(['--config', 'smollm360', '--lora', '16'])).toMatchObject({ config: 'smollm360', lora: 16 });
     expect(() => parseBenchArgs(['--lora', '0'])).toThrow(/--lora: expected an integer ≥ 1/);

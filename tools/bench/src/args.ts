@@ -4,6 +4,9 @@ import { BENCH_CONFIGS } from './configs.js';
 export const PHASES = ['train', 'reflogp', 'sample'] as const;
 export type Phase = (typeof PHASES)[number];
 const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
+/** What runs irpo's side: TensorFlow.js (on --backend), or ONNX Runtime (reflogp and sample; train is TensorFlow.js only). */
+export const RUNTIMES = ['tfjs', 'onnx'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
 
 export interface BenchArgs {
   config: string;
@@ -17,11 +20,15 @@ export interface BenchArgs {
   threads?: number;
   /** Train a LoRA adapter of this rank (alpha 2r, every projection) on a frozen base; undefined → full fine-tuning. */
   lora?: number;
+  /** Runtimes of irpo's side, each a row of its own (default tfjs; bench:compare defaults to both). */
+  runtimes: Runtime[];
+  /** Whether --runtime was given. */
+  runtimeGiven: boolean;
 }
 
-/** `--config tiny|small|smollm|smollm360 --phase train|reflogp|sample|all [--backend wasm] [--threads N] [--reps N] [--warmup N] [--lora R]`. */
+/** `--config tiny|small|smollm|smollm360 --phase train|reflogp|sample|all [--backend wasm] [--runtime tfjs,onnx] [--threads N] [--reps N] [--warmup N] [--lora R]`. */
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const out: BenchArgs = { config: 'tiny', phases: [...PHASES], backend: 'wasm', warmup: 1 };
+  const out: BenchArgs = { config: 'tiny', phases: [...PHASES], backend: 'wasm', warmup: 1, runtimes: ['tfjs'], runtimeGiven: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const [name, inline] = flag.startsWith('--') ? flag.slice(2).split('=', 2) : [flag, undefined];
@@ -61,6 +68,15 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         out.backend = v as BenchArgs['backend'];
         break;
       }
+      case 'runtime': {
+        const list = value().split(',');
+        const bad = list.find((r) => !(RUNTIMES as readonly string[]).includes(r));
+        if (bad !== undefined)
+          throw new UsageError(`--runtime: unknown '${bad}' (expected ${RUNTIMES.join(', ')}, or both comma-separated)`);
+        out.runtimes = [...new Set(list)] as Runtime[];
+        out.runtimeGiven = true;
+        break;
+      }
       case 'reps':
         out.reps = count(1);
         break;
@@ -74,7 +90,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         out.lora = count(1);
         break;
       default:
-        throw new UsageError(`unknown argument '${flag}' (use --config, --phase, --backend, --threads, --reps, --warmup, --lora)`);
+        throw new UsageError(
+          `unknown argument '${flag}' (use --config, --phase, --backend, --runtime, --threads, --reps, --warmup, --lora)`,
+        );
     }
   }
   return out;

@@ -1,5 +1,6 @@
 /**
- * `npm run bench:compare -- --config tiny [--phase ...] [--reps N]`: runs the irpo bench, then the
+ * `npm run bench:compare -- --config tiny [--phase ...] [--runtime tfjs,onnx] [--reps N]`: runs the irpo
+ * bench (on TensorFlow.js and on ONNX Runtime, a row each, unless --runtime names one), then the
  * PyTorch peer (tools/bench/peer/bench.py) on the same shapes under each setting that moves torch
  * by more than 10% (OMP_WAIT_POLICY PASSIVE and ACTIVE × 1 thread and every core), and prints
  * every line plus one ratio line per phase: irpo tokens/s ÷ the fastest torch setting's, naming
@@ -138,6 +139,9 @@ function main(argv: string[]): void {
       ...common,
       '--backend',
       args.backend,
+      // Both runtimes unless one is named: a row per engine.
+      '--runtime',
+      (args.runtimeGiven ? args.runtimes : ['tfjs', 'onnx']).join(','),
       ...(args.threads ? ['--threads', String(args.threads)] : []),
     ],
     process.env,
@@ -175,12 +179,13 @@ function main(argv: string[]): void {
       : null;
   const unsteady = why !== null;
   if (unsteady) process.stderr.write(`bench:compare: ${why}; no ratio printed: rerun on a quiet machine\n`);
-  for (const phase of args.phases) {
-    const a = irpo.find((l) => l.phase === phase);
+  for (const a of irpo.filter((l) => args.phases.includes(l.phase as never))) {
+    const phase = a.phase;
     const b = best.get(phase);
     const ratio = !unsteady && a?.tokens_per_s && b?.tokens_per_s ? Math.round((a.tokens_per_s / b.tokens_per_s) * 1000) / 1000 : null;
     const line = {
       compare: 'irpo/torch-best',
+      engine: a.engine ?? 'tfjs',
       config: args.config,
       phase,
       irpo_tokens_per_s: a?.tokens_per_s ?? null,

@@ -1,5 +1,6 @@
 import { AdamW, dpoNll, GradientAccumulator, setWeightCaching, tf } from '@irpo/core';
 import { createModel, type LlamaModel } from '@irpo/model';
+import { OnnxLlama } from '@irpo/onnx';
 import { LocalEngine, type Tokenizer } from '@irpo/sampler';
 import { batchLogProbs, packBatch, type EncodedSequence, type PackedBatch } from '@irpo/trainer';
 import type { BenchConfig } from './configs.js';
@@ -131,6 +132,25 @@ export function reflogpPhase(c: BenchConfig): PhaseRun {
   };
 }
 
+/** The reflogp phase on ONNX Runtime: the same batch through the scoring graph (log-softmax in the graph). */
+export async function onnxReflogpPhase(c: BenchConfig, threads?: number): Promise<PhaseRun> {
+  const model = createModel(c.spec, { seed: 0 });
+  const onnx = await OnnxLlama.fromModel(model, { threads });
+  model.dispose();
+  const batch = pairChunk(pairRows(c), c.pairs, 0, c.pairs);
+  await onnx.session('score'); // built outside the timed steps, as a run builds it once per model
+  return {
+    tokens: 2 * c.pairs * c.seq,
+    async step() {
+      const sums = await onnx.sequenceLogps(batch);
+      if (!sums.every(Number.isFinite)) throw new Error('reflogp: a log-prob is not finite');
+    },
+    dispose() {
+      void onnx.dispose();
+    },
+  };
+}
+
 /** Ids straight through, no EOS: every row decodes exactly its token limit. */
 export function idTokenizer(vocabSize: number): Tokenizer {
   return {
@@ -146,6 +166,19 @@ export function idTokenizer(vocabSize: number): Tokenizer {
 /** KV-cache decoding at temperature 0.8 through the sampler's LocalEngine: sampleRows × newTokens. */
 export function samplePhase(c: BenchConfig): PhaseRun {
   const model: LlamaModel = createModel(c.spec, { seed: 0 });
+  return sampleRun(c, model, () => model.dispose());
+}
+
+/** The sample phase on ONNX Runtime: the same LocalEngine over the decode graph. */
+export async function onnxSamplePhase(c: BenchConfig, threads?: number): Promise<PhaseRun> {
+  const model = createModel(c.spec, { seed: 0 });
+  const onnx = await OnnxLlama.fromModel(model, { threads });
+  model.dispose();
+  await onnx.session('decode');
+  return sampleRun(c, onnx, () => void onnx.dispose());
+}
+
+function sampleRun(c: BenchConfig, model: LlamaModel | OnnxLlama, dispose: () => void): PhaseRun {
   const engine = new LocalEngine(model, idTokenizer(c.spec.vocabSize), { maxBatchSize: c.sampleRows, addSpecialTokens: false });
   const prompt = Array.from(ids(c.samplePrompt, 90, 7), (i) => String.fromCharCode(32 + i)).join('');
   let seed = 0;
@@ -157,8 +190,6 @@ export function samplePhase(c: BenchConfig): PhaseRun {
       const made = engine.stats.completionTokens - before;
       if (made !== c.sampleRows * c.newTokens) throw new Error(`sample: ${made} tokens, expected ${c.sampleRows * c.newTokens}`);
     },
-    dispose() {
-      model.dispose();
-    },
+    dispose,
   };
 }

@@ -87,10 +87,22 @@ function engineLines(r: EngineReport): string[] {
   return lines;
 }
 
+/** engine.runtime resolved as a run would resolve it, with the reason; never throws. */
+async function describeRuntime(setting: EngineConfig['runtime']): Promise<string> {
+  const { chooseRuntime } = await import('@irpo/recipes');
+  try {
+    const c = await chooseRuntime(setting);
+    return `${c.runtime === 'onnx' ? 'ONNX Runtime' : 'TensorFlow.js'} (${c.reason})`;
+  } catch (e) {
+    return `unavailable: ${(e as Error).message}`;
+  }
+}
+
 /** `irpo env`: what a bug report needs: versions, platform, the backend choice and why, the engine a run would use. */
 export const envCommand: CommandModule<object, EnvArgs> = {
   command: 'env [config]',
-  describe: 'Print versions, platform, the TensorFlow.js backend chosen (and why) and the engine a run config would use',
+  describe:
+    'Print versions, platform, the TensorFlow.js backend chosen (and why), the engine a run config would use and what runs inference (ONNX Runtime or TensorFlow.js, and why)',
   builder: (y) =>
     y
       .positional('config', { type: 'string', describe: 'Run config whose engine settings to show (default: the defaults)' })
@@ -110,6 +122,7 @@ export const envCommand: CommandModule<object, EnvArgs> = {
       kernels: choice.kernels,
       reasons: choice.reasons,
       engine: await describeEngine(config.engine),
+      inference: await describeRuntime(config.engine.runtime),
     };
     createOutput(args.json).result(info, (v) =>
       Object.entries(v as Record<string, unknown>)

@@ -6,9 +6,11 @@ import {
   CONCURRENCY_OPTION,
   firstServedModel,
   getTaskByName,
+  inferenceModelOf,
   loadModelFrom,
   PROMPT_FORMAT_OPTION,
   REQUEST_TIMEOUT_OPTION,
+  RUNTIME_OPTION,
 } from '../model-loading.js';
 import { createOutput } from '../output.js';
 
@@ -18,6 +20,7 @@ interface EvalArgs {
   split: string;
   model?: string;
   adapter?: string;
+  runtime: 'auto' | 'onnx' | 'tfjs';
   promptFormat: 'auto' | 'chat' | 'plain';
   endpoint?: string;
   servedModel?: string;
@@ -58,6 +61,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         describe: 'Model folder to evaluate (Hugging Face layout); with --samples, the name recorded in eval.json',
       })
       .option('adapter', ADAPTER_OPTION)
+      .option('runtime', RUNTIME_OPTION)
       .option('prompt-format', PROMPT_FORMAT_OPTION)
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root to evaluate instead of a local model' })
       .option('served-model', { type: 'string', describe: 'Model name at the endpoint (default: its first /v1/models entry)' })
@@ -133,7 +137,9 @@ async function evalWithModel(args: EvalArgs, evalMarkdown: (r: import('@irpo/con
   } else {
     const loaded = await loadModelFrom(args.model!, args.adapter);
     const { promptFormat } = await import('@irpo/model');
-    engine = new LocalEngine(loaded.model, loaded.tokenizer, { promptFormat: promptFormat(loaded.tokenizer, args.promptFormat) });
+    engine = new LocalEngine(await inferenceModelOf(loaded, args.runtime), loaded.tokenizer, {
+      promptFormat: promptFormat(loaded.tokenizer, args.promptFormat),
+    });
     dispose = () => loaded.model.dispose();
   }
   try {

@@ -5,9 +5,11 @@ import {
   CONCURRENCY_OPTION,
   firstServedModel,
   getTaskByName,
+  inferenceModelOf,
   loadModelFrom,
   PROMPT_FORMAT_OPTION,
   REQUEST_TIMEOUT_OPTION,
+  RUNTIME_OPTION,
 } from '../model-loading.js';
 import { createOutput } from '../output.js';
 import { formatProgress } from '../progress.js';
@@ -19,6 +21,7 @@ interface SampleArgs {
   dataPath?: string;
   model?: string;
   adapter?: string;
+  runtime: 'auto' | 'onnx' | 'tfjs';
   endpoint?: string;
   servedModel?: string;
   apiKeyEnv: string;
@@ -49,6 +52,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .option('data-path', { type: 'string', describe: 'Read the task data from this path' })
       .option('model', { type: 'string', describe: 'Local model directory (Hugging Face layout)' })
       .option('adapter', ADAPTER_OPTION)
+      .option('runtime', RUNTIME_OPTION)
       .option('prompt-format', PROMPT_FORMAT_OPTION)
       .option('endpoint', { type: 'string', describe: 'OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1' })
       .option('served-model', { type: 'string', describe: 'Model name the endpoint serves (default: its first /v1/models entry)' })
@@ -89,7 +93,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     } else {
       const loaded = await loadModelFrom(args.model!, args.adapter);
       const { promptFormat } = await import('@irpo/model');
-      engine = new sampler.LocalEngine(loaded.model, loaded.tokenizer, {
+      engine = new sampler.LocalEngine(await inferenceModelOf(loaded, args.runtime), loaded.tokenizer, {
         maxBatchSize: args.maxBatchSize,
         promptFormat: promptFormat(loaded.tokenizer, args.promptFormat),
       });

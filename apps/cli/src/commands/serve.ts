@@ -1,12 +1,13 @@
 import { basename, resolve } from 'node:path';
 import { createLogger, UsageError } from '@irpo/contracts';
 import type { CommandModule } from 'yargs';
-import { ADAPTER_OPTION, chatTemplateOf, loadModelFrom } from '../model-loading.js';
+import { ADAPTER_OPTION, chatTemplateOf, inferenceModelOf, loadModelFrom, RUNTIME_OPTION } from '../model-loading.js';
 import { createOutput } from '../output.js';
 
 interface ServeArgs {
   modelDir: string;
   adapter?: string;
+  runtime: 'auto' | 'onnx' | 'tfjs';
   port: number;
   host: string;
   apiKeyEnv: string;
@@ -29,6 +30,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     y
       .positional('model-dir', { type: 'string', demandOption: true, describe: 'Model directory (Hugging Face layout)' })
       .option('adapter', ADAPTER_OPTION)
+      .option('runtime', RUNTIME_OPTION)
       .option('port', { type: 'number', default: 8000, describe: 'Port (0: any free one)' })
       .option('host', {
         type: 'string',
@@ -82,7 +84,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       throw new UsageError((err as Error).message);
     }
     const loaded = await loadModelFrom(args.modelDir, args.adapter);
-    const local = new LocalEngine(loaded.model, loaded.tokenizer, { maxBatchSize: args.maxBatchSize });
+    const local = new LocalEngine(await inferenceModelOf(loaded, args.runtime), loaded.tokenizer, { maxBatchSize: args.maxBatchSize });
     const engine = args.batch ? new BatchingEngine(local, { maxRows: args.maxBatchSize, windowMs: args.batchWindowMs }) : local;
     const modelName = args.name ?? basename(resolve(args.modelDir));
     const server = createServer(engine, {
