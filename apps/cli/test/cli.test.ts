@@ -90,7 +90,7 @@ describe('irpo binary', () => {
     expect(e.endpoints).toEqual([{ url: `http://127.0.0.1:${port}/v1`, status: 'unreachable (ECONNREFUSED)' }]);
     expect(e.summary).toContain('need engine.reload');
     const bad = irpo('env', '--set', 'engine.kind=http');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('engine.launch');
   });
 

@@ -58,6 +58,17 @@ export {
   type TaskConfig,
   type TrainingConfig,
 } from './run-config.js';
+export {
+  DevCheckpointSchema,
+  DevSelectionSchema,
+  RewardConfigSchema,
+  StopConfigSchema,
+  type DevCheckpoint,
+  type DevSelection,
+  type RewardConfig,
+  type StopConfig,
+} from './protocol-config.js';
+export { ineffectiveSettings, refuseIneffectiveSettings, type IneffectiveSetting } from './settings-without-effect.js';
 export { ResumeCheckpointSchema, RunStateSchema, STAGES, type ResumeCheckpoint, type RunState, type Stage } from './run-state.js';
 export { formatDuration } from './duration.js';
 export { LOG_LEVELS, createLogger, getLogLevel, setLogLevel, setLogSink, type LogLevel, type Logger } from './log.js';

@@ -1,6 +1,6 @@
 import { cp, rename, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { ModelSpecSchema, RunConfigSchema, type RunConfig, type RunConfigInput } from '@irpo/contracts';
+import { ModelSpecSchema, refuseIneffectiveSettings, RunConfigSchema, type RunConfig, type RunConfigInput } from '@irpo/contracts';
 import { ARITH_CHARSET, type Task } from '@irpo/data';
 import { CharTokenizer, createModel, saveModel } from '@irpo/model';
 import type { Problem } from '@irpo/contracts';
@@ -55,11 +55,14 @@ export function demoConfig(over: RunConfigInput = {}): RunConfig {
     iteration: { n: 8, k: 4, temperature: 0.8, maxNewTokens: 48, epochs: 2 },
     // lr: 2e-5 improved greedy accuracy each iteration; 5e-5 with twice the pairs, and 1e-3,
     // made M(t) worse than M0 (measured; see the README).
-    training: { lr: 2e-5, batchSize: 16, beta: 0.1, alpha: 1, maxGradNorm: 1, checkpointEvery: 20 },
+    training: { lr: 2e-5, batchSize: 16, beta: 0.1, maxGradNorm: 1, checkpointEvery: 20 },
     eval: { majK: 0, maxNewTokens: 48 },
     engine: { batchSize: 64 },
   };
-  return RunConfigSchema.parse(deepMerge(base, over));
+  const raw = deepMerge(base, over);
+  const config = RunConfigSchema.parse(raw);
+  refuseIneffectiveSettings(raw, config, '--set');
+  return config;
 }
 
 export interface DemoM0Options {
