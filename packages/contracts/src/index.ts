@@ -63,10 +63,12 @@ export {
   DevSelectionSchema,
   RewardConfigSchema,
   StopConfigSchema,
+  StopRecordSchema,
   type DevCheckpoint,
   type DevSelection,
   type RewardConfig,
   type StopConfig,
+  type StopRecord,
 } from './protocol-config.js';
 export { ineffectiveSettings, refuseIneffectiveSettings, type IneffectiveSetting } from './settings-without-effect.js';
 export { ResumeCheckpointSchema, RunStateSchema, STAGES, type ResumeCheckpoint, type RunState, type Stage } from './run-state.js';

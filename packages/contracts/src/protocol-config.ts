@@ -49,3 +49,18 @@ export const DevSelectionSchema = z.object({
   chosen: z.number().int().nonnegative(),
 });
 export type DevSelection = z.output<typeof DevSelectionSchema>;
+
+/** stop.json in a run directory: the stop rule ended the run after `afterIteration`, and why. */
+export const StopRecordSchema = z.object({
+  v: z.literal(1).default(1),
+  /** The last iteration run. */
+  afterIteration: z.number().int().positive(),
+  /** Dev accuracy (fractions) of M(t-1) and M(t), and the gain in points. */
+  devBefore: z.number().min(0).max(1),
+  devAfter: z.number().min(0).max(1),
+  gainPoints: z.number(),
+  /** The threshold, stop.devGainBelow. */
+  devGainBelow: z.number(),
+  reason: z.string(),
+});
+export type StopRecord = z.output<typeof StopRecordSchema>;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { UsageError, type RunConfig } from '@irpo/contracts';
+import { InputError, UsageError, type RunConfig } from '@irpo/contracts';
 import { writeComparison, type MethodRow, type MethodRun } from '@irpo/evaluator';
 import { runDpoBaseline, runSftChosenBaseline, runSftGoldBaseline, runStarBaseline } from './baselines.js';
 import { runIterativeRpo, startRun, type RecipeOptions } from './iterative-rpo.js';
@@ -58,6 +58,13 @@ export interface CompareResult {
  * the same command skips finished methods and continues the one in progress.
  */
 export async function runCompare(config: RunConfig, o: RecipeOptions & { methods?: readonly Method[] }): Promise<CompareResult> {
+  if (config.stop.devGainBelow !== null)
+    throw new InputError(
+      'run config',
+      undefined,
+      'stop.devGainBelow',
+      'a comparison runs every method for the same iterations (one row each); use the stop rule on a single run',
+    );
   const methods = METHODS.filter((m) => (o.methods ?? DEFAULT_METHODS).includes(m));
   const main = join(o.out, 'irpo');
   await sharedStart(config, { ...o, method: 'irpo', out: main });

@@ -27,6 +27,8 @@ import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 import { ModelSlot } from './model-slot.js';
 import { runPromptFormat } from './prompt-format.js';
 import { withEngine } from './stage-engine.js';
+import { DevSelector } from './dev-selection.js';
+import { noisyReward } from './noisy-reward.js';
 import { makeOptimizer } from './optimizer.js';
 import type { Progress } from './progress.js';
 
@@ -64,6 +66,8 @@ export interface StageContext {
   seed(t: number, stage: SeededStage): number;
   /** The progress label of a stage of iteration t, like "iter 1/3 · sampling". */
   label(t: number, stage: StageLabel): string;
+  /** The dev split (task.devLimit): when non-empty, training keeps its best checkpoint on it (dev-selection.ts). */
+  dev?: readonly Problem[];
 }
 
 /** Seeds of a stage, fixed by the run seed and the iteration, so a rerun redraws nothing. */
@@ -95,6 +99,7 @@ export async function sampleStage(ctx: StageContext, t: number, from: string, pr
       seed: ctx.seed(t, 'sample'),
       out: run.path(t, 'samples.jsonl'),
       batchSize: Math.max(1, Math.floor(config.engine.batchSize / it.n)),
+      reward: noisyReward(config.reward.flipProbability, ctx.seed(t, 'sample')),
       onProgress: (p) => progress.update(p.done, `${p.correct} correct`),
     });
   });
@@ -171,7 +176,7 @@ export async function sftExamplesStage(
       candidates = [];
       for (const s of await readJsonlAll(run.path(t, 'samples.jsonl'), SampleSchema)) {
         const key = `${s.problemId}\u0000${s.completion}`;
-        if (!s.correct || s.finishReason === 'length' || seen.has(key)) continue;
+        if (!(s.reward ?? s.correct) || s.finishReason === 'length' || seen.has(key)) continue;
         seen.add(key);
         candidates.push({ v: 1, problemId: s.problemId, prompt: s.prompt, completion: s.completion, ended: true });
       }
@@ -260,6 +265,7 @@ export async function trainStage(
   if (lora) m.model.attachLora(lora, { seed: ctx.seed(t, 'train') });
   const it = iterationSettings(config, t);
   const label = ctx.label(t, 'training');
+  const selector = ctx.dev?.length ? await DevSelector.start(ctx, t, m, ctx.dev) : undefined;
   const optimizer = makeOptimizer(config.training);
   let total = 0;
   const common = {
@@ -283,12 +289,13 @@ export async function trainStage(
       const r = await trainPreference(m.model, m.tokenizer, objective.pairs, objective.ref, {
         ...common,
         logFile: run.path(t, 'train-log.jsonl'),
-        onStep: (s, step, n) => {
+        onStep: async (s, step, n) => {
           stepsAre(n);
           progress.update(
             step,
             `loss ${s.loss.toFixed(3)} · margin ${s['rewards/margins'].toFixed(3)} · logp(w) ${s['logps/chosen'].toFixed(1)}`,
           );
+          await selector?.onStep(step, n);
         },
       });
       steps = r.steps;
@@ -297,14 +304,17 @@ export async function trainStage(
       const r = await trainSft(m.model, m.tokenizer, objective.examples, {
         ...common,
         logFile: run.path(t, 'sft-log.jsonl'),
-        onStep: (s, step, n) => {
+        onStep: async (s, step, n) => {
           stepsAre(n);
           progress.update(step, `nll ${s.nll.toFixed(3)}`);
+          await selector?.onStep(step, n);
         },
       });
       steps = r.steps;
       summary = `${r.steps} steps on ${objective.examples.length} examples`;
     }
+    // With a dev split, M(t) is the best checkpoint: its weights go back before anything is saved.
+    if (selector) summary += `; M(${t}) = step ${(await selector.finish()).chosen} (best on dev)`;
   } catch (e) {
     // Leave the slot holding M(t-1) as loaded, not M(t-1) with a half-trained adapter.
     if (lora) m.model.detachLora();
@@ -326,6 +336,7 @@ export async function trainStage(
   }
   await ctx.slot.save(modelDir);
   await rm(run.path(t, 'checkpoint'), { recursive: true, force: true });
+  await selector?.cleanup();
   await run.markDone(t, 'train');
   await run.markDone(t, 'model');
   return { modelDir, steps };

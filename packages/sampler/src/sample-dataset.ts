@@ -19,6 +19,11 @@ export interface SampleDatasetOptions {
   stop?: string[];
   onProgress?: (progress: SampleProgress) => void;
   signal?: AbortSignal;
+  /**
+   * The reward training should use for sample `index` of a problem, given whether it is correct
+   * (noisy-reward studies); recorded as the sample's `reward`. Absent: the reward is `correct`.
+   */
+  reward?: (problemId: string, index: number, correct: boolean) => boolean;
 }
 
 export interface SampleProgress {
@@ -113,6 +118,7 @@ export async function sampleDataset(
             completion: c.text,
             answer,
             correct,
+            ...(options.reward ? { reward: options.reward(p.id, index, correct) } : {}),
             tokens: c.tokens,
             finishReason: c.finishReason,
             temperature: options.temperature,
