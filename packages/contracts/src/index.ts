@@ -44,6 +44,10 @@ export {
   type ModelSpec,
 } from './model-spec.js';
 export {
+  CompareConfigSchema,
+  MethodSettingsSchema,
+  type CompareConfig,
+  type MethodSettings,
   EngineConfigSchema,
   PromptConfigSchema,
   RunConfigSchema,

@@ -245,6 +245,42 @@ export const EngineConfigSchema = z
   });
 export type EngineConfig = z.output<typeof EngineConfigSchema>;
 
+/** The training fields, all optional and without defaults: what one method of a comparison may change. */
+const TrainingOverrideSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(TrainingConfigSchema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? v.unwrap() : v).optional()]),
+    ),
+  )
+  .strict() as unknown as z.ZodType<Partial<TrainingConfig>>;
+
+/** One method's settings in a comparison, over the run's own (e.g. SFT's learning rate and epochs). */
+export const MethodSettingsSchema = z
+  .object({
+    training: TrainingOverrideSchema.optional(),
+    /** Training length of each of the method's iterations. */
+    iteration: IterationOverrideSchema.pick({ epochs: true, maxSteps: true }).optional(),
+  })
+  .strict();
+export type MethodSettings = z.output<typeof MethodSettingsSchema>;
+
+/**
+ * Per-method settings of a comparison (`irpo run|demo --compare`), so that each method trains
+ * with settings that suit it (the SFT baselines need not share DPO's learning rate). Sampling
+ * settings stay the run's: every method learns from the same iteration-1 samples.
+ */
+export const CompareConfigSchema = z
+  .object({
+    irpo: MethodSettingsSchema,
+    dpo: MethodSettingsSchema,
+    'sft-gold': MethodSettingsSchema,
+    star: MethodSettingsSchema,
+    'sft-chosen': MethodSettingsSchema,
+  })
+  .partial()
+  .strict();
+export type CompareConfig = z.output<typeof CompareConfigSchema>;
+
 /** A whole Iterative RPO run (run.json holds it resolved). */
 export const RunConfigSchema = z
   .object({
@@ -269,6 +305,8 @@ export const RunConfigSchema = z
     engine: EngineConfigSchema.default(EngineConfigSchema.parse({})),
     stop: StopConfigSchema.default(StopConfigSchema.parse({})),
     reward: RewardConfigSchema.default(RewardConfigSchema.parse({})),
+    /** With --compare: each method's own training settings over these (see CompareConfigSchema); {}: all share them. */
+    compare: CompareConfigSchema.default({}),
   })
   .strict();
 export type RunConfig = z.output<typeof RunConfigSchema>;

@@ -36,6 +36,15 @@ describe('ineffectiveSettings', () => {
     expect(flagged({ task: { devLimit: 10, devFrom: 'dev' }, training: { evalEvery: 5 }, stop: { devGainBelow: 1 } })).toEqual([]);
   });
 
+  it('names preference-loss settings given to the SFT methods of a comparison, and loss or alpha given to dpo', () => {
+    const compare = {
+      'sft-gold': { training: { lr: 1e-3, beta: 0.2 } },
+      star: { training: { alpha: 0 } },
+      dpo: { training: { alpha: 1, lr: 1 } },
+    };
+    expect(flagged({ compare })).toEqual(['compare.sft-gold.training.beta', 'compare.star.training.alpha', 'compare.dpo.training.alpha']);
+  });
+
   it('does not count defaults: the resolved config re-read has nothing to refuse', () => {
     const resolved = RunConfigSchema.parse({ training: { loss: 'ipo' }, task: { name: 'arc', path: 'x' } });
     expect(ineffectiveSettings({ training: { loss: 'ipo' }, task: { name: 'arc', path: 'x' } }, resolved)).toEqual([]);

@@ -43,8 +43,15 @@ export function ineffectiveSettings(raw: unknown, config: RunConfig): Ineffectiv
   if (config.task.devLimit === null) {
     flag('task.devFrom', 'there is no dev split: set task.devLimit');
     flag('training.evalEvery', 'checkpoints are scored on the dev split and there is none: set task.devLimit');
-    if (config.stop.devGainBelow !== null) flag('stop.devGainBelow', 'the stop rule reads dev accuracy and there is no dev split: set task.devLimit');
+    if (config.stop.devGainBelow !== null)
+      flag('stop.devGainBelow', 'the stop rule reads dev accuracy and there is no dev split: set task.devLimit');
   }
+  for (const m of ['sft-gold', 'star', 'sft-chosen']) {
+    for (const f of ['loss', 'beta', 'alpha', 'labelSmoothing', 'nllNormalization'])
+      flag(`compare.${m}.training.${f}`, `${m} trains with SFT (token-mean NLL) and reads no preference-loss setting`);
+  }
+  flag('compare.dpo.training.loss', 'the dpo method is plain DPO (loss dpo, alpha 0) by definition');
+  flag('compare.dpo.training.alpha', 'the dpo method is plain DPO (loss dpo, alpha 0) by definition');
   return out;
 }
 

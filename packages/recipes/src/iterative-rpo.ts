@@ -75,6 +75,15 @@ export async function startRun(
   o: RecipeOptions,
   recipe = `iterative-rpo/${config.training.loss}`,
 ): Promise<{ run: RunDir; ctx: StageContext; train: Problem[]; dev: Problem[]; test: Problem[]; m0: string }> {
+  if (Object.keys(config.compare).length) {
+    // runCompare resolves each method's config and clears the block: here it would do nothing.
+    throw new InputError(
+      'run config',
+      undefined,
+      'compare',
+      'per-method settings apply only to a comparison (--compare); remove them for a single run',
+    );
+  }
   const progress = o.progress ?? createProgress();
   const backend = await initBackend(config.backend);
   const run = await RunDir.open(o.out);
