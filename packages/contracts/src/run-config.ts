@@ -257,6 +257,7 @@ const TrainingOverrideSchema = z
 /** One method's settings in a comparison, over the run's own (e.g. SFT's learning rate and epochs). */
 export const MethodSettingsSchema = z
   .object({
+    /** Training fields over the run's (an SFT method's own learning rate, say). */
     training: TrainingOverrideSchema.optional(),
     /** Training length of each of the method's iterations. */
     iteration: IterationOverrideSchema.pick({ epochs: true, maxSteps: true }).optional(),
