@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { PreferencePairSchema, readJsonlAll, type RunConfig } from '@irpo/contracts';
+import { InputError, PreferencePairSchema, readJsonlAll, type RunConfig } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import { ModelSlot } from './model-slot.js';
 import { createProgress, type Progress } from './progress.js';
@@ -20,6 +20,14 @@ export async function trainStageOnPairs(
   config: RunConfig,
   progress: Progress = createProgress(),
 ): Promise<{ modelDir: string; steps: number }> {
+  if (config.training.evalEvery !== null) {
+    throw new InputError(
+      'run config',
+      undefined,
+      'training.evalEvery',
+      'one training stage on a pairs file has no dev split to score checkpoints on; it applies to irpo run',
+    );
+  }
   await initBackend(config.backend);
   const pairs = await readJsonlAll(pairsFile, PreferencePairSchema);
   const ctx: StageContext = {

@@ -53,7 +53,7 @@ describe('per-method settings in a comparison', () => {
     expect(settings.irpo!.training.lr).toBe(3e-3);
   }, 300_000);
 
-  it('refuses per-method settings on a single run, and the stop rule in a comparison', async () => {
+  it('refuses per-method settings on a single run, the stop rule in a comparison, and selection in irpo train', async () => {
     const { runIterativeRpo } = await import('../src/iterative-rpo.js');
     const config = tinyConfig('m', { compare: { star: { training: { lr: 1 } } } });
     await expect(runIterativeRpo(config, { out: join(tmpdir(), 'never') })).rejects.toThrow(
@@ -61,5 +61,11 @@ describe('per-method settings in a comparison', () => {
     );
     const stop = tinyConfig('m', { task: { name: 'arith', devLimit: 4 }, stop: { devGainBelow: 1 } });
     await expect(runCompare(stop, { out: join(tmpdir(), 'never') })).rejects.toThrow(/stop\.devGainBelow/);
+    // `irpo train` is one stage on a pairs file: no dev split to select on.
+    const { trainStageOnPairs } = await import('../src/train-stage-on-pairs.js');
+    const select = tinyConfig('m', { task: { name: 'arith', devLimit: 4 }, training: { evalEvery: 2 } });
+    await expect(trainStageOnPairs('m', 'pairs.jsonl', join(tmpdir(), 'never'), select)).rejects.toThrow(
+      /training\.evalEvery: one training stage/,
+    );
   });
 });
