@@ -71,8 +71,9 @@ export function buildParser(argv: string[], io: Required<RunIO>): Argv {
 }
 
 /**
- * Runs the CLI and returns the exit code: 0 success, 1 failure, 2 bad usage. Known errors
- * print one clear line; a stack trace only at --log-level debug.
+ * Runs the CLI and returns the exit code: 0 success, 1 failure, 2 user error (UsageError: bad
+ * flags; InputError: a bad file, config field or data path). Known errors print one clear line;
+ * a stack trace only at --log-level debug.
  */
 export async function run(argv: string[], io: RunIO = {}): Promise<number> {
   const out = io.stdout ?? ((s: string) => process.stdout.write(s));
@@ -87,8 +88,9 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
       return EXIT_USAGE;
     }
     if (e instanceof InputError) {
+      // A bad file, config field or data path is the user's to fix, like a bad flag.
       err(`irpo: ${e.message}\n`);
-      return EXIT_FAILURE;
+      return EXIT_USAGE;
     }
     const error = e instanceof Error ? e : new Error(String(e));
     err(`irpo: ${error.message}\n`);

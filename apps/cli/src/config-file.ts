@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { fieldPath, InputError, RunConfigSchema, UsageError, type RunConfig } from '@irpo/contracts';
+import { fieldPath, InputError, refuseIneffectiveSettings, RunConfigSchema, UsageError, type RunConfig } from '@irpo/contracts';
 import { parse as parseYaml } from 'yaml';
 
 /**
  * Reads a run config (YAML or JSON), applies `--set key.path=value` overrides, and validates it
- * with the RunConfig schema: unknown keys and bad values fail naming the file and field.
+ * with the RunConfig schema: unknown keys, bad values and settings that would do nothing in this
+ * run (training.alpha with loss ipo, ...) fail naming the file and field.
  */
 export async function loadRunConfig(file: string | undefined, sets: readonly string[] = []): Promise<RunConfig> {
   let raw: unknown = {};
@@ -43,6 +44,7 @@ export async function loadRunConfig(file: string | undefined, sets: readonly str
     }
     throw new InputError(file ?? '--set', undefined, field, message);
   }
+  refuseIneffectiveSettings(raw, result.data, file ?? '--set');
   return result.data;
 }
 

@@ -97,7 +97,7 @@ describe('irpo binary', () => {
     expect(e.endpoints).toEqual([{ url: `http://127.0.0.1:${port}/v1`, status: 'unreachable (ECONNREFUSED)' }]);
     expect(e.summary).toContain('no engine.reload to make them serve M(t): a run is refused at start');
     const bad = irpo('env', '--set', 'engine.kind=http');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('engine.launch');
   });
 

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { iterationSettings } from '@irpo/contracts';
 import { describe, expect, it } from 'vitest';
 import { loadRunConfig } from '../src/config-file.js';
 
@@ -42,6 +43,14 @@ describe('loadRunConfig', () => {
     expect([c.iterations, c.training.beta, c.training.alpha]).toEqual([2, 0.3, 0.5]);
   });
 
+  it('refuses a setting that does nothing in this run, naming the field and why', async () => {
+    const p = await file('ipo.yaml', 'training:\n  loss: ipo\n  labelSmoothing: 0.1\n');
+    await expect(loadRunConfig(p)).rejects.toThrow(`${p}: training.labelSmoothing: has no effect here: training.loss ipo`);
+    await expect(loadRunConfig(undefined, ['task.template=t.txt'])).rejects.toThrow(
+      '--set: task.template: has no effect here: the arith task has its own compact prompt',
+    );
+  });
+
   it('reports YAML syntax errors with the line', async () => {
     const p = await file('c.yaml', 'iterations: 3\ntraining: [\n');
     await expect(loadRunConfig(p)).rejects.toThrow(/c\.yaml:\d+: not valid YAML/);
@@ -52,9 +61,12 @@ describe('examples/*.yaml', () => {
   it('the vLLM example parses: a launched http engine with its command template', async () => {
     const c = await loadRunConfig(new URL('../../../examples/gsm8k-vllm.yaml', import.meta.url).pathname);
     expect(c.engine.kind).toBe('http');
-    expect(c.engine.launch).toBe('vllm serve {model} --port {port} --seed {seed} --served-model-name m --max-model-len 2048');
+    expect(c.engine.launch).toBe(
+      'vllm serve {model} --port {port} --seed {seed} --served-model-name m --max-model-len 2048 --dtype auto --generation-config auto',
+    );
     expect(c.engine.endpoints).toBeUndefined();
-    expect(c.overrides[1]?.temperature).toBe(1.3);
+    // The paper's GSM8K schedule: 0.8 for iterations 1-2, 1.3 for iterations 3-4.
+    expect([1, 2, 3, 4].map((t) => iterationSettings(c, t).temperature)).toEqual([0.8, 0.8, 1.3, 1.3]);
     expect(c.prompt.format).toBe('auto');
     expect(c.engine.api).toBeUndefined(); // follows the prompt format: chat for the Instruct model
   });

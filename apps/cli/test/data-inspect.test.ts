@@ -84,7 +84,7 @@ describe('irpo data inspect', () => {
 
   it('fails with one line naming the path when the data is missing', () => {
     const r = irpo('data', 'inspect', 'gsm8k', '--path', '/nonexistent/gsm8k');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('/nonexistent/gsm8k');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });

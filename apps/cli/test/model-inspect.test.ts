@@ -31,7 +31,7 @@ describe('irpo model inspect', () => {
 
   it('a directory without config.json fails with one line naming the file', () => {
     const r = irpo('model', 'inspect', '/nonexistent-dir');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('/nonexistent-dir/config.json');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });

@@ -72,12 +72,12 @@ describe('irpo eval --samples', () => {
     expect(readFileSync(join(dir, 'eval.md'), 'utf8')).toContain('| greedy | 50.0% [');
   });
 
-  it('exits 2 without --samples and 1 with a bad line', () => {
+  it('exits 2 without --samples and with a bad line', () => {
     expect(irpo('eval', '--task', 'arith').code).toBe(2);
     const bad = join(tmp, 'bad.jsonl');
     writeFileSync(bad, '{"problemId":"p"}\n');
     const r = irpo('eval', '--samples', bad, '--task', 'arith');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad\.jsonl:1: /);
   });
 });

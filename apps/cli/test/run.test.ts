@@ -49,12 +49,12 @@ describe('irpo run / pairs / eval', () => {
     expect((JSON.parse(e.stdout) as { greedy: { total: number } }).greedy.total).toBe(3);
   }, 180_000);
 
-  it('rejects an unknown config key with the file and key named (exit 1)', async () => {
+  it('rejects an unknown config key with the file and key named (exit 2)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'irpo-cli-run-'));
     const cfg = join(root, 'bad.yaml');
     await writeFile(cfg, 'training:\n  betta: 0.1\n');
     const r = irpo('run', cfg, '--out', join(root, 'x'));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${cfg}: training.betta: unknown key "betta"`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });

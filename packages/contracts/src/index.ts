@@ -46,6 +46,10 @@ export {
   type ModelSpec,
 } from './model-spec.js';
 export {
+  CompareConfigSchema,
+  MethodSettingsSchema,
+  type CompareConfig,
+  type MethodSettings,
   EngineConfigSchema,
   PromptConfigSchema,
   RunConfigSchema,
@@ -60,6 +64,19 @@ export {
   type TaskConfig,
   type TrainingConfig,
 } from './run-config.js';
+export {
+  DevCheckpointSchema,
+  DevSelectionSchema,
+  RewardConfigSchema,
+  StopConfigSchema,
+  StopRecordSchema,
+  type DevCheckpoint,
+  type DevSelection,
+  type RewardConfig,
+  type StopConfig,
+  type StopRecord,
+} from './protocol-config.js';
+export { ineffectiveSettings, refuseIneffectiveSettings, type IneffectiveSetting } from './settings-without-effect.js';
 export { ResumeCheckpointSchema, RunStateSchema, STAGES, type ResumeCheckpoint, type RunState, type Stage } from './run-state.js';
 export { formatDuration } from './duration.js';
 export { LOG_LEVELS, createLogger, getLogLevel, setLogLevel, setLogSink, type LogLevel, type Logger } from './log.js';

@@ -39,6 +39,11 @@ export const SampleSchema = z.object({
   /** Extracted final answer; null when the completion states none (it then counts as wrong). */
   answer: z.string().nullable(),
   correct: z.boolean(),
+  /**
+   * The reward training used when it is not `correct` itself (reward.flipProbability > 0: the
+   * flipped or kept value); absent means the reward is `correct`.
+   */
+  reward: z.boolean().optional(),
   /** Completion length in tokens of the sampling model. */
   tokens: z.number().int().nonnegative(),
   finishReason: FinishReasonSchema,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LoraConfigSchema } from './model-spec.js';
+import { RewardConfigSchema, StopConfigSchema } from './protocol-config.js';
 
 /**
  * Settings of one Iterative RPO iteration. Defaults are the paper's GSM8K settings scaled to
@@ -79,6 +80,12 @@ export const TrainingConfigSchema = z
     /** Steps between checkpoints written for crash recovery. */
     checkpointEvery: z.number().int().positive().default(50),
     /**
+     * With a dev split (task.devLimit): score greedy dev accuracy every S steps and after the last,
+     * and keep the best as M(t), earliest on ties (paper: checkpoints chosen on held-out problems).
+     * null: scored once, after the last step.
+     */
+    evalEvery: z.number().int().positive().nullable().default(null),
+    /**
      * Recompute each block's activations in the backward pass instead of keeping them (HF's
      * gradient checkpointing): far less memory per token (what lets a 135M model train on the
      * wasm heap) for about a third more compute.
@@ -133,6 +140,17 @@ export const TaskConfigSchema = z
     trainLimit: z.number().int().positive().nullable().default(null),
     /** Evaluate on the first N test problems; null for all. */
     testLimit: z.number().int().positive().nullable().default(null),
+    /**
+     * Dev split of N problems for checkpoint selection and the stop rule; null: none (each
+     * iteration keeps its last step). Never sampled, paired or trained on.
+     */
+    devLimit: z.number().int().positive().nullable().default(null),
+    /**
+     * Where the dev problems come from. train: N held out of the training split, chosen by the
+     * seed (paper: 1k GSM8K training problems); dev: the first N of the task's own validation split
+     * (ARC-Challenge and arith have one).
+     */
+    devFrom: z.enum(['train', 'dev']).default('train'),
     /**
      * Add the dataset's gold solution to every prompt's winners as one more correct answer
      * (paper, GSM8K): it comes first among the winners, before the correct samples in sample
@@ -283,6 +301,43 @@ export const EngineConfigSchema = z
   });
 export type EngineConfig = z.output<typeof EngineConfigSchema>;
 
+/** The training fields, all optional and without defaults: what one method of a comparison may change. */
+const TrainingOverrideSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(TrainingConfigSchema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? v.unwrap() : v).optional()]),
+    ),
+  )
+  .strict() as unknown as z.ZodType<Partial<TrainingConfig>>;
+
+/** One method's settings in a comparison, over the run's own (e.g. SFT's learning rate and epochs). */
+export const MethodSettingsSchema = z
+  .object({
+    /** Training fields over the run's (an SFT method's own learning rate, say). */
+    training: TrainingOverrideSchema.optional(),
+    /** Training length of each of the method's iterations. */
+    iteration: IterationOverrideSchema.pick({ epochs: true, maxSteps: true }).optional(),
+  })
+  .strict();
+export type MethodSettings = z.output<typeof MethodSettingsSchema>;
+
+/**
+ * Per-method settings of a comparison (`irpo run|demo --compare`), so that each method trains
+ * with settings that suit it (the SFT baselines need not share DPO's learning rate). Sampling
+ * settings stay the run's: every method learns from the same iteration-1 samples.
+ */
+export const CompareConfigSchema = z
+  .object({
+    irpo: MethodSettingsSchema,
+    dpo: MethodSettingsSchema,
+    'sft-gold': MethodSettingsSchema,
+    star: MethodSettingsSchema,
+    'sft-chosen': MethodSettingsSchema,
+  })
+  .partial()
+  .strict();
+export type CompareConfig = z.output<typeof CompareConfigSchema>;
+
 /** A whole Iterative RPO run (run.json holds it resolved). */
 export const RunConfigSchema = z
   .object({
@@ -305,6 +360,10 @@ export const RunConfigSchema = z
     training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
     eval: EvalConfigSchema.default(EvalConfigSchema.parse({})),
     engine: EngineConfigSchema.default(EngineConfigSchema.parse({})),
+    stop: StopConfigSchema.default(StopConfigSchema.parse({})),
+    reward: RewardConfigSchema.default(RewardConfigSchema.parse({})),
+    /** With --compare: each method's own training settings over these (see CompareConfigSchema); {}: all share them. */
+    compare: CompareConfigSchema.default({}),
   })
   .strict();
 export type RunConfig = z.output<typeof RunConfigSchema>;

@@ -100,6 +100,8 @@ export interface MethodRun {
   dir: string;
   /** Iterations to tabulate (one row each, '–' where not done yet); default: every iteration ≥ 1 found. */
   iterations?: readonly number[];
+  /** The settings the method trained with (its resolved training block...), recorded in compare.json. */
+  settings?: Record<string, unknown>;
 }
 
 /** One method × iteration line of a method comparison. */

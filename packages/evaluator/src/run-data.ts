@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
+  DevSelectionSchema,
   EvalReportSchema,
   InputError,
   PreferencePairSchema,
@@ -8,8 +9,11 @@ import {
   readJsonlAll,
   SftExampleSchema,
   SftStepMetricsSchema,
+  StopRecordSchema,
   TrainLogRecordSchema,
+  type DevSelection,
   type EvalReport,
+  type StopRecord,
   type TrainLogRecord,
 } from '@irpo/contracts';
 
@@ -25,6 +29,8 @@ export interface IterationData {
   trainLog: TrainLogRecord[];
   /** Steps logged in sft-log.jsonl (supervised training), when it exists. */
   sftSteps?: number;
+  /** dev.json: dev accuracy per scored checkpoint and the one chosen as M(t), when the run has a dev split. */
+  dev?: DevSelection;
 }
 
 export interface RunData {
@@ -36,6 +42,8 @@ export interface RunData {
   /** run.json as written, when present. */
   config?: Record<string, unknown>;
   iterations: IterationData[];
+  /** Why the run ended early (stop.json, written by the stop rule), when it did. */
+  stop?: StopRecord;
 }
 
 /**
@@ -58,7 +66,8 @@ export async function readRunData(dir: string): Promise<RunData> {
     iterations.push(await readIteration(join(dir, entry), Number(m[1])));
   }
   iterations.sort((a, b) => a.iteration - b.iteration);
-  return { dir, name: stringAt(config, ['name']) ?? basename(dir), loss: lossOf(config), config, iterations };
+  const stop = entries.includes('stop.json') ? await readJsonFile(join(dir, 'stop.json'), StopRecordSchema) : undefined;
+  return { dir, name: stringAt(config, ['name']) ?? basename(dir), loss: lossOf(config), config, iterations, ...(stop ? { stop } : {}) };
 }
 
 async function readIteration(dir: string, iteration: number): Promise<IterationData> {
@@ -74,6 +83,7 @@ async function readIteration(dir: string, iteration: number): Promise<IterationD
   if (files.has('sft-log.jsonl')) {
     out.sftSteps = (await readJsonlAll(join(dir, 'sft-log.jsonl'), SftStepMetricsSchema, { tolerateTruncatedTail: true })).length;
   }
+  if (files.has('dev.json')) out.dev = await readJsonFile(join(dir, 'dev.json'), DevSelectionSchema);
   if (files.has('train-log.jsonl')) {
     out.trainLog = await readJsonlAll(join(dir, 'train-log.jsonl'), TrainLogRecordSchema, { tolerateTruncatedTail: true });
   }

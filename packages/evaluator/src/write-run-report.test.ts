@@ -124,3 +124,35 @@ describe('writeRunReport on runs that have just started', () => {
     await expect(writeRunReport(dir)).rejects.toThrow(/iter-1\/train-log\.jsonl:2: loss: /);
   });
 });
+
+describe('writeRunReport with a dev split and the stop rule', () => {
+  it('shows each iteration’s dev curve with the kept checkpoint, and why the run stopped', async () => {
+    const dir = copyFixture('dev');
+    const dev = (checkpoints: { step: number; accuracy: number }[], chosen: number) =>
+      JSON.stringify({ v: 1, problems: 40, checkpoints, chosen });
+    writeFileSync(join(dir, 'iter-0', 'dev.json'), dev([{ step: 0, accuracy: 0.5 }], 0));
+    writeFileSync(
+      join(dir, 'iter-1', 'dev.json'),
+      dev(
+        [
+          { step: 10, accuracy: 0.55 },
+          { step: 20, accuracy: 0.6 },
+          { step: 25, accuracy: 0.6 },
+        ],
+        20,
+      ),
+    );
+    const reason = 'iteration 1 gained 10.0 points of dev accuracy (50.0% → 60.0%), less than stop.devGainBelow 20';
+    writeFileSync(
+      join(dir, 'stop.json'),
+      JSON.stringify({ v: 1, afterIteration: 1, devBefore: 0.5, devAfter: 0.6, gainPoints: 10, devGainBelow: 20, reason }),
+    );
+    const { markdown } = await writeRunReport(dir);
+    expect(markdown).toContain(`- Stopped after iteration 1: ${reason}`);
+    expect(markdown).toContain('Greedy accuracy on the 40 dev problems');
+    expect(markdown).toMatch(/\| 0 +\| 0 +\| 50\.0% +\| M0 +\|/);
+    expect(markdown).toMatch(/\| 1 +\| 20 +\| 60\.0% +\| M\(1\) +\|/);
+    expect(markdown).toMatch(/\| 1 +\| 25 +\| 60\.0% +\| +\|/);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<h2>Dev accuracy by training step</h2>');
+  });
+});

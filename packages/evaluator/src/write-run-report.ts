@@ -25,6 +25,7 @@ export async function writeRunReport(runDir: string): Promise<RunReport> {
   const overview = await renderSvg(overviewSpec(run, charts));
   const table = iterationTable(run);
   const summary = summaryLines(run);
+  const dev = devCurve(run);
 
   const md = [
     `# irpo run report: ${run.name}`,
@@ -35,6 +36,7 @@ export async function writeRunReport(runDir: string): Promise<RunReport> {
     '',
     table.rows.length ? markdownTable(table.header, table.rows) : '_No iterations yet._',
     '',
+    ...(dev ? ['## Dev accuracy by training step', '', dev.note, '', markdownTable(dev.header, dev.rows), ''] : []),
     '## Charts',
     '',
     '![overview](report.svg)',
@@ -48,6 +50,7 @@ export async function writeRunReport(runDir: string): Promise<RunReport> {
 <ul>${summary.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
 <h2>Per iteration</h2>
 ${table.rows.length ? htmlTable(table.header, table.rows) : '<p><em>No iterations yet.</em></p>'}
+${dev ? `<h2>Dev accuracy by training step</h2>\n<p>${escapeHtml(dev.note)}</p>\n${htmlTable(dev.header, dev.rows)}` : ''}
 <h2>Charts</h2>
 <div class="charts">
 ${charts.length ? charts.map((c, i) => `<figure>${stripXmlDecl(svgs[i]!)}<figcaption>${escapeHtml(c.title)}</figcaption></figure>`).join('\n') : stripXmlDecl(overview)}
@@ -82,7 +85,31 @@ function summaryLines(run: RunData): string[] {
   }
   const pending = run.iterations.filter((it) => !it.eval).map((it) => it.iteration);
   if (pending.length) lines.push(`Not yet evaluated: iteration ${pending.join(', ')}`);
+  if (run.stop) lines.push(`Stopped after iteration ${run.stop.afterIteration}: ${run.stop.reason}`);
   return lines;
+}
+
+/**
+ * The dev-accuracy curve of each iteration (iter-t/dev.json): one row per scored checkpoint, the
+ * one kept as M(t) marked. Undefined when the run has no dev split.
+ */
+function devCurve(run: RunData): { note: string; header: string[]; rows: string[][] } | undefined {
+  const withDev = run.iterations.filter((it) => it.dev);
+  if (withDev.length === 0) return undefined;
+  const rows = withDev.flatMap((it) =>
+    it.dev!.checkpoints.map((c) => [
+      String(it.iteration),
+      String(c.step),
+      `${(100 * c.accuracy).toFixed(1)}%`,
+      c.step === it.dev!.chosen ? (it.iteration === 0 ? 'M0' : `M(${it.iteration})`) : '',
+    ]),
+  );
+  const problems = withDev[0]!.dev!.problems;
+  return {
+    note: `Greedy accuracy on the ${problems} dev problems (held out: never sampled, paired or trained on); each iteration keeps its best checkpoint, the earliest on ties.`,
+    header: ['iteration', 'step', 'dev accuracy', 'kept'],
+    rows,
+  };
 }
 
 /** An SVG string without an XML declaration, for inlining in HTML. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { RunConfigSchema, UsageError, type EvalReport, type RunConfig } from '@irpo/contracts';
 import { writeRunReport } from '@irpo/evaluator';
@@ -10,7 +11,10 @@ import { evaluateStage, pairStage, sampleStage, sftExamplesStage, trainStage } f
  * each in its own run directory. All start from the main run's M0 and share its M0 evaluation
  * and, when they sample, its iteration-1 samples (seedFrom), so iteration 1 of every method
  * learns from the same data; later iterations sample from the method's own M(t-1) with the same
- * seeds. Iteration settings (n, k, epochs, steps) are the main run's.
+ * seeds. Sampling settings (n, k, temperature) are the main run's; a comparison may give each
+ * method its own training settings and length (config.compare, resolved by compare.ts
+ * methodConfig before a baseline is called). With a dev split, every method keeps its best
+ * checkpoint on the same dev problems.
  */
 export type Baseline = 'dpo' | 'sft-gold' | 'star' | 'sft-chosen';
 
@@ -25,6 +29,11 @@ export async function seedFrom(mainDir: string, out: string, o: { samples: boole
   const main = await RunDir.open(mainDir);
   const run = await RunDir.open(out);
   const files = [[0, 'eval.json', 'eval'] as const, ...(o.samples ? [[1, 'samples.jsonl', 'samples'] as const] : [])];
+  // M0's dev score, when the main run has one: the same model on the same dev split.
+  if (existsSync(main.path(0, 'dev.json')) && !existsSync(run.path(0, 'dev.json'))) {
+    await mkdir(run.iterDir(0), { recursive: true });
+    await copyFile(main.path(0, 'dev.json'), run.path(0, 'dev.json'));
+  }
   for (const [t, file, stage] of files) {
     if (run.isDone(t, stage)) continue;
     if (!main.isDone(t, stage)) throw new Error(`${mainDir}: iteration ${t} ${stage} is not done; run the main recipe first`);

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError, type RunConfig } from '@irpo/contracts';
+import { InputError, RunConfigSchema, UsageError, type RunConfig } from '@irpo/contracts';
 import { writeComparison, type MethodRow, type MethodRun } from '@irpo/evaluator';
 import { runDpoBaseline, runSftChosenBaseline, runSftGoldBaseline, runStarBaseline } from './baselines.js';
 import { runIterativeRpo, startRun, type RecipeOptions } from './iterative-rpo.js';
@@ -58,31 +60,73 @@ export interface CompareResult {
  * the same command skips finished methods and continues the one in progress.
  */
 export async function runCompare(config: RunConfig, o: RecipeOptions & { methods?: readonly Method[] }): Promise<CompareResult> {
+  if (config.stop.devGainBelow !== null)
+    throw new InputError(
+      'run config',
+      undefined,
+      'stop.devGainBelow',
+      'a comparison runs every method for the same iterations (one row each); use the stop rule on a single run',
+    );
   const methods = METHODS.filter((m) => (o.methods ?? DEFAULT_METHODS).includes(m));
   const main = join(o.out, 'irpo');
-  await sharedStart(config, { ...o, method: 'irpo', out: main });
+  const irpo = methodConfig(config, 'irpo');
+  await sharedStart(irpo, { ...o, method: 'irpo', out: main });
   const dirOf = (m: Method) => (m === 'zero-shot' || m === 'irpo' ? main : join(o.out, m));
   // Iterative RPO first (its result is the one awaited), then the baselines in the table's order.
-  if (methods.includes('irpo')) await runIterativeRpo(config, { ...o, method: 'irpo', out: main });
+  if (methods.includes('irpo')) await runIterativeRpo(irpo, { ...o, method: 'irpo', out: main });
   for (const m of methods) {
     const run = { ...o, method: m, out: dirOf(m) };
-    if (m === 'sft-gold') await runSftGoldBaseline(config, main, run);
-    if (m === 'star') await runStarBaseline(config, main, run);
-    if (m === 'dpo') await runDpoBaseline(config, main, run);
-    if (m === 'sft-chosen') await runSftChosenBaseline(config, main, run);
+    if (m === 'sft-gold') await runSftGoldBaseline(methodConfig(config, m), main, run);
+    if (m === 'star') await runStarBaseline(methodConfig(config, m), main, run);
+    if (m === 'dpo') await runDpoBaseline(methodConfig(config, m), main, run);
+    if (m === 'sft-chosen') await runSftChosenBaseline(methodConfig(config, m), main, run);
   }
   const dirs = Object.fromEntries(methods.map((m) => [m, dirOf(m)])) as Partial<Record<Method, string>>;
   const T = config.iterations;
   const iterations = (m: Method) => (m === 'zero-shot' ? [0] : m === 'sft-chosen' ? [1] : Array.from({ length: T }, (_, i) => i + 1));
-  const runs: MethodRun[] = methods.map((m) => ({ method: m, ...ABOUT[m], dir: dirOf(m), iterations: iterations(m) }));
+  const runs: MethodRun[] = [];
+  for (const m of methods) {
+    const settings = m === 'zero-shot' ? undefined : await resolvedSettings(dirOf(m));
+    runs.push({ method: m, ...ABOUT[m], dir: dirOf(m), iterations: iterations(m), ...(settings ? { settings } : {}) });
+  }
   const table = await writeComparison(o.out, runs, {
     title: `Methods compared: ${config.name} (${config.task.name}, ${T} iteration${T === 1 ? '' : 's'}, seed ${config.seed})`,
     notes: [
       'Every method starts from the same M0 and the same training problems; every method that samples shares Iterative RPO’s iteration-1 samples, and later iterations sample from the method’s own M(t-1) with the same seeds.',
       'Greedy accuracy on the test split with 95% Wilson intervals.',
+      ...(config.task.devLimit !== null
+        ? [
+            `Each method's M(t) is its best checkpoint on the same ${config.task.devLimit} dev problems (greedy, ${config.training.evalEvery === null ? 'scored after the last step only' : `scored every ${config.training.evalEvery} steps and after the last`}).`,
+          ]
+        : []),
+      ...(Object.keys(config.compare).length
+        ? [`Per-method settings over the run's: ${JSON.stringify(config.compare)} (each method's resolved settings are in compare.json).`]
+        : []),
     ],
   });
   return { dirs, rows: table.rows, markdown: table.markdown, files: table.files.map((f) => join(o.out, f)) };
+}
+
+/**
+ * A method's config in a comparison: the run's, with the method's own settings (config.compare)
+ * over its training block and training length. The result has no compare block of its own.
+ */
+export function methodConfig(config: RunConfig, method: Exclude<Method, 'zero-shot'>): RunConfig {
+  const own = config.compare[method] ?? {};
+  return RunConfigSchema.parse({
+    ...config,
+    compare: {},
+    training: { ...config.training, ...own.training },
+    iteration: { ...config.iteration, ...own.iteration },
+  });
+}
+
+/** What a method trained with, from its run.json (after any change its recipe made, like dpo's alpha 0). */
+async function resolvedSettings(dir: string): Promise<Record<string, unknown> | undefined> {
+  const file = join(dir, 'run.json');
+  if (!existsSync(file)) return undefined;
+  const { config, recipe } = JSON.parse(await readFile(file, 'utf8')) as { config: RunConfig; recipe?: string };
+  return { recipe, training: config.training, iteration: config.iteration, overrides: config.overrides };
 }
 
 /** What every method shares, in the Iterative RPO run: M0 (made when the config names none), its evaluation, and iteration 1's samples from it. */

@@ -1,6 +1,6 @@
 import { cp, rename, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { ModelSpecSchema, RunConfigSchema, type RunConfig, type RunConfigInput } from '@irpo/contracts';
+import { ModelSpecSchema, refuseIneffectiveSettings, RunConfigSchema, type RunConfig, type RunConfigInput } from '@irpo/contracts';
 import { ARITH_CHARSET, type Task } from '@irpo/data';
 import { CharTokenizer, createModel, saveModel } from '@irpo/model';
 import type { Problem } from '@irpo/contracts';
@@ -58,11 +58,14 @@ export function demoConfig(over: RunConfigInput = {}): RunConfig {
     // float32 M(t), although M0 (the shipped base) is bfloat16 and `auto` would save bfloat16:
     // measured, seed 0, bfloat16 gave 48.2 → 59.8 → 54.8 → 60.2 against float32's 48.2 → 59.6 →
     // 55.8 → 60.6 (within noise), and float32 keeps the README's measured demo tables exact.
-    training: { lr: 2e-5, batchSize: 16, beta: 0.1, alpha: 1, maxGradNorm: 1, checkpointEvery: 20, saveDtype: 'float32' },
+    training: { lr: 2e-5, batchSize: 16, beta: 0.1, maxGradNorm: 1, checkpointEvery: 20, saveDtype: 'float32' },
     eval: { majK: 0, maxNewTokens: 48 },
     engine: { batchSize: 64 },
   };
-  return RunConfigSchema.parse(deepMerge(base, over));
+  const raw = deepMerge(base, over);
+  const config = RunConfigSchema.parse(raw);
+  refuseIneffectiveSettings(raw, config, '--set');
+  return config;
 }
 
 export interface DemoM0Options {

@@ -7,9 +7,12 @@ import { writeRunReport } from '@irpo/evaluator';
 import { launchedTrainStage } from './launch/launched-train-stage.js';
 import { runPromptFormatOf } from './prompt-format.js';
 import { assertEndpointsCanServe } from './stage-engine.js';
+import { devSplitRecord, loadRunSplits } from './dev-split.js';
+import { scoreOnDev } from './dev-selection.js';
 import { createProgress, type Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
 import { evaluateStage, pairStage, referenceStage, runStageContext, sampleStage, trainStage, type StageContext } from './stages.js';
+import { stopRuleFires } from './stop-rule.js';
 import { taskOf } from './task-of.js';
 
 const log = createLogger('recipe');
@@ -40,10 +43,11 @@ export interface RecipeResult {
  * where it stopped.
  */
 export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Promise<RecipeResult> {
-  const { run, ctx, train, test, m0 } = await startRun(config, o);
+  const { run, ctx, train, dev, test, m0 } = await startRun(config, o);
   const evals: EvalReport[] = [];
   try {
     evals.push(await evaluateStage(ctx, 0, m0, test));
+    if (dev.length) await scoreOnDev(ctx, 0, m0, dev); // what iteration 1's dev gain is measured against
     for (let t = 1; t <= config.iterations; t++) {
       const previous = t === 1 ? m0 : run.path(t - 1, 'model'); // M(t-1): policy to sample, and reference
       await sampleStage(ctx, t, previous, train);
@@ -53,6 +57,7 @@ export async function runIterativeRpo(config: RunConfig, o: RecipeOptions): Prom
         ? await launchedTrainStage(ctx, t, previous, pairs, { configFile: run.runJson })
         : await trainStage(ctx, t, previous, { kind: 'preference', pairs, ref: await referenceStage(ctx, t, previous, pairs) });
       evals.push(await evaluateStage(ctx, t, modelDir, test));
+      if (t < config.iterations && (await stopRuleFires(ctx, run, t))) break;
     }
   } finally {
     ctx.slot.dispose();
@@ -73,23 +78,32 @@ export async function startRun(
   config: RunConfig,
   o: RecipeOptions,
   recipe = `iterative-rpo/${config.training.loss}`,
-): Promise<{ run: RunDir; ctx: StageContext; train: Problem[]; test: Problem[]; m0: string }> {
+): Promise<{ run: RunDir; ctx: StageContext; train: Problem[]; dev: Problem[]; test: Problem[]; m0: string }> {
+  if (Object.keys(config.compare).length) {
+    // runCompare resolves each method's config and clears the block: here it would do nothing.
+    throw new InputError(
+      'run config',
+      undefined,
+      'compare',
+      'per-method settings apply only to a comparison (--compare); remove them for a single run',
+    );
+  }
   const progress = o.progress ?? createProgress();
   assertEndpointsCanServe(config); // before any work: static endpoints must be able to serve M(t)
   const backend = await initBackend(config.backend);
   const run = await RunDir.open(o.out);
+  const task = taskOf(config);
+  const { train, dev, test } = await loadRunSplits(task, config);
   await run.writeRunJson({
     config,
     recipe,
     backend: backend.name,
     node: process.versions.node,
     startedAt: new Date().toISOString(),
+    ...(dev.length ? { dev: devSplitRecord(config, dev) } : {}),
   });
-  const task = taskOf(config);
-  const train = await task.load('train', { limit: config.task.trainLimit ?? undefined });
-  const test = await task.load('test', { limit: config.task.testLimit ?? undefined });
   progress.info(
-    `${o.method ? `${o.method}: ` : 'irpo: '}${task.name} · ${train.length} train / ${test.length} test problems · ${config.iterations} iterations · backend ${backend.name} · run ${o.out}`,
+    `${o.method ? `${o.method}: ` : 'irpo: '}${task.name} · ${train.length} train${dev.length ? ` / ${dev.length} dev` : ''} / ${test.length} test problems · ${config.iterations} iterations · backend ${backend.name} · run ${o.out}`,
   );
   const m0 = config.model ?? run.path(0, 'model');
   if (!config.model && !existsSync(run.path(0, 'model/config.json'))) {
@@ -103,5 +117,6 @@ export async function startRun(
   const ctx = runStageContext(run, config, task, progress, (t, stage) =>
     stage === 'eval' ? `${method}iter ${t} · eval` : `${method}iter ${t}/${config.iterations} · ${stage}`,
   );
-  return { run, ctx, train, test, m0 };
+  ctx.dev = dev;
+  return { run, ctx, train, dev, test, m0 };
 }

@@ -37,7 +37,9 @@ import { inferenceModel } from './inference-runtime.js';
 import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 import { ModelSlot } from './model-slot.js';
 import { runPromptFormat } from './prompt-format.js';
-import { m0Dir, withEngine } from './stage-engine.js';
+import { withEngine } from './stage-engine.js';
+import { DevSelector } from './dev-selection.js';
+import { noisyReward } from './noisy-reward.js';
 import { makeOptimizer } from './optimizer.js';
 import type { Progress } from './progress.js';
 
@@ -78,6 +80,8 @@ export interface StageContext {
   seed(t: number, stage: SeededStage): number;
   /** The progress label of a stage of iteration t, like "iter 1/3 · sampling". */
   label(t: number, stage: StageLabel): string;
+  /** The dev split (task.devLimit): when non-empty, training keeps its best checkpoint on it (dev-selection.ts). */
+  dev?: readonly Problem[];
 }
 
 /** Seeds of a stage, fixed by the run seed and the iteration, so a rerun redraws nothing. */
@@ -110,6 +114,7 @@ export async function sampleStage(ctx: StageContext, t: number, from: string, pr
       out: run.path(t, 'samples.jsonl'),
       // the local engine decodes batchSize sequences at once; a server gets one prompt per request
       batchSize: Math.max(1, Math.floor(config.engine.batchSize / it.n)),
+      reward: noisyReward(config.reward.flipProbability, ctx.seed(t, 'sample')),
       ...engineProgress(progress, engine, config.engine.requestTimeoutS, (p) => `${p.correct} correct`),
     });
   });
@@ -207,7 +212,7 @@ export async function sftExamplesStage(
       candidates = [];
       for (const s of await readJsonlAll(run.path(t, 'samples.jsonl'), SampleSchema)) {
         const key = `${s.problemId}\u0000${s.completion}`;
-        if (!s.correct || s.finishReason === 'length' || seen.has(key)) continue;
+        if (!(s.reward ?? s.correct) || s.finishReason === 'length' || seen.has(key)) continue;
         seen.add(key);
         candidates.push({ v: 1, problemId: s.problemId, prompt: s.prompt, completion: s.completion, ended: true });
       }
@@ -299,6 +304,7 @@ export async function trainStage(
   if (lora) m.model.attachLora(lora, { seed: ctx.seed(t, 'train') });
   const it = iterationSettings(config, t);
   const label = ctx.label(t, 'training');
+  const selector = ctx.dev?.length ? await DevSelector.start(ctx, t, m, ctx.dev) : undefined;
   const optimizer = makeOptimizer(config.training);
   let total = 0;
   const common = {
@@ -322,12 +328,13 @@ export async function trainStage(
       const r = await trainPreference(m.model, m.tokenizer, objective.pairs, objective.ref, {
         ...common,
         logFile: run.path(t, 'train-log.jsonl'),
-        onStep: (s, step, n) => {
+        onStep: async (s, step, n) => {
           stepsAre(n);
           progress.update(
             step,
             `loss ${s.loss.toFixed(3)} · margin ${s['rewards/margins'].toFixed(3)} · logp(w) ${s['logps/chosen'].toFixed(1)}`,
           );
+          await selector?.onStep(step, n);
         },
       });
       steps = r.steps;
@@ -336,14 +343,17 @@ export async function trainStage(
       const r = await trainSft(m.model, m.tokenizer, objective.examples, {
         ...common,
         logFile: run.path(t, 'sft-log.jsonl'),
-        onStep: (s, step, n) => {
+        onStep: async (s, step, n) => {
           stepsAre(n);
           progress.update(step, `nll ${s.nll.toFixed(3)}`);
+          await selector?.onStep(step, n);
         },
       });
       steps = r.steps;
       summary = `${r.steps} steps on ${objective.examples.length} examples`;
     }
+    // With a dev split, M(t) is the best checkpoint: its weights go back before anything is saved.
+    if (selector) summary += `; M(${t}) = step ${(await selector.finish()).chosen} (best on dev)`;
   } catch (e) {
     // Leave the slot holding M(t-1) as loaded, not M(t-1) with a half-trained adapter.
     if (lora) m.model.detachLora();
@@ -363,8 +373,9 @@ export async function trainStage(
     await rename(tmp, adapterDir);
     m.model.mergeLora();
   }
-  await ctx.slot.save(modelDir, await saveDtypeOf(ctx));
+  await ctx.slot.save(modelDir, await saveDtypeOf(config, from));
   await rm(run.path(t, 'checkpoint'), { recursive: true, force: true });
+  await selector?.cleanup();
   await run.markDone(t, 'train');
   await run.markDone(t, 'model');
   return { modelDir, steps };
@@ -372,10 +383,13 @@ export async function trainStage(
 
 const SAVE_DTYPE = { float32: 'F32', bfloat16: 'BF16', float16: 'F16' } as const;
 
-/** The dtype M(t) is saved in: training.saveDtype, or with auto M0's (storedDtype of its folder). */
-export async function saveDtypeOf(ctx: Pick<StageContext, 'config' | 'run'>): Promise<SafetensorsDtype> {
-  const chosen = ctx.config.training.saveDtype;
-  return chosen === 'auto' ? storedDtype(m0Dir(ctx)) : SAVE_DTYPE[chosen];
+/**
+ * The dtype M(t) is saved in: training.saveDtype, or with auto M0's, read from M(t-1)'s folder
+ * `from` (which auto saved in M0's dtype; `irpo train` has no M0 but that folder).
+ */
+export async function saveDtypeOf(config: RunConfig, from: string): Promise<SafetensorsDtype> {
+  const chosen = config.training.saveDtype;
+  return chosen === 'auto' ? storedDtype(from) : SAVE_DTYPE[chosen];
 }
 
 /** Evaluate: greedy accuracy (and maj@k when configured) of the model in `modelDir` on the test problems. */

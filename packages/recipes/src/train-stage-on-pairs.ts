@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type RunConfig } from '@irpo/contracts';
+import { InputError, type RunConfig } from '@irpo/contracts';
 import { initBackend } from '@irpo/core';
 import { loadTokenizer } from '@irpo/model';
 import { readTrainerPairs } from './launch/read-trainer-pairs.js';
@@ -34,6 +34,14 @@ export async function trainStageOnPairs(
   config: RunConfig,
   o: TrainOnPairsOptions = {},
 ): Promise<{ modelDir: string; steps: number }> {
+  if (config.training.evalEvery !== null) {
+    throw new InputError(
+      'run config',
+      undefined,
+      'training.evalEvery',
+      'one training stage on a pairs file has no dev split to score checkpoints on; it applies to irpo run',
+    );
+  }
   const progress = o.progress ?? createProgress();
   await initBackend(config.backend);
   const tokenizer = await loadTokenizer(modelDir);

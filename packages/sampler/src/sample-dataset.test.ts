@@ -212,4 +212,15 @@ describe('sampleDataset', () => {
   it('refuses to resume a file sampled with another seed', async () => {
     await expect(sampleDataset(problems, fakeTask, engine, opts('a.jsonl', { seed: 99 }))).rejects.toThrow(/a\.jsonl:1: seed/);
   });
+
+  it('records the reward a hook gives beside the true correct, and no reward without one', async () => {
+    const flipAll = await sampleDataset(problems, fakeTask, engine, opts('reward.jsonl', { reward: (_id, _i, correct) => !correct }));
+    const plain = await sampleDataset(problems, fakeTask, engine, opts('no-reward.jsonl'));
+    const a = await readJsonlAll(join(dir, 'reward.jsonl'), SampleSchema);
+    const b = await readJsonlAll(join(dir, 'no-reward.jsonl'), SampleSchema);
+    expect(a.map((s) => s.reward)).toEqual(b.map((s) => !s.correct));
+    expect(a.map(({ reward: _, ...rest }) => rest)).toEqual(b);
+    expect(b.every((s) => !('reward' in s))).toBe(true);
+    expect(flipAll.correct).toBe(plain.correct); // progress counts the true correct
+  });
 });

@@ -29,6 +29,11 @@ export interface SampleDatasetOptions {
   onStall?: (stall: SampleStall) => void;
   stallWarnS?: number;
   signal?: AbortSignal;
+  /**
+   * The reward training should use for sample `index` of a problem, given whether it is correct
+   * (noisy-reward studies); recorded as the sample's `reward`. Absent: the reward is `correct`.
+   */
+  reward?: (problemId: string, index: number, correct: boolean) => boolean;
 }
 
 export interface SampleProgress {
@@ -134,6 +139,7 @@ export async function sampleDataset(
       completions[b].forEach((c, index) => {
         if (seen.has(key(p.id, index))) return;
         const answer = task.extractAnswer(c.text);
+        const correct = task.isCorrect(answer, p);
         records.push({
           v: 1,
           problemId: p.id,
@@ -141,7 +147,8 @@ export async function sampleDataset(
           prompt: prompts[b],
           completion: c.text,
           answer,
-          correct: task.isCorrect(answer, p),
+          correct,
+          ...(options.reward ? { reward: options.reward(p.id, index, correct) } : {}),
           tokens: c.tokens,
           finishReason: c.finishReason,
           temperature: options.temperature,

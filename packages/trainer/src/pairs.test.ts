@@ -51,6 +51,12 @@ describe('buildPairs', () => {
     expect(buildPairs(samples, { k: 10 }).pairs.map(brief)).toEqual(['w0>l0', 'w1>l0', 'w2>l0']);
   });
 
+  it('reads the recorded reward, not correct, when a sample has one (noisy rewards)', () => {
+    // w0 is correct but rewarded as wrong, l0 wrong but rewarded as right: the pair turns round.
+    const samples = [{ ...s('a', 0, 'w0', true), reward: false }, { ...s('a', 1, 'l0', false), reward: true }, s('a', 2, 'w1', true)];
+    expect(buildPairs(samples, { k: 4, seed: 0 }).pairs.map(brief)).toEqual(['l0>w0', 'w1>w0']);
+  });
+
   it('drops prompts with no winner or no loser and counts them', () => {
     const samples = [s('a', 0, 'w0', true), s('a', 1, 'w1', true), s('b', 0, 'l0', false), s('c', 0, 'w', true), s('c', 1, 'l', false)];
     const { pairs, stats } = buildPairs(samples, { k: 10 });

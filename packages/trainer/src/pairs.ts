@@ -41,7 +41,7 @@ export interface PairStats {
 /**
  * The paper's pair construction. Per prompt, winners are the gold solution if given, then the
  * correct samples that ended (EOS or a stop string) in sample order; losers are the wrong
- * samples in sample order (truncated ones only when `dropTruncated` is false); duplicate texts
+ * samples in sample order (correct and wrong as the sample's `reward` says, when it has one) (truncated ones only when `dropTruncated` is false); duplicate texts
  * are removed. Walk both lists together, restarting a list from its start when it runs out,
  * until the longer list is used up or K pairs are made. Prompts with no winner or no loser
  * give none.
@@ -74,11 +74,13 @@ export function buildPairs(samples: readonly Sample[], options: PairOptions): { 
     const wrong: Candidate[] = [];
     for (const s of list) {
       const ended = s.finishReason !== 'length';
-      if (!ended && (s.correct || dropTruncated)) {
+      // The reward training is given: `correct`, unless a noisy-reward run recorded another.
+      const rewarded = s.reward ?? s.correct;
+      if (!ended && (rewarded || dropTruncated)) {
         stats.truncatedDropped++;
         continue;
       }
-      (s.correct ? candidates : wrong).push({ text: s.completion, index: s.index, ended });
+      (rewarded ? candidates : wrong).push({ text: s.completion, index: s.index, ended });
     }
     const winners = uniqueByText(candidates);
     const losers = uniqueByText(wrong);

@@ -42,6 +42,23 @@ describe('HF config.json ↔ ModelSpec', () => {
     );
   });
 
+  it('names a GPT-2 checkpoint as unsupported, not its first missing Llama field', () => {
+    // GPT-2's config.json (transformers 4.x) uses its own field names: n_embd, n_layer, n_head.
+    const gpt2 = {
+      architectures: ['GPT2LMHeadModel'],
+      model_type: 'gpt2',
+      vocab_size: 50257,
+      n_embd: 768,
+      n_layer: 12,
+      n_head: 12,
+      n_positions: 1024,
+      activation_function: 'gelu_new',
+    };
+    expect(() => specFromHfConfig(gpt2, 'gpt2/config.json')).toThrow(
+      'gpt2/config.json: architectures: architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM)',
+    );
+  });
+
   it('names a bad field and refuses a Mistral sliding window', () => {
     const base = {
       architectures: ['MistralForCausalLM'],

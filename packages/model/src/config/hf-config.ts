@@ -46,10 +46,11 @@ export type HfConfig = z.output<typeof HfConfigSchema>;
 
 /** Maps a parsed `config.json` to a ModelSpec; `file` names the source in errors. */
 export function specFromHfConfig(json: unknown, file = 'config.json'): ModelSpec {
-  const parsed = HfConfigSchema.safeParse(json);
-  if (!parsed.success) throw issueToInputError(file, undefined, parsed.error);
-  const c = parsed.data;
-  const arch = c.architectures[0]!;
+  // The architecture first: another family's config (GPT-2's n_embd, n_layer...) would otherwise
+  // fail on the first Llama field it lacks, which says nothing about why.
+  const declared = z.object({ architectures: z.array(z.string()).min(1) }).safeParse(json);
+  if (!declared.success) throw issueToInputError(file, undefined, declared.error);
+  const arch = declared.data.architectures[0]!;
   if (!(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
     throw new InputError(
       file,
@@ -58,6 +59,9 @@ export function specFromHfConfig(json: unknown, file = 'config.json'): ModelSpec
       `architecture ${arch} is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`,
     );
   }
+  const parsed = HfConfigSchema.safeParse(json);
+  if (!parsed.success) throw issueToInputError(file, undefined, parsed.error);
+  const c = parsed.data;
   if (c.hidden_act !== 'silu')
     throw new InputError(file, undefined, 'hidden_act', `activation ${c.hidden_act} is not supported (only silu)`);
   if (c.mlp_bias) throw new InputError(file, undefined, 'mlp_bias', 'MLP biases are not supported');
