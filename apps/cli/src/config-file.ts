@@ -10,6 +10,8 @@ import { parse as parseYaml } from 'yaml';
  */
 export async function loadRunConfig(file: string | undefined, sets: readonly string[] = []): Promise<RunConfig> {
   let raw: unknown = {};
+  // A resolved config (run.json) holds every default as if written: only --set counts as written.
+  let resolved = false;
   if (file) {
     let text: string;
     try {
@@ -29,7 +31,10 @@ export async function loadRunConfig(file: string | undefined, sets: readonly str
     }
     if (raw === null || raw === undefined) raw = {};
     // A run's run.json: the resolved config under `config`, beside the recipe that ran it.
-    if (isRunJson(raw)) raw = raw.config;
+    if (isRunJson(raw)) {
+      raw = raw.config;
+      resolved = true;
+    }
   }
   for (const set of sets) applySet(raw as Record<string, unknown>, set);
   const result = RunConfigSchema.safeParse(raw);
@@ -44,7 +49,9 @@ export async function loadRunConfig(file: string | undefined, sets: readonly str
     }
     throw new InputError(file ?? '--set', undefined, field, message);
   }
-  refuseIneffectiveSettings(raw, result.data, file ?? '--set');
+  const written: Record<string, unknown> = {};
+  if (resolved) for (const set of sets) applySet(written, set);
+  refuseIneffectiveSettings(resolved ? written : raw, result.data, file ?? '--set');
   return result.data;
 }
 

@@ -37,7 +37,12 @@ describe('loadRunConfig', () => {
   it("reads a run's run.json: the resolved config under `config` (training.launch passes it as {config})", async () => {
     const p = await file(
       'run.json',
-      JSON.stringify({ config: { iterations: 2, training: { beta: 0.3 } }, recipe: 'iterative-rpo/dpo-nll', node: '22' }),
+      // resolved: every default is there, eval.temperature with majK 0 too (refused only when written)
+      JSON.stringify({
+        config: { iterations: 2, training: { beta: 0.3 }, eval: { majK: 0, temperature: 0.8 } },
+        recipe: 'iterative-rpo/dpo-nll',
+        node: '22',
+      }),
     );
     const c = await loadRunConfig(p, ['training.alpha=0.5']);
     expect([c.iterations, c.training.beta, c.training.alpha]).toEqual([2, 0.3, 0.5]);
