@@ -32,7 +32,7 @@ describe('irpo data inspect', () => {
     expect(r.stdout).toContain('--- sample prompt ---');
   });
 
-  it.skipIf(!existsSync(join(shared, 'gsm8k')))('reads GSM8K from --path', () => {
+  it.skipIf(!existsSync(join(shared, 'gsm8k')))('reads GSM8K from --path (skipped without ../shared/data/gsm8k)', () => {
     const r = irpo('data', 'inspect', 'gsm8k', '--path', join(shared, 'gsm8k'), '--json');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);

@@ -3,12 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HttpEngine } from '@irpo/sampler';
 import { bin } from './irpo-bin.js';
 import { describe, expect, it } from 'vitest';
 import { tinyModel } from './tiny-model.js';
 
 const env = { ...process.env, IRPO_LOG_LEVEL: 'info' };
+const stopChild = fileURLToPath(new URL('./irpo-stop-child.mjs', import.meta.url));
 const lineCount = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0);
 
 describe('irpo sample with a local model', () => {
@@ -16,7 +18,6 @@ describe('irpo sample with a local model', () => {
     const root = await mkdtemp(join(tmpdir(), 'irpo-sample-'));
     const model = await tinyModel(join(root, 'm'));
     const args = (out: string) => [
-      bin,
       'sample',
       '--task',
       'arith',
@@ -38,28 +39,29 @@ describe('irpo sample with a local model', () => {
       'wasm',
     ];
     const whole = join(root, 'whole.jsonl');
-    const w = spawnSync(process.execPath, args(whole), { encoding: 'utf8', env });
+    const w = spawnSync(process.execPath, [bin, ...args(whole)], { encoding: 'utf8', env });
     expect(w.status, w.stderr).toBe(0);
     expect(lineCount(whole)).toBe(96);
 
+    // The same command stopped after its second batch (2 problems × 4 samples each), then SIGKILLed.
     const killed = join(root, 'killed.jsonl');
-    await new Promise<void>((done, fail) => {
-      const p = spawn(process.execPath, args(killed), { stdio: 'ignore', env });
-      const timer = setInterval(() => {
-        if (lineCount(killed) >= 16) {
-          clearInterval(timer);
-          p.kill('SIGKILL');
-        }
-      }, 2);
-      p.on('error', fail);
-      p.on('exit', () => {
-        clearInterval(timer);
-        done();
+    const signal = await new Promise<NodeJS.Signals | null>((done, fail) => {
+      const p = spawn(process.execPath, [stopChild, '2', ...args(killed)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('stopped')) p.kill('SIGKILL');
       });
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('error', fail);
+      p.on('exit', (code, sig) => (sig ? done(sig) : fail(new Error(`exited ${code} before the stop: ${stderr}`))));
     });
-    expect(lineCount(killed)).toBeLessThan(96);
-    const again = spawnSync(process.execPath, args(killed), { encoding: 'utf8', env });
+    expect(signal).toBe('SIGKILL');
+    expect(lineCount(killed)).toBe(16);
+    const again = spawnSync(process.execPath, [bin, ...args(killed)], { encoding: 'utf8', env });
     expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^sampled 80 \(resumed 16, total 96\)/); // only what the killed run had not written
     const rows = readFileSync(killed, 'utf8')
       .split('\n')
       .filter(Boolean)

@@ -27,12 +27,43 @@ export function shuffleInPlace<T>(items: T[], rng: () => number): T[] {
   return items;
 }
 
-/** FNV-1a over UTF-16 code units. */
+/**
+ * 32-bit FNV-1a over the UTF-8 bytes of `text`: the standard FNV-1a of the string, the value any
+ * other language's implementation gives (tools/fixtures/seed_vectors.py checks it). A lone
+ * surrogate counts as U+FFFD, as TextEncoder encodes it. It once hashed UTF-16 code units: ASCII
+ * text hashes the same either way, so only keys with non-ASCII characters changed their values.
+ */
 export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
+  const byte = (b: number) => {
+    h ^= b;
     h = Math.imul(h, 0x01000193);
+  };
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      byte(c);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const lo = text.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // a surrogate without its pair
+    if (c < 0x800) {
+      byte(0xc0 | (c >> 6));
+    } else if (c < 0x10000) {
+      byte(0xe0 | (c >> 12));
+      byte(0x80 | ((c >> 6) & 0x3f));
+    } else {
+      byte(0xf0 | (c >> 18));
+      byte(0x80 | ((c >> 12) & 0x3f));
+      byte(0x80 | ((c >> 6) & 0x3f));
+    }
+    byte(0x80 | (c & 0x3f));
   }
   return h >>> 0;
 }

@@ -15,7 +15,7 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const data = join(repoRoot, '..', 'shared', 'data');
 const has = existsSync(join(data, 'gsm8k', 'test.jsonl'));
 
-describe.skipIf(!has)('shared data', () => {
+describe.skipIf(!has)('shared data (skipped: ../shared/data is not beside the repository)', () => {
   it('GSM8K: 7473/1319; every test gold is judged right against itself and its solution', async () => {
     const task = getTask('gsm8k', { path: join(data, 'gsm8k') });
     expect((await task.load('train')).length).toBe(7473);

@@ -53,12 +53,43 @@ describe('writeRunReport on the run-basic fixture (iterations 0–2 evaluated, 3
     const svg = read('report-accuracy.svg');
     const texts = svgTexts(svg);
     for (const t of ['greedy', 'maj@8', 'Metric', 'Accuracy (%)', 'Iteration (0 = initial model)']) expect(texts).toContain(t);
-    // The greedy points: 10/40, 17/40, 22/40 → three filled symbols per series, two series.
-    expect(svg.match(/class="mark-symbol[^"]*"/g)?.length).toBeGreaterThanOrEqual(1);
+    // One point per iteration and series: greedy 10/40, 17/40, 22/40 and maj@8 14/40, 21/40, 25/40
+    // (the fixture's eval.json files), each placed on the same linear y scale, iterations evenly spaced.
+    const points = [
+      ...svg.matchAll(
+        /aria-label="Iteration \(0 = initial model\): (\d+); Accuracy \(%\): [\d.]+%; Metric: ([^"]+)" role="graphics-symbol" aria-roledescription="point" transform="translate\(([-\d.]+),([-\d.]+)\)"[^>]*fill="(#[0-9a-f]{6})"/g,
+      ),
+    ].map((m) => ({ iteration: Number(m[1]), metric: m[2]!, x: Number(m[3]), y: Number(m[4]), fill: m[5]! }));
+    const correct: Record<string, number[]> = { greedy: [10, 17, 22], 'maj@8': [14, 21, 25] };
+    expect(points.map((p) => `${p.metric} ${p.iteration}`).sort()).toEqual(
+      Object.keys(correct)
+        .flatMap((m) => [0, 1, 2].map((t) => `${m} ${t}`))
+        .sort(),
+    );
+    const pct = (p: (typeof points)[number]) => (100 * correct[p.metric]![p.iteration]!) / 40;
+    const [a, b] = [points.find((p) => pct(p) === 25)!, points.find((p) => pct(p) === 62.5)!];
+    const slope = (b.y - a.y) / (pct(b) - pct(a));
+    expect(slope).toBeLessThan(0); // higher accuracy is drawn higher up
+    const step = points.find((p) => p.iteration === 1)!.x - points.find((p) => p.iteration === 0)!.x;
+    expect(step).toBeGreaterThan(0);
+    for (const p of points) {
+      expect(p.y, `${p.metric} ${p.iteration}`).toBeCloseTo(a.y + slope * (pct(p) - pct(a)), 6);
+      expect(p.x - points.find((q) => q.iteration === 0)!.x).toBeCloseTo(step * p.iteration, 6);
+    }
+    // Each series in one colour, the two apart.
+    expect(new Set(points.filter((p) => p.metric === 'greedy').map((p) => p.fill)).size).toBe(1);
+    expect(new Set(points.map((p) => p.fill)).size).toBe(2);
   });
 
   it('the log-prob chart has chosen and rejected over 19 continued steps with iteration boundaries', () => {
-    const texts = svgTexts(read('report-train-logps.svg'));
+    const svg = read('report-train-logps.svg');
+    const texts = svgTexts(svg);
+    // One line per series through all 19 steps (8 + 8 + 3 lines of the fixture's train-log.jsonl files).
+    const lines = [...svg.matchAll(/Series: (\w+)" role="graphics-symbol" aria-roledescription="line mark" d="([^"]+)"/g)];
+    expect(lines.map((m) => [m[1], m[2]!.split('L').length])).toEqual([
+      ['chosen', 19],
+      ['rejected', 19],
+    ]);
     for (const t of ['chosen', 'rejected', 'Series', 'Sequence log-prob (nats)', 'Training step (continued across iterations)'])
       expect(texts).toContain(t);
     // 8 + 8 + 3 steps; boundaries before iterations 2 and 3.

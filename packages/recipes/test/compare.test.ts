@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import {
   readJsonFile,
   readJsonlAll,
+  RefLogpsSchema,
   RunConfigSchema,
   RunStateSchema,
   SampleSchema,
   SftExampleSchema,
   TrainStepMetricsSchema,
+  type RefLogps,
 } from '@irpo/contracts';
 import { describe, expect, it } from 'vitest';
 import { runCompare, type CompareResult } from '../src/compare.js';
@@ -135,6 +137,31 @@ describe('runCompare (Table 1: zero-shot, SFT on gold, STaR, iterative DPO, Iter
       config: { training: { loss: string; alpha: number } };
     };
     expect(dpoRun.config.training).toMatchObject({ loss: 'dpo', alpha: 0 });
+    // The objectives from their definitions, at the first step of each iteration, where the policy
+    // is still the reference model M(t-1): every pair's DPO term is -log σ(β·0) = ln 2, and the
+    // NLL term is the mean over the step's pairs of -log π(chosen) / |chosen|, which the reference
+    // log-probs of ref-logps.jsonl give. The step's pairs (at most training.batchSize = 2) are the
+    // ones whose reference log-probs average to the step's logged policy log-probs.
+    for (const t of [1, 2]) {
+      const ref = await readJsonlAll(dir('irpo', t, 'ref-logps.jsonl'), RefLogpsSchema);
+      for (const method of ['dpo', 'irpo']) {
+        const [first] = await readJsonlAll(dir(method, t, 'train-log.jsonl'), TrainStepMetricsSchema);
+        const refs = method === 'irpo' ? ref : await readJsonlAll(dir(method, t, 'ref-logps.jsonl'), RefLogpsSchema);
+        const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+        const batches = refs.flatMap((a, i) => [[a], ...refs.slice(i + 1).map((b) => [a, b])]);
+        const off = (b: RefLogps[]) =>
+          Math.abs(mean(b.map((r) => r.chosen)) - first!['logps/chosen']) +
+          Math.abs(mean(b.map((r) => r.rejected)) - first!['logps/rejected']);
+        const batch = batches.reduce((best, b) => (off(b) < off(best) ? b : best));
+        expect(off(batch), `${method} iter ${t}: no pairs match step 1's log-probs`).toBeLessThan(1e-2);
+        const nll = mean(batch.map((r) => -r.chosen / r.chosenTokens));
+        expect(first!.dpo, `${method} iter ${t}`).toBeCloseTo(Math.LN2, 4);
+        expect(first!['rewards/margins']).toBeCloseTo(0, 4);
+        expect(first!.nll).toBeCloseTo(nll, 3);
+        expect(first!.loss, `${method} iter ${t}`).toBeCloseTo(method === 'dpo' ? Math.LN2 : Math.LN2 + nll, 3);
+      }
+    }
+    // Later steps: the logged loss is the method's combination of its logged terms.
     for (const t of [1, 2]) {
       for (const s of await readJsonlAll(dir('dpo', t, 'train-log.jsonl'), TrainStepMetricsSchema)) expect(s.loss).toBeCloseTo(s.dpo, 4);
       for (const s of await readJsonlAll(dir('irpo', t, 'train-log.jsonl'), TrainStepMetricsSchema)) {

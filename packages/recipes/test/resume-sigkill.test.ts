@@ -12,31 +12,32 @@ import { makeTinyModel, tinyConfig } from './tiny-run.js';
 const loader = new URL('../../../tools/test-support/ts-loader.mjs', import.meta.url).href;
 const child = fileURLToPath(new URL('./run-child.ts', import.meta.url));
 
-/** Runs the recipe in a child; with `killWhen`, SIGKILLs it as soon as the condition holds. */
-function runChild(
-  configFile: string,
-  out: string,
-  killWhen?: () => boolean,
-): Promise<{ code: number | null; killed: boolean; stderr: string }> {
+/**
+ * Runs the recipe in a child; with `stopAt` (`<stage label>:<count>`, see run-child.ts), the child
+ * stops inside that stage of iteration 1 and is SIGKILLed there: the resolved `stopped` line says where.
+ */
+function runChild(configFile: string, out: string, stopAt?: string): Promise<{ code: number | null; stopped?: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--conditions=@irpo/source', '--import', loader, child, configFile, out], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const p = spawn(
+      process.execPath,
+      ['--conditions=@irpo/source', '--import', loader, child, configFile, out, ...(stopAt ? [stopAt] : [])],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
     let stderr = '';
-    let killed = false;
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (/^stopped .*\n/m.test(stdout)) p.kill('SIGKILL');
+    });
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = killWhen
-      ? setInterval(() => {
-          if (!killed && killWhen()) {
-            killed = true;
-            p.kill('SIGKILL');
-          }
-        }, 5)
-      : undefined;
     p.on('error', reject);
-    p.on('exit', (code) => {
-      if (timer) clearInterval(timer);
-      resolve({ code, killed, stderr });
+    p.on('exit', (code, signal) => {
+      const stopped = /^stopped (.*)$/m.exec(stdout)?.[1];
+      if (stopAt && (signal !== 'SIGKILL' || !stopped))
+        reject(new Error(`the run did not stop at ${stopAt} (exit ${code}, ${signal}): ${stderr}`));
+      else resolve({ code, stopped, stderr });
     });
   });
 }
@@ -45,25 +46,57 @@ const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n'
 const done = (out: string, stage: string) => {
   const f = join(out, 'state.json');
   if (!existsSync(f)) return false;
-  try {
-    return (
-      (JSON.parse(readFileSync(f, 'utf8')) as { iterations: Record<string, { done: string[] }> }).iterations['1']?.done.includes(stage) ??
-      false
-    );
-  } catch {
-    return false;
-  }
+  return ((JSON.parse(readFileSync(f, 'utf8')) as { iterations: Record<string, { done: string[] }> }).iterations['1']?.done ?? []).includes(
+    stage,
+  );
 };
 
-/** Mid-stage kill points of iteration 1: the stage has written something but is not done. */
-const killPoints: Record<string, (out: string) => boolean> = {
-  sampling: (out) => lines(join(out, 'iter-1/samples.jsonl')) >= 8 && !done(out, 'samples'),
-  'ref log-probs': (out) => lines(join(out, 'iter-1/ref-logps.jsonl')) >= 2 && !done(out, 'ref-logps'),
-  training: (out) =>
-    existsSync(join(out, 'iter-1/checkpoint/checkpoint.json')) && lines(join(out, 'iter-1/train-log.jsonl')) >= 3 && !done(out, 'train'),
-  eval: (out) =>
-    existsSync(join(out, 'iter-1/eval-greedy.jsonl')) && statSync(join(out, 'iter-1/eval-greedy.jsonl')).size > 0 && !done(out, 'eval'),
-};
+/**
+ * Mid-stage kill points of iteration 1: where the child stops (progress label and count), the
+ * progress line it prints there, and what is then on disk: the stage has written part of its
+ * output and is not marked done.
+ */
+const killPoints: { stage: string; stopAt: string; stopped: RegExp; check: (out: string) => void }[] = [
+  {
+    stage: 'sampling',
+    stopAt: 'sampling:16', // after the first engine batch: 4 problems × 4 samples
+    stopped: /^iter 1\/2 · sampling 16\/96$/,
+    check: (out) => {
+      expect(lines(join(out, 'iter-1/samples.jsonl'))).toBe(16);
+      expect(done(out, 'samples')).toBe(false);
+    },
+  },
+  {
+    stage: 'ref log-probs',
+    stopAt: 'reference log-probs:1',
+    stopped: /^iter 1\/2 · reference log-probs (\d+)\/(\d+)$/,
+    check: (out) => {
+      expect(lines(join(out, 'iter-1/ref-logps.jsonl'))).toBeGreaterThan(0);
+      expect(done(out, 'samples') && done(out, 'pairs')).toBe(true);
+      expect(done(out, 'ref-logps')).toBe(false);
+    },
+  },
+  {
+    stage: 'training',
+    stopAt: 'training:3', // after step 3: the resume checkpoint is step 2's, the log has 3 lines
+    stopped: /^iter 1\/2 · training 3\/\d+$/,
+    check: (out) => {
+      expect((JSON.parse(readFileSync(join(out, 'iter-1/checkpoint/checkpoint.json'), 'utf8')) as { step: number }).step).toBe(2);
+      expect(lines(join(out, 'iter-1/train-log.jsonl'))).toBe(3);
+      expect(done(out, 'train')).toBe(false);
+    },
+  },
+  {
+    stage: 'eval',
+    stopAt: 'eval · greedy:4', // after the first engine batch of 4 test problems
+    stopped: /^iter 1 · eval · greedy 4\/12$/,
+    check: (out) => {
+      expect(statSync(join(out, 'iter-1/eval-greedy.jsonl')).size).toBeGreaterThan(0);
+      expect(lines(join(out, 'iter-1/eval-greedy.jsonl'))).toBe(4);
+      expect(done(out, 'eval')).toBe(false);
+    },
+  },
+];
 
 async function finalState(out: string) {
   const evalJson = JSON.parse(await readFile(join(out, 'iter-2/eval.json'), 'utf8')) as { greedy: unknown };
@@ -103,10 +136,11 @@ describe('SIGKILL at each stage, then rerun', () => {
     expect(w.code, w.stderr).toBe(0);
     const expected = await finalState(whole);
 
-    for (const [stage, when] of Object.entries(killPoints)) {
+    for (const { stage, stopAt, stopped, check } of killPoints) {
       const out = join(root, stage.replace(/\W+/g, '-'));
-      const first = await runChild(configFile, out, () => when(out));
-      expect(first.killed, `kill during ${stage} did not happen (stderr: ${first.stderr})`).toBe(true);
+      const first = await runChild(configFile, out, stopAt);
+      expect(first.stopped, stage).toMatch(stopped);
+      check(out);
       const second = await runChild(configFile, out);
       expect(second.code, second.stderr).toBe(0);
       const got = await finalState(out);
@@ -115,5 +149,5 @@ describe('SIGKILL at each stage, then rerun', () => {
       expect(got.hash, stage).toBe(expected.hash);
       expect(got.samples, stage).toBe(expected.samples);
     }
-  }, 600_000);
+  }, 1_800_000); // nine runs of the recipe: minutes on a loaded 2-core machine
 });

@@ -17,6 +17,8 @@ const engine: Engine = {
   generate: (req) => {
     if (hangAfter !== undefined && calls++ >= Number(hangAfter)) {
       process.stdout.write('hanging\n');
+      // A pending promise alone does not keep Node alive (it would exit 13 and race the kill).
+      setInterval(() => undefined, 1 << 30);
       return new Promise(() => undefined);
     }
     return local.generate(req);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@irpo/core';
 import { ModelSpecSchema } from '@irpo/contracts';
 import { loadCheckpoint } from '../io/checkpoint.js';
+import { LlamaModel } from './llama-model.js';
 import { fixtureDir } from '../../test/fixture-paths.js';
 
 interface Golden {
@@ -24,24 +25,38 @@ beforeAll(async () => {
 });
 
 // Goldens come from tools/fixtures/model_golden.py: an independent float64 torch forward written to
-// HF modeling_llama/qwen2 conventions, run on the same (bf16/f16-rounded) weights.
+// HF modeling_llama/qwen2 conventions, run on the same (bf16/f16-rounded) weights. Both attention
+// paths are checked against them: the fused kernel (what full forwards run on wasm and cpu) and the
+// composite tfjs ops (IRPO_FUSED_ATTENTION=0, and what tfjs-node runs).
 describe.each([
   ['llama-gqa', 'GQA 4 heads / 2 kv heads, untied head, F32 file'],
   ['llama-tied', 'tied embeddings, llama3 rope scaling, BF16 file'],
   ['qwen2-bias', 'Qwen2 q/k/v biases, GQA 6/2, F16 file in two shards'],
 ])('golden logits: %s (%s)', (name) => {
-  it('forward on a right-padded batch matches within 1e-4', async () => {
+  it.each([
+    ['fused', true],
+    ['composite', false],
+  ])('forward with %s attention on a right-padded batch matches within 1e-4', async (_path, fused) => {
     const golden = JSON.parse(await readFile(join(fixtureDir(name), 'golden.json'), 'utf8')) as Golden;
     const { model } = await loadCheckpoint(fixtureDir(name));
     const ids = tf.tensor2d(golden.inputIds, undefined, 'int32');
     const mask = tf.tensor2d(golden.attentionMask, undefined, 'int32');
-    const before = tf.memory().numTensors;
-    const logits = model.forward(ids, mask);
-    expect(tf.memory().numTensors).toBe(before + 1);
-    expect(logits.shape).toEqual([2, 8, 64]);
-    expect(maxAbsDiff(await logits.data(), golden.logits.flat(2))).toBeLessThan(1e-4);
-    tf.dispose([ids, mask, logits]);
-    model.dispose();
+    const was = LlamaModel.fusedAttention;
+    LlamaModel.fusedAttention = fused;
+    try {
+      const before = tf.memory().numTensors;
+      let logits: tf.Tensor | undefined;
+      // The composite path computes attention probabilities with softmax kernels; the fused one does not.
+      const kernels = (await tf.profile(() => (logits = model.forward(ids, mask)))).kernelNames;
+      expect(kernels.includes('Softmax'), `kernels: ${kernels.join(' ')}`).toBe(!fused);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(logits!.shape).toEqual([2, 8, 64]);
+      expect(maxAbsDiff(await logits!.data(), golden.logits.flat(2))).toBeLessThan(1e-4);
+      tf.dispose([ids, mask, logits!]);
+    } finally {
+      LlamaModel.fusedAttention = was;
+      model.dispose();
+    }
   });
 });
 
@@ -179,7 +194,7 @@ describe('training forward', () => {
 });
 
 describe('fused attention inside the model (head dim 16, GQA 4/2, right padding)', () => {
-  // A model whose attention the fused kernel takes (the golden fixtures have head dim 8: composite).
+  // Head dim 16 and 11 positions: other shapes than the golden fixtures' (head dim 8, 8 positions).
   const spec = ModelSpecSchema.parse({
     vocabSize: 61,
     hiddenSize: 64,

@@ -89,6 +89,13 @@ describe('CharTokenizer', () => {
     };
     expect(json.model.type).toBe('WordLevel');
     expect(json.model.vocab['a']).toBe(3 + 16);
-    expect(HfTokenizer).toBeDefined();
+    const config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    const hf = new HfTokenizer(json, config);
+    // Ids by hand: <pad> 0, <bos> 1, <eos> 2, then '0'..'9' 3..12, '+' 13, '-' 14, '=' 15, '.' 16, ' ' 17, '\n' 18.
+    const ids = [1, 4, 5, 17, 13, 17, 6, 17, 15, 17, 4, 8, 16, 18];
+    expect(hf.encode('12 + 3 = 15.\n')).toEqual(ids);
+    expect(t.encode('12 + 3 = 15.\n')).toEqual(ids);
+    expect(hf.decode(ids, { skipSpecialTokens: true })).toBe('12 + 3 = 15.\n');
+    expect([hf.bosTokenId, hf.eosTokenIds, hf.padTokenId, hf.vocabSize]).toEqual([1, [2], 0, t.vocabSize]);
   });
 });

@@ -20,7 +20,10 @@ export function sampleSeed(promptSeedValue: number, index: number): number {
   return deriveSeed(promptSeedValue, '', index);
 }
 
-/** A 32-bit seed for sample `index` of the prompt keyed `key` under base `seed`. */
+/**
+ * A 32-bit seed for sample `index` of the prompt keyed `key` under base `seed`. The key enters as
+ * the standard FNV-1a of its UTF-8 bytes; tools/fixtures/seed_vectors.py computes the same values.
+ */
 export function deriveSeed(seed: number, key: string, index: number): number {
   let h = mix32((seed >>> 0) ^ 0x9e3779b9);
   h = mix32(h ^ fnv1a(key));
