@@ -113,13 +113,21 @@ export async function runCompare(config: RunConfig, o: RecipeOptions & { methods
  */
 export function methodConfig(config: RunConfig, method: Exclude<Method, 'zero-shot'>): RunConfig {
   const own = config.compare[method] ?? {};
+  const length = own.iteration;
   return RunConfigSchema.parse({
     ...config,
     compare: {},
     training: { ...config.training, ...own.training },
-    iteration: { ...config.iteration, ...own.iteration },
+    // a method's training length over the run's, field by field (an unset field keeps the run's)
+    iteration: {
+      ...config.iteration,
+      ...Object.fromEntries(LENGTH_KEYS.filter((k) => length?.[k] !== undefined).map((k) => [k, length![k]])),
+    },
   });
 }
+
+/** The iteration fields a comparison method may set for itself. */
+const LENGTH_KEYS = ['epochs', 'maxSteps'] as const;
 
 /** What a method trained with, from its run.json (after any change its recipe made, like dpo's alpha 0). */
 async function resolvedSettings(dir: string): Promise<Record<string, unknown> | undefined> {
