@@ -45,10 +45,10 @@ export function stageRuntime(ctx: Pick<StageContext, 'config' | 'progress'>): Pr
 
 /**
  * Below this many parameters, engine.runtime auto decodes on TensorFlow.js even where ONNX Runtime
- * loads. Measured (bench:compare, 2 cores, quiet): the bench's tiny model (~0.9M parameters)
+ * loads. Measured (bench:compare, 2 cores, quiet): the bench's tiny model (922,752 parameters, parameterCount)
  * decodes at 6.9-7.3k tokens/s on TF.js's fused wasm kernels against 5.6-5.9k on the ONNX decode
  * graph, whose per-step overhead (a session run and the KV cache concatenated per step) dominates
- * at that size; the small one (~30M) at 637 against 1188. The demo's model (0.34M) sampled in
+ * at that size; the small one (30.5M) at 637 against 1188. The demo's model (0.34M) sampled in
  * 8-10 s per iteration on TF.js and 17-20 s on ONNX. Scoring has no per-step overhead: ONNX wins
  * at every size (reflogp 3.9x TF.js on tiny), so it is always used there.
  */

@@ -109,9 +109,12 @@ async function serveOnEndpoints(ctx: StageContext, t: number, modelDir: string):
   const endpoints = e.endpoints!;
   const wanted = resolve(modelDir);
   const recorded = resolve(ctx.run.served ?? m0Dir(ctx));
+  const keyEnv = resolveApiKeyEnv(e.apiKeyEnv);
   const stale: string[] = [];
+  let first: ListedModel[] | string | undefined; // endpoints[0]'s listing, reused for the model name unless it is reloaded
   for (const endpoint of endpoints) {
-    const listing = await listModels(endpoint, resolveApiKeyEnv(e.apiKeyEnv));
+    const listing = await listModels(endpoint, keyEnv);
+    first ??= listing;
     const serves = typeof listing !== 'string' && namesFolders(listing) ? lists(listing, wanted) : recorded === wanted;
     if (!serves) stale.push(endpoint);
   }
@@ -149,7 +152,7 @@ async function serveOnEndpoints(ctx: StageContext, t: number, modelDir: string):
     await ctx.run.recordServed?.(modelDir);
   }
   if (e.model) return e.model;
-  const listing = await listModels(endpoints[0]!, resolveApiKeyEnv(e.apiKeyEnv));
+  const listing = stale.includes(endpoints[0]!) ? await listModels(endpoints[0]!, keyEnv) : first!;
   if (typeof listing === 'string' || listing.length === 0)
     throw new Error(
       `${typeof listing === 'string' ? listing : `${endpoints[0]}/models lists no model`}: set engine.model to the served model's name`,
