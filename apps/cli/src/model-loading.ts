@@ -41,16 +41,12 @@ export const RUNTIME_OPTION = {
  * an adapter already merged) or the TensorFlow.js model itself; logs which and why.
  */
 export async function inferenceModelOf(loaded: LoadedModel, runtime: 'auto' | 'onnx' | 'tfjs'): Promise<CausalLM | OnnxLlama> {
-  const { chooseRuntime, decodeOnOnnx, runtimeLine } = await import('@irpo/recipes');
+  const { chooseRuntime, runtimeLine } = await import('@irpo/recipes');
   const { createLogger } = await import('@irpo/contracts');
   const choice = await chooseRuntime(runtime);
   const log = createLogger('irpo');
   log.info(runtimeLine(choice).replace('engine.runtime', '--runtime'));
   if (choice.runtime === 'tfjs') return loaded.model;
-  if (!decodeOnOnnx(runtime, loaded.spec)) {
-    log.info('decoding on TensorFlow.js: a model this small decodes faster there (--runtime onnx forces ONNX Runtime)');
-    return loaded.model;
-  }
   const { OnnxLlama } = await import('@irpo/onnx');
   return OnnxLlama.fromModel(loaded.model);
 }

@@ -9,6 +9,9 @@ export type DTypeName = keyof typeof DType;
 /** The default ONNX domain's opset the graphs are written against (ORT ≥ 1.13 runs it). */
 export const OPSET = 17;
 
+/** ONNX Runtime's contrib operator domain. */
+export const MS_DOMAIN = 'com.microsoft';
+
 /** An attribute: an integer, integers, a string, a float ({ f }), or a tensor. */
 type Attr = number | number[] | string | { f: number } | { tensor: Float32Array | BigInt64Array; dims: number[] };
 
@@ -25,6 +28,7 @@ export class GraphBuilder {
   private readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
   private readonly constants = new Map<string, string>();
   private readonly weightNames = new Set<string>();
+  private readonly domains = new Set<string>();
   private count = 0;
 
   constructor(readonly name: string) {}
@@ -79,11 +83,33 @@ export class GraphBuilder {
 
   /** Appends one node; returns its first output's name (`out`, or a fresh one). '' skips an optional input. */
   op(type: string, inputs: string[], attrs: Record<string, Attr> = {}, out?: string, outputCount = 1): string {
+    return this.node('', type, inputs, attrs, out, outputCount);
+  }
+
+  /**
+   * Appends one node of ONNX Runtime's contrib domain (com.microsoft: fused kernels that ORT's
+   * own optimizer emits, such as SkipSimplifiedLayerNormalization or RotaryEmbedding); the
+   * domain's opset is imported when the first such node is added.
+   */
+  contrib(type: string, inputs: string[], attrs: Record<string, Attr> = {}, out?: string, outputCount = 1): string {
+    return this.node(MS_DOMAIN, type, inputs, attrs, out, outputCount);
+  }
+
+  private node(
+    domain: string,
+    type: string,
+    inputs: string[],
+    attrs: Record<string, Attr>,
+    out: string | undefined,
+    outputCount: number,
+  ): string {
+    if (domain) this.domains.add(domain);
     const first = out ?? `${type.toLowerCase()}_${this.count}`;
     const outputs = [first, ...Array.from({ length: outputCount - 1 }, (_, i) => `${first}_${i + 1}`)];
     this.nodes.push(
       onnx.NodeProto.create({
         opType: type,
+        domain,
         name: `${type}_${this.count++}`,
         input: inputs,
         output: outputs,
@@ -98,7 +124,10 @@ export class GraphBuilder {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'irpo',
-      opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
+      opsetImport: [
+        onnx.OperatorSetIdProto.create({ domain: '', version: OPSET }),
+        ...[...this.domains].map((domain) => onnx.OperatorSetIdProto.create({ domain, version: 1 })),
+      ],
       graph: onnx.GraphProto.create({
         name: this.name,
         node: this.nodes,

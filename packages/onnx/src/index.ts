@@ -3,7 +3,7 @@
  * (onnxruntime-node) for every forward pass that does not train: scoring and KV-cache decoding.
  */
 export { GraphBuilder, DType, OPSET } from './graph-builder.js';
-export { buildLlamaGraph, type LlamaGraphKind } from './llama-graph.js';
+export { buildLlamaGraph, type LlamaGraphKind, type LlamaGraphOptions } from './llama-graph.js';
 export { OnnxLlama, type OnnxLlamaOptions, type PackedTokens, type WeightSource } from './onnx-llama.js';
 export { OnnxKvCache } from './onnx-kv-cache.js';
 export { loadOrt, ortThreads, type Ort, type OrtStatus } from './runtime.js';

@@ -1,37 +1,67 @@
+/** Columns the cache grows by: a decode step copies nothing until its capacity is used up. */
+export const CACHE_CHUNK = 64;
+
 /**
- * The decode cache of OnnxLlama on the host: per layer keys and values [B, kvHeads, L, d] (keys
- * rotated), as the decode graph returns them; the key mask [B, L] (0 for left padding) and each
- * row's next position [B]. Each decode step replaces the arrays with the graph's grown ones.
+ * The decode cache of OnnxLlama on the host, in the layout the decode graph reads: per layer keys
+ * and values [B, kvHeads, capacity, d] (keys rotated), of which the first `length` columns are
+ * filled; the key mask [B, capacity] (0 for left padding and unfilled columns) and each row's next
+ * position [B]. The graph reads the whole capacity (masked columns weigh exactly 0) and returns only
+ * the new columns, which `append` writes in place; capacity grows by CACHE_CHUNK columns at a time,
+ * so a step does not copy the cache.
  */
 export class OnnxKvCache {
   keys: Float32Array[];
   values: Float32Array[];
   keyMask: Float32Array;
   readonly nextPositions: Float32Array;
+  /** Filled columns (the same for every row: left padding is masked, not skipped). */
+  length = 0;
 
   private constructor(
     public batch: number,
-    public length: number,
+    public capacity: number,
     readonly layers: number,
     readonly kvHeads: number,
     readonly headDim: number,
   ) {
-    this.keys = Array.from({ length: layers }, () => new Float32Array(batch * kvHeads * length * headDim));
-    this.values = Array.from({ length: layers }, () => new Float32Array(batch * kvHeads * length * headDim));
-    this.keyMask = new Float32Array(batch * length);
+    const size = batch * kvHeads * capacity * headDim;
+    this.keys = Array.from({ length: layers }, () => new Float32Array(size));
+    this.values = Array.from({ length: layers }, () => new Float32Array(size));
+    this.keyMask = new Float32Array(batch * capacity);
     this.nextPositions = new Float32Array(batch);
   }
 
-  /** A cache of no columns (the prefill's past). */
-  static empty(batch: number, layers: number, kvHeads: number, headDim: number): OnnxKvCache {
-    return new OnnxKvCache(batch, 0, layers, kvHeads, headDim);
+  /** An empty cache with room for `columns` (rounded up to CACHE_CHUNK). */
+  static create(batch: number, columns: number, layers: number, kvHeads: number, headDim: number): OnnxKvCache {
+    return new OnnxKvCache(batch, roundUp(Math.max(1, columns)), layers, kvHeads, headDim);
+  }
+
+  /**
+   * Writes a call's new columns at `length`, growing the capacity first when they do not fit:
+   * keys and values per layer [B, kvHeads, S, d] and the mask of those columns [B, S].
+   */
+  append(keys: Float32Array[], values: Float32Array[], mask: ArrayLike<number>, s: number): void {
+    if (this.length + s > this.capacity) this.resize(roundUp(this.length + s));
+    const { batch, kvHeads, headDim: d, capacity: cap, length: at } = this;
+    for (let l = 0; l < this.layers; l++) {
+      const [k, v, kc, vc] = [keys[l]!, values[l]!, this.keys[l]!, this.values[l]!];
+      for (let row = 0; row < batch * kvHeads; row++) {
+        const src = row * s * d;
+        const dst = (row * cap + at) * d;
+        kc.set(k.subarray(src, src + s * d), dst);
+        vc.set(v.subarray(src, src + s * d), dst);
+      }
+    }
+    for (let b = 0; b < batch; b++) for (let i = 0; i < s; i++) this.keyMask[b * cap + at + i] = mask[b * s + i]!;
+    this.length += s;
   }
 
   /** The chosen rows (repeats allowed: gather semantics), in that order, as a new cache. */
   select(rows: number[]): OnnxKvCache {
     for (const r of rows) if (!(r >= 0 && r < this.batch)) throw new RangeError(`select: row ${r} of a cache of ${this.batch}`);
-    const out = new OnnxKvCache(rows.length, this.length, this.layers, this.kvHeads, this.headDim);
-    const rowSize = this.kvHeads * this.length * this.headDim;
+    const out = new OnnxKvCache(rows.length, this.capacity, this.layers, this.kvHeads, this.headDim);
+    out.length = this.length;
+    const rowSize = this.kvHeads * this.capacity * this.headDim;
     for (let l = 0; l < this.layers; l++) {
       rows.forEach((r, i) => {
         out.keys[l]!.set(this.keys[l]!.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
@@ -39,7 +69,7 @@ export class OnnxKvCache {
       });
     }
     rows.forEach((r, i) => {
-      out.keyMask.set(this.keyMask.subarray(r * this.length, (r + 1) * this.length), i * this.length);
+      out.keyMask.set(this.keyMask.subarray(r * this.capacity, (r + 1) * this.capacity), i * this.capacity);
       out.nextPositions[i] = this.nextPositions[r]!;
     });
     return out;
@@ -49,4 +79,22 @@ export class OnnxKvCache {
     this.keys = [];
     this.values = [];
   }
+
+  private resize(capacity: number): void {
+    const old = this.capacity;
+    const grow = (a: Float32Array, unit: number): Float32Array => {
+      const rows = a.length / (old * unit);
+      const out = new Float32Array(rows * capacity * unit);
+      for (let r = 0; r < rows; r++) out.set(a.subarray(r * old * unit, (r * old + this.length) * unit), r * capacity * unit);
+      return out;
+    };
+    this.keys = this.keys.map((a) => grow(a, this.headDim));
+    this.values = this.values.map((a) => grow(a, this.headDim));
+    this.keyMask = grow(this.keyMask, 1);
+    this.capacity = capacity;
+  }
+}
+
+function roundUp(columns: number): number {
+  return Math.ceil(columns / CACHE_CHUNK) * CACHE_CHUNK;
 }

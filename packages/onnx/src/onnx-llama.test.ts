@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@irpo/core';
 import { loadCheckpoint } from '@irpo/model';
+import { CACHE_CHUNK } from './onnx-kv-cache.js';
 import { OnnxLlama } from './onnx-llama.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'model', 'test', 'fixtures');
@@ -32,10 +33,13 @@ describe.each([
   ['llama-tied', 'tied embeddings, llama3 rope scaling, BF16 file'],
   ['qwen2-bias', 'Qwen2 q/k/v biases, GQA 6/2, F16 file in two shards'],
 ])('ONNX graph: %s (%s)', (name) => {
-  it('logits on a right-padded batch match the float64 golden and the TensorFlow.js model within 1e-5', async () => {
+  it.each([
+    ['fused kernels', true],
+    ['standard ops only', false],
+  ])('logits on a right-padded batch match the float64 golden and the TensorFlow.js model within 1e-5 (%s)', async (_, fused) => {
     const dir = join(fixtures, name);
     const golden = JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')) as Golden;
-    const onnx = await OnnxLlama.fromCheckpoint(dir, { threads: 1 });
+    const onnx = await OnnxLlama.fromCheckpoint(dir, { threads: 1, fused });
     const [B, T] = [golden.inputIds.length, golden.inputIds[0]!.length];
     const logits = await onnx.logits(golden.inputIds.flat(), golden.attentionMask.flat(), B, T);
     expect(logits.length).toBe(B * T * 64);
@@ -128,6 +132,47 @@ describe('scoring and decoding graphs (qwen2 biases, GQA)', () => {
     model.dispose();
     await onnx.dispose();
   });
+
+  it.each([
+    ['fused kernels', true],
+    ['standard ops only', false],
+  ])(
+    'decoding past the cache capacity (CACHE_CHUNK columns, then grown) matches the TensorFlow.js model step by step (%s)',
+    async (_, fused) => {
+      const onnx = await OnnxLlama.fromCheckpoint(dir, { threads: 1, fused });
+      const { model } = await loadCheckpoint(dir);
+      const prompts = [1, 17, 5, 42, 9, 3, 0, 0, 0, 1, 23, 8];
+      const pmask = [1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1];
+      const pT = tf.tensor2d(prompts, [2, 6], 'int32');
+      const mT = tf.tensor2d(pmask, [2, 6], 'int32');
+      const steps = CACHE_CHUNK + 10; // 6 + 74 columns: the capacity of 64 grows to 128 on the way
+      const tfPre = model.prefill(pT, mT, steps);
+      let tfCache = tfPre.cache;
+      const pre = await onnx.prefill(prompts, pmask, 2, 6);
+      let onnxCache = pre.cache;
+      expect(onnxCache.capacity).toBe(CACHE_CHUNK);
+      let worst = maxAbsDiff(pre.logits, await tfPre.logits.data());
+      for (let i = 0; i < steps; i++) {
+        if (i === 40) {
+          // Mid-way, rows swap places and row 0 is repeated (the engine's select after a row ends).
+          onnxCache = onnxCache.select([1, 0]);
+          tfCache = tfCache.select([1, 0]);
+        }
+        const step = [(7 * i + 3) % 64, (11 * i + 5) % 64];
+        const tok = tf.tensor1d(step, 'int32');
+        const want = model.decode(tok, tfCache);
+        worst = Math.max(worst, maxAbsDiff(await onnx.decode(step, onnxCache), await want.data()));
+        tf.dispose([tok, want]);
+      }
+      expect(onnxCache.length).toBe(6 + steps);
+      expect(onnxCache.capacity).toBe(2 * CACHE_CHUNK);
+      expect(worst).toBeLessThan(1e-5);
+      tf.dispose([pT, mT, tfPre.logits]);
+      tfCache.dispose();
+      model.dispose();
+      await onnx.dispose();
+    },
+  );
 });
 
 describe('OnnxLlama.fromModel', () => {

@@ -11,6 +11,8 @@ export interface OnnxLlamaOptions {
   threads?: number;
   /** ORT execution providers, in order of preference (default ['cpu']; 'cuda' needs the CUDA build). */
   executionProviders?: string[];
+  /** ORT's fused kernels in the graphs (default true); false: standard ONNX ops only (LlamaGraphOptions.fused). */
+  fused?: boolean;
   /** The loaded runtime (default: loadOrt(), which must succeed). */
   ort?: Ort;
 }
@@ -90,7 +92,7 @@ export class OnnxLlama {
   session(kind: LlamaGraphKind): Promise<Session> {
     let s = this.sessions.get(kind);
     if (!s) {
-      const bytes = buildLlamaGraph(this.spec, (name) => this.weights.get(name)!, kind).encode();
+      const bytes = buildLlamaGraph(this.spec, (name) => this.weights.get(name)!, kind, { fused: this.options.fused }).encode();
       s = this.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
@@ -171,9 +173,10 @@ export class OnnxLlama {
       }
       next[b] = seen;
     }
-    const mask = Float32Array.from(attentionMask);
-    const cache = OnnxKvCache.empty(batch, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
-    const logits = await this.step(inputIds, positions, mask, batch, length, cache);
+    // The graph reads a cache of at least one column: one masked column stands for none.
+    const empty = OnnxKvCache.create(batch, 1, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
+    const cache = OnnxKvCache.create(batch, length + 1, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
+    const logits = await this.step(inputIds, positions, attentionMask, batch, length, empty, cache);
     cache.nextPositions.set(next);
     return { logits, cache };
   }
@@ -182,42 +185,47 @@ export class OnnxLlama {
   async decode(tokens: ArrayLike<number>, cache: OnnxKvCache): Promise<Float32Array> {
     const b = cache.batch;
     if (tokens.length !== b) throw new Error(`decode: ${tokens.length} tokens for a cache of ${b} rows`);
-    const L = cache.length;
-    const mask = new Float32Array(b * (L + 1));
-    for (let r = 0; r < b; r++) {
-      mask.set(cache.keyMask.subarray(r * L, (r + 1) * L), r * (L + 1));
-      mask[r * (L + 1) + L] = 1;
-    }
     const positions = Float32Array.from(cache.nextPositions);
-    const logits = await this.step(tokens, positions, mask, b, 1, cache);
+    const logits = await this.step(tokens, positions, new Float32Array(b).fill(1), b, 1, cache, cache);
     for (let r = 0; r < b; r++) cache.nextPositions[r]! += 1;
     return logits;
   }
 
-  /** Runs the decode graph over `cache` and replaces its contents with the grown cache. */
+  /**
+   * Runs the decode graph over `past` (its whole capacity; the mask hides unfilled columns) and
+   * `ids` [B, S] with their mask [B, S], then appends the new keys and values to `into`.
+   */
   private async step(
     ids: ArrayLike<number>,
     positions: Float32Array,
-    mask: Float32Array,
+    newMask: ArrayLike<number>,
     batch: number,
     length: number,
-    cache: OnnxKvCache,
+    past: OnnxKvCache,
+    into: OnnxKvCache,
   ): Promise<Float32Array> {
     const s = await this.session('decode');
     const { Tensor } = this.ort;
+    const cap = past.capacity;
+    const mask = new Float32Array(batch * (cap + length));
+    for (let r = 0; r < batch; r++) {
+      mask.set(past.keyMask.subarray(r * cap, (r + 1) * cap), r * (cap + length));
+      for (let t = 0; t < length; t++) mask[r * (cap + length) + cap + t] = newMask[r * length + t]!;
+    }
     const feeds: Record<string, InstanceType<Ort['Tensor']>> = this.feeds(ids, positions, mask, batch, length);
-    const pastDims = [batch, cache.kvHeads, cache.length, cache.headDim];
-    for (let l = 0; l < cache.layers; l++) {
-      feeds[`past_key.${l}`] = new Tensor('float32', cache.keys[l]!, pastDims);
-      feeds[`past_value.${l}`] = new Tensor('float32', cache.values[l]!, pastDims);
+    const pastDims = [batch, past.kvHeads, cap, past.headDim];
+    for (let l = 0; l < past.layers; l++) {
+      feeds[`past_key.${l}`] = new Tensor('float32', past.keys[l]!, pastDims);
+      feeds[`past_value.${l}`] = new Tensor('float32', past.values[l]!, pastDims);
     }
     const out = await s.run(feeds);
-    for (let l = 0; l < cache.layers; l++) {
-      cache.keys[l] = out[`present_key.${l}`]!.data as Float32Array;
-      cache.values[l] = out[`present_value.${l}`]!.data as Float32Array;
-    }
-    cache.keyMask = mask;
-    cache.length += length;
+    const layers = Array.from({ length: past.layers }, (_, l) => l);
+    into.append(
+      layers.map((l) => out[`new_key.${l}`]!.data as Float32Array),
+      layers.map((l) => out[`new_value.${l}`]!.data as Float32Array),
+      newMask,
+      length,
+    );
     return out['logits']!.data as Float32Array;
   }
 

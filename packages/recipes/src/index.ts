@@ -34,12 +34,4 @@ export { readTrainerPairs } from './launch/read-trainer-pairs.js';
 export { makeOptimizer } from './optimizer.js';
 export { assertEndpointsCanServe, withEngine, staticEndpointPlan, m0Dir, type EngineUse } from './stage-engine.js';
 export { runPromptFormat, runPromptFormatOf, httpPromptPlan } from './prompt-format.js';
-export {
-  AUTO_ONNX_DECODE_MIN_PARAMS,
-  chooseRuntime,
-  decodeOnOnnx,
-  inferenceModel,
-  runtimeLine,
-  stageRuntime,
-  type RuntimeChoice,
-} from './inference-runtime.js';
+export { chooseRuntime, inferenceModel, runtimeLine, stageRuntime, type RuntimeChoice } from './inference-runtime.js';

@@ -215,7 +215,7 @@ export async function withEngine<T>(
   if (e.kind === 'local') {
     const m = await ctx.slot.ensure(modelDir);
     return fn(
-      new LocalEngine(await inferenceModel(ctx, 'decode'), m.tokenizer, {
+      new LocalEngine(await inferenceModel(ctx), m.tokenizer, {
         maxBatchSize: e.batchSize,
         promptFormat: runPromptFormat(ctx.config, m.tokenizer),
       }),

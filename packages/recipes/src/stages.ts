@@ -256,7 +256,7 @@ export async function referenceStage(
   const file = run.path(t, 'ref-logps.jsonl');
   if (run.isDone(t, 'ref-logps')) return new Map((await readJsonlAll(file, RefLogpsSchema)).map((r) => [r.pairId, r]));
   const m = await ctx.slot.ensure(from);
-  const scorer = await inferenceModel(ctx, 'score');
+  const scorer = await inferenceModel(ctx);
   progress.start(ctx.label(t, 'reference log-probs'), pairs.length, 'pairs');
   const ref = await computeRefLogps(m.model, m.tokenizer, pairs, {
     ...(scorer instanceof OnnxLlama ? { scoreBatch: (b: PackedBatch) => scorer.sequenceLogps(b) } : {}),

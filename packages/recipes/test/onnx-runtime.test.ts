@@ -1,4 +1,3 @@
-import { ModelSpecSchema } from '@irpo/contracts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { OnnxLlama } from '@irpo/onnx';
 import { LocalEngine } from '@irpo/sampler';
 import { FakeCharTokenizer } from '@irpo/sampler/testing';
 import { packBatch, scoreSequences } from '@irpo/trainer';
-import { AUTO_ONNX_DECODE_MIN_PARAMS, chooseRuntime, decodeOnOnnx } from '../src/inference-runtime.js';
+import { chooseRuntime } from '../src/inference-runtime.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'model', 'test', 'fixtures');
 const tok = new FakeCharTokenizer();
@@ -64,28 +63,5 @@ describe('chooseRuntime', () => {
       if (before === undefined) delete process.env['IRPO_ONNX'];
       else process.env['IRPO_ONNX'] = before;
     }
-  });
-});
-
-describe('decodeOnOnnx', () => {
-  // parameters of a Llama with tied embeddings: V·d + L·(4·d² (q,k,v,o with as many kv heads) + 3·d·f + 2·d) + d
-  const spec = (hiddenSize: number, numLayers: number, intermediateSize: number) =>
-    ModelSpecSchema.parse({
-      vocabSize: 1000,
-      hiddenSize,
-      intermediateSize,
-      numLayers,
-      numHeads: 4,
-      numKvHeads: 4,
-      maxPositions: 128,
-      tieWordEmbeddings: true,
-    });
-  it('auto decodes on ONNX Runtime from AUTO_ONNX_DECODE_MIN_PARAMS parameters on; onnx always', () => {
-    // 1000·256 + 4·(4·256² + 3·256·1024 + 512) + 256 = 256000 + 4·(262144 + 786432 + 512) + 256 = 4 452 608
-    expect(decodeOnOnnx('auto', spec(256, 4, 1024))).toBe(false);
-    // 1000·512 + 4·(4·512² + 3·512·1024 + 1024) + 512 = 512000 + 4·(1048576 + 1572864 + 1024) + 512 = 11 002 368
-    expect(decodeOnOnnx('auto', spec(512, 4, 1024))).toBe(true);
-    expect(decodeOnOnnx('onnx', spec(256, 4, 1024))).toBe(true);
-    expect(AUTO_ONNX_DECODE_MIN_PARAMS).toBe(5_000_000);
   });
 });
