@@ -5,5 +5,5 @@
 export { GraphBuilder, DType, OPSET } from './graph-builder.js';
 export { buildLlamaGraph, type LlamaGraphKind, type LlamaGraphOptions } from './llama-graph.js';
 export { OnnxLlama, type OnnxLlamaOptions, type PackedTokens, type WeightSource } from './onnx-llama.js';
-export { OnnxKvCache } from './onnx-kv-cache.js';
+export { CACHE_CHUNK, OnnxKvCache } from './onnx-kv-cache.js';
 export { loadOrt, ortThreads, type Ort, type OrtStatus } from './runtime.js';

@@ -36,5 +36,19 @@ describe('OnnxKvCache', () => {
     expect(Array.from(picked.keys[0]!.subarray((2 * cap + 10) * 2, (2 * cap + 11) * 2))).toEqual([10, -10]); // row 2 = old row 0
     expect(picked.keyMask[2 * cap]).toBe(0);
     expect(() => cache.select([2])).toThrow(/row 2 of a cache of 2/);
+
+    // Row 0 ends: compacted in place, row 1's columns now row 0's; the graph's view is one row.
+    const same = cache.select([1]);
+    expect(same).toBe(cache);
+    expect(cache.batch).toBe(1);
+    expect(Array.from(cache.keys[0]!.subarray(10 * 2, 11 * 2))).toEqual([110, -110]);
+    expect(cache.pastOf(0).keys.length).toBe(cap * 2);
+    expect(cache.nextPositions[0]).toBe(9);
+    expect(cache.keyMask[0]).toBe(1);
+    // Growing after a compaction keeps the one row.
+    for (let c = CACHE_CHUNK + 3; c < 2 * CACHE_CHUNK + 1; c++) cache.append([Float32Array.of(c, -c)], [Float32Array.of(0, 0)], [1], 1);
+    expect(cache.capacity).toBe(3 * CACHE_CHUNK);
+    expect(Array.from(cache.pastOf(0).keys.subarray(66 * 2, 67 * 2))).toEqual([166, -166]);
+    expect(Array.from(cache.pastOf(0).keys.subarray(128 * 2, 129 * 2))).toEqual([128, -128]);
   });
 });

@@ -13,7 +13,7 @@ export class OnnxKvCache {
   keys: Float32Array[];
   values: Float32Array[];
   keyMask: Float32Array;
-  readonly nextPositions: Float32Array;
+  nextPositions: Float32Array;
   /** Filled columns (the same for every row: left padding is masked, not skipped). */
   length = 0;
 
@@ -56,12 +56,32 @@ export class OnnxKvCache {
     this.length += s;
   }
 
-  /** The chosen rows (repeats allowed: gather semantics), in that order, as a new cache. */
+  /**
+   * The chosen rows (repeats allowed: gather semantics), in that order. The usual case, rows
+   * leaving the batch (ascending, no repeats), compacts this cache in place and returns it: each
+   * kept row's filled columns move down over a finished row, and nothing is allocated (the arrays
+   * keep their size; the graph reads the first `batch` rows). Otherwise a new cache.
+   */
   select(rows: number[]): OnnxKvCache {
     for (const r of rows) if (!(r >= 0 && r < this.batch)) throw new RangeError(`select: row ${r} of a cache of ${this.batch}`);
-    const out = new OnnxKvCache(rows.length, this.capacity, this.layers, this.kvHeads, this.headDim);
-    out.length = this.length;
-    const rowSize = this.kvHeads * this.capacity * this.headDim;
+    const { kvHeads, headDim: d, capacity: cap, length: len } = this;
+    if (rows.every((r, i) => i === 0 || r > rows[i - 1]!)) {
+      rows.forEach((r, i) => {
+        if (r === i) return; // ascending: r ≥ i, and a source is never a later row's target
+        for (const block of [...this.keys, ...this.values])
+          for (let h = 0; h < kvHeads; h++) {
+            const from = (r * kvHeads + h) * cap * d;
+            block.copyWithin((i * kvHeads + h) * cap * d, from, from + len * d);
+          }
+        this.keyMask.copyWithin(i * cap, r * cap, (r + 1) * cap);
+        this.nextPositions[i] = this.nextPositions[r]!;
+      });
+      this.batch = rows.length;
+      return this;
+    }
+    const out = new OnnxKvCache(rows.length, cap, this.layers, kvHeads, d);
+    out.length = len;
+    const rowSize = kvHeads * cap * d;
     for (let l = 0; l < this.layers; l++) {
       rows.forEach((r, i) => {
         out.keys[l]!.set(this.keys[l]!.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
@@ -69,10 +89,16 @@ export class OnnxKvCache {
       });
     }
     rows.forEach((r, i) => {
-      out.keyMask.set(this.keyMask.subarray(r * this.capacity, (r + 1) * this.capacity), i * this.capacity);
+      out.keyMask.set(this.keyMask.subarray(r * cap, (r + 1) * cap), i * cap);
       out.nextPositions[i] = this.nextPositions[r]!;
     });
     return out;
+  }
+
+  /** Layer l's keys and values as the graph reads them: the first `batch` rows, [B, kvHeads, capacity, d]. */
+  pastOf(l: number): { keys: Float32Array; values: Float32Array } {
+    const n = this.batch * this.kvHeads * this.capacity * this.headDim;
+    return { keys: this.keys[l]!.subarray(0, n), values: this.values[l]!.subarray(0, n) };
   }
 
   dispose(): void {
@@ -82,15 +108,16 @@ export class OnnxKvCache {
 
   private resize(capacity: number): void {
     const old = this.capacity;
-    const grow = (a: Float32Array, unit: number): Float32Array => {
-      const rows = a.length / (old * unit);
+    const grow = (a: Float32Array, rows: number, unit: number): Float32Array => {
       const out = new Float32Array(rows * capacity * unit);
       for (let r = 0; r < rows; r++) out.set(a.subarray(r * old * unit, (r * old + this.length) * unit), r * capacity * unit);
       return out;
     };
-    this.keys = this.keys.map((a) => grow(a, this.headDim));
-    this.values = this.values.map((a) => grow(a, this.headDim));
-    this.keyMask = grow(this.keyMask, 1);
+    const heads = this.batch * this.kvHeads;
+    this.keys = this.keys.map((a) => grow(a, heads, this.headDim));
+    this.values = this.values.map((a) => grow(a, heads, this.headDim));
+    this.keyMask = grow(this.keyMask, this.batch, 1);
+    this.nextPositions = this.nextPositions.slice(0, this.batch);
     this.capacity = capacity;
   }
 }

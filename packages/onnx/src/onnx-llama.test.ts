@@ -136,43 +136,49 @@ describe('scoring and decoding graphs (qwen2 biases, GQA)', () => {
   it.each([
     ['fused kernels', true],
     ['standard ops only', false],
-  ])(
-    'decoding past the cache capacity (CACHE_CHUNK columns, then grown) matches the TensorFlow.js model step by step (%s)',
-    async (_, fused) => {
-      const onnx = await OnnxLlama.fromCheckpoint(dir, { threads: 1, fused });
-      const { model } = await loadCheckpoint(dir);
-      const prompts = [1, 17, 5, 42, 9, 3, 0, 0, 0, 1, 23, 8];
-      const pmask = [1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1];
-      const pT = tf.tensor2d(prompts, [2, 6], 'int32');
-      const mT = tf.tensor2d(pmask, [2, 6], 'int32');
-      const steps = CACHE_CHUNK + 10; // 6 + 74 columns: the capacity of 64 grows to 128 on the way
-      const tfPre = model.prefill(pT, mT, steps);
-      let tfCache = tfPre.cache;
-      const pre = await onnx.prefill(prompts, pmask, 2, 6);
-      let onnxCache = pre.cache;
-      expect(onnxCache.capacity).toBe(CACHE_CHUNK);
-      let worst = maxAbsDiff(pre.logits, await tfPre.logits.data());
-      for (let i = 0; i < steps; i++) {
-        if (i === 40) {
-          // Mid-way, rows swap places and row 0 is repeated (the engine's select after a row ends).
-          onnxCache = onnxCache.select([1, 0]);
-          tfCache = tfCache.select([1, 0]);
-        }
-        const step = [(7 * i + 3) % 64, (11 * i + 5) % 64];
-        const tok = tf.tensor1d(step, 'int32');
-        const want = model.decode(tok, tfCache);
-        worst = Math.max(worst, maxAbsDiff(await onnx.decode(step, onnxCache), await want.data()));
-        tf.dispose([tok, want]);
+  ])('decoding past the cache capacity, with rows leaving and reordered, matches TensorFlow.js step by step (%s)', async (_, fused) => {
+    const onnx = await OnnxLlama.fromCheckpoint(dir, { threads: 1, fused });
+    const { model } = await loadCheckpoint(dir);
+    const prompts = [1, 17, 5, 42, 9, 3, 0, 0, 0, 1, 23, 8, 0, 1, 30, 31, 32, 33];
+    const pmask = [1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1];
+    const pT = tf.tensor2d(prompts, [3, 6], 'int32');
+    const mT = tf.tensor2d(pmask, [3, 6], 'int32');
+    const steps = CACHE_CHUNK + 10; // 6 + 74 columns: a capacity of 64 grows to 128 on the way
+    const tfPre = model.prefill(pT, mT, steps);
+    let tfCache = tfPre.cache;
+    const pre = await onnx.prefill(prompts, pmask, 3, 6, 8);
+    let onnxCache = pre.cache;
+    expect(onnxCache.capacity).toBe(CACHE_CHUNK);
+    let worst = maxAbsDiff(pre.logits, await tfPre.logits.data());
+    let rows = 3;
+    for (let i = 0; i < steps; i++) {
+      if (i === 20) {
+        // Row 1 ends: the cache compacts in place (the engine's select after a row ends).
+        const before = onnxCache;
+        onnxCache = onnxCache.select([0, 2]);
+        expect(onnxCache).toBe(before);
+        tfCache = tfCache.select([0, 2]);
+        rows = 2;
       }
-      expect(onnxCache.length).toBe(6 + steps);
-      expect(onnxCache.capacity).toBe(2 * CACHE_CHUNK);
-      expect(worst).toBeLessThan(1e-5);
-      tf.dispose([pT, mT, tfPre.logits]);
-      tfCache.dispose();
-      model.dispose();
-      await onnx.dispose();
-    },
-  );
+      if (i === 40) {
+        // The rows swap places: a new cache.
+        onnxCache = onnxCache.select([1, 0]);
+        tfCache = tfCache.select([1, 0]);
+      }
+      const step = [(7 * i + 3) % 64, (11 * i + 5) % 64, (13 * i + 1) % 64].slice(0, rows);
+      const tok = tf.tensor1d(step, 'int32');
+      const want = model.decode(tok, tfCache);
+      worst = Math.max(worst, maxAbsDiff(await onnx.decode(step, onnxCache), await want.data()));
+      tf.dispose([tok, want]);
+    }
+    expect(onnxCache.length).toBe(6 + steps);
+    expect(onnxCache.capacity).toBe(2 * CACHE_CHUNK);
+    expect(worst).toBeLessThan(1e-5);
+    tf.dispose([pT, mT, tfPre.logits]);
+    tfCache.dispose();
+    model.dispose();
+    await onnx.dispose();
+  });
 });
 
 describe('OnnxLlama.fromModel', () => {

@@ -1,7 +1,7 @@
 import type { ModelSpec } from '@irpo/contracts';
 import { headDimOf, readCheckpointTensors, readModelSpec, expectedWeightShapes } from '@irpo/model';
 import { buildLlamaGraph, type LlamaGraphKind } from './llama-graph.js';
-import { OnnxKvCache } from './onnx-kv-cache.js';
+import { CACHE_CHUNK, OnnxKvCache } from './onnx-kv-cache.js';
 import { loadOrt, ortThreads, type Ort } from './runtime.js';
 
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
@@ -155,13 +155,15 @@ export class OnnxLlama {
 
   /**
    * LEFT-padded prompt ids and mask [B, T] → last-position logits [B, V] and the cache. Positions
-   * count each row's real tokens (pads at 0), as the TensorFlow.js model's prefill.
+   * count each row's real tokens (pads at 0), as the TensorFlow.js model's prefill. `maxNewTokens`
+   * sizes the cache (it grows past that in CACHE_CHUNK steps).
    */
   async prefill(
     inputIds: ArrayLike<number>,
     attentionMask: ArrayLike<number>,
     batch: number,
     length: number,
+    maxNewTokens = CACHE_CHUNK,
   ): Promise<{ logits: Float32Array; cache: OnnxKvCache }> {
     const positions = new Float32Array(batch * length);
     const next = new Float32Array(batch);
@@ -175,7 +177,7 @@ export class OnnxLlama {
     }
     // The graph reads a cache of at least one column: one masked column stands for none.
     const empty = OnnxKvCache.create(batch, 1, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
-    const cache = OnnxKvCache.create(batch, length + 1, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
+    const cache = OnnxKvCache.create(batch, length + maxNewTokens, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
     const logits = await this.step(inputIds, positions, attentionMask, batch, length, empty, cache);
     cache.nextPositions.set(next);
     return { logits, cache };
@@ -185,7 +187,7 @@ export class OnnxLlama {
   async decode(tokens: ArrayLike<number>, cache: OnnxKvCache): Promise<Float32Array> {
     const b = cache.batch;
     if (tokens.length !== b) throw new Error(`decode: ${tokens.length} tokens for a cache of ${b} rows`);
-    const positions = Float32Array.from(cache.nextPositions);
+    const positions = cache.nextPositions.slice(0, b);
     const logits = await this.step(tokens, positions, new Float32Array(b).fill(1), b, 1, cache, cache);
     for (let r = 0; r < b; r++) cache.nextPositions[r]! += 1;
     return logits;
@@ -215,8 +217,9 @@ export class OnnxLlama {
     const feeds: Record<string, InstanceType<Ort['Tensor']>> = this.feeds(ids, positions, mask, batch, length);
     const pastDims = [batch, past.kvHeads, cap, past.headDim];
     for (let l = 0; l < past.layers; l++) {
-      feeds[`past_key.${l}`] = new Tensor('float32', past.keys[l]!, pastDims);
-      feeds[`past_value.${l}`] = new Tensor('float32', past.values[l]!, pastDims);
+      const { keys, values } = past.pastOf(l);
+      feeds[`past_key.${l}`] = new Tensor('float32', keys, pastDims);
+      feeds[`past_value.${l}`] = new Tensor('float32', values, pastDims);
     }
     const out = await s.run(feeds);
     const layers = Array.from({ length: past.layers }, (_, l) => l);

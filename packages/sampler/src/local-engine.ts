@@ -42,6 +42,8 @@ export interface HostDecoder {
     attentionMask: Int32Array,
     batch: number,
     length: number,
+    /** The most tokens the caller will decode after the prompt (a hint for sizing the cache). */
+    maxNewTokens?: number,
   ): Promise<{ logits: Float32Array; cache: KvCache }>;
   decode(tokens: Int32Array, cache: KvCache): Promise<Float32Array>;
 }
@@ -188,7 +190,7 @@ export class LocalEngine implements Engine {
     length: number,
     maxNewTokens: number,
   ): Promise<{ logits: Float32Array; cache: KvCache }> {
-    if (!isCausalLM(this.model)) return this.model.prefill(idsFlat, maskFlat, batch, length);
+    if (!isCausalLM(this.model)) return this.model.prefill(idsFlat, maskFlat, batch, length, maxNewTokens);
     const ids = tf.tensor2d(idsFlat, [batch, length], 'int32');
     const mask = tf.tensor2d(maskFlat, [batch, length], 'int32');
     try {
