@@ -79,15 +79,20 @@ export class OnnxKvCache {
       this.batch = rows.length;
       return this;
     }
+    // A new cache: only the filled columns are copied (after a prefill, about half the capacity).
     const out = new OnnxKvCache(rows.length, cap, this.layers, kvHeads, d);
     out.length = len;
-    const rowSize = kvHeads * cap * d;
-    for (let l = 0; l < this.layers; l++) {
-      rows.forEach((r, i) => {
-        out.keys[l]!.set(this.keys[l]!.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
-        out.values[l]!.set(this.values[l]!.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
-      });
-    }
+    for (let l = 0; l < this.layers; l++)
+      for (const [src, dst] of [
+        [this.keys[l]!, out.keys[l]!],
+        [this.values[l]!, out.values[l]!],
+      ] as const)
+        rows.forEach((r, i) => {
+          for (let h = 0; h < kvHeads; h++) {
+            const from = (r * kvHeads + h) * cap * d;
+            dst.set(src.subarray(from, from + len * d), (i * kvHeads + h) * cap * d);
+          }
+        });
     rows.forEach((r, i) => {
       out.keyMask.set(this.keyMask.subarray(r * cap, (r + 1) * cap), i * cap);
       out.nextPositions[i] = this.nextPositions[r]!;

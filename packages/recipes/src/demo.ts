@@ -46,6 +46,33 @@ export const DEMO_WARM_START = {
   lr: 3e-3,
 };
 
+/**
+ * `irpo demo --compare`: two iterations trained harder than the default demo (4 epochs), with a
+ * dev split of 100 training problems scored every 10 steps to choose each M(t) (the paper's
+ * protocol), and each method's learning rate chosen on that dev split by one small grid,
+ * tools/demo-grid/grid.mjs (seed 0, one iteration, lr 5e-6, 2e-5, 1e-4, 5e-4; the best dev
+ * accuracy of a method's chosen checkpoint, the smaller lr on ties; see the README).
+ */
+export const DEMO_COMPARE = {
+  iterations: 2,
+  task: { devLimit: 100 },
+  training: { lr: 1e-4, evalEvery: 10 },
+  iteration: { epochs: 4 },
+  /** The grid's choice per method. */
+  lr: { 'sft-gold': 1e-4, star: 5e-4, dpo: 2e-5, irpo: 2e-5 } as Record<'sft-gold' | 'star' | 'dpo' | 'irpo', number>,
+};
+
+/**
+ * The run-config overrides of `irpo demo --compare`: DEMO_COMPARE with each method's grid lr in a
+ * `compare` block. The grid measured full fine-tuning with one lr per run, so with LoRA, or when
+ * the user sets `training.lr` (a `--set` among `sets`), every method takes that lr instead.
+ */
+export function demoCompareOverrides(o: { lora: boolean; sets: readonly string[] }): RunConfigInput {
+  const { lr, ...base } = DEMO_COMPARE;
+  if (o.lora || o.sets.some((s) => s.startsWith('training.lr='))) return structuredClone(base);
+  return { ...structuredClone(base), compare: Object.fromEntries(Object.entries(lr).map(([m, v]) => [m, { training: { lr: v } }])) };
+}
+
 export function demoConfig(over: RunConfigInput = {}): RunConfig {
   const base: RunConfigInput = {
     name: 'demo',

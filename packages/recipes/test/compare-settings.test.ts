@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DevSelectionSchema, readJsonFile, RunConfigSchema, type RunConfig } from '@irpo/contracts';
 import { describe, expect, it } from 'vitest';
 import { methodConfig, runCompare } from '../src/compare.js';
+import { DEMO_COMPARE, demoCompareOverrides, demoConfig } from '../src/demo.js';
 import { createProgress } from '../src/progress.js';
 import { makeTinyModel, tinyConfig } from './tiny-run.js';
 
@@ -22,6 +23,23 @@ describe('per-method settings in a comparison', () => {
     const irpo = methodConfig(config, 'irpo');
     expect([irpo.training.lr, irpo.iteration.epochs]).toEqual([config.training.lr, config.iteration.epochs]);
     expect(() => RunConfigSchema.parse({ compare: { star: { iteration: { n: 4 } } } })).toThrow(/n/);
+  });
+
+  it("demo --compare: each method at its grid's lr, all selected on 100 dev problems every 10 steps; --lora or a set lr gives one lr to all", () => {
+    const config = demoConfig(demoCompareOverrides({ lora: false, sets: [] }));
+    expect([config.iterations, config.task.devLimit, config.training.evalEvery, config.iteration.epochs]).toEqual([2, 100, 10, 4]);
+    const lrs = (['sft-gold', 'star', 'dpo', 'irpo'] as const).map((m) => methodConfig(config, m).training.lr);
+    expect(lrs).toEqual([DEMO_COMPARE.lr['sft-gold'], DEMO_COMPARE.lr.star, DEMO_COMPARE.lr.dpo, DEMO_COMPARE.lr.irpo]);
+    // The overrides are fresh objects: resolving one config does not change the next.
+    expect(demoCompareOverrides({ lora: false, sets: [] })).toEqual(demoCompareOverrides({ lora: false, sets: [] }));
+    for (const o of [
+      { lora: false, sets: ['training.lr=3e-4'] },
+      { lora: true, sets: [] },
+    ]) {
+      const c = demoConfig({ ...demoCompareOverrides(o), training: { ...DEMO_COMPARE.training, lr: 3e-4 } });
+      expect(c.compare).toEqual({});
+      expect(methodConfig(c, 'dpo').training.lr).toBe(3e-4);
+    }
   });
 
   it('trains each method with its own settings, selects all on the same dev split, and records them in compare.json', async () => {
