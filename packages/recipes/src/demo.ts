@@ -59,7 +59,7 @@ export const DEMO_COMPARE = {
   training: { lr: 1e-4, evalEvery: 10 },
   iteration: { epochs: 4 },
   /** The grid's choice per method. */
-  lr: { 'sft-gold': 1e-4, star: 5e-4, dpo: 2e-5, irpo: 2e-5 } as Record<'sft-gold' | 'star' | 'dpo' | 'irpo', number>,
+  lr: { 'sft-gold': 1e-4, star: 5e-4, dpo: 5e-6, irpo: 2e-5 } as Record<'sft-gold' | 'star' | 'dpo' | 'irpo', number>,
 };
 
 /**

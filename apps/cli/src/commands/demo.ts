@@ -31,7 +31,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         type: 'boolean',
         default: false,
         describe:
-          "The paper's Table 1: zero-shot, SFT on gold, STaR, iterative DPO and Iterative RPO from the same M0 and samples (2 harder-trained iterations each)",
+          "The paper's Table 1: zero-shot, SFT on gold, STaR, iterative DPO and Iterative RPO from the same M0 and samples (2 harder-trained iterations each, checkpoints chosen on 100 dev problems, each method at the learning rate a grid chose on dev)",
       })
       .option('methods', {
         type: 'string',
@@ -58,13 +58,12 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         'A subset, with SFT on the chosen answers',
       ) as unknown as Argv<DemoArgs>,
   handler: async (args) => {
-    const { createDemoM0, demoConfig, parseMethods, runCompare, runIterativeRpo } = await import('@irpo/recipes');
+    const { createDemoM0, demoCompareOverrides, demoConfig, parseMethods, runCompare, runIterativeRpo } = await import('@irpo/recipes');
     const { applySet } = await import('../config-file.js');
     if (args.methods !== undefined && !args.compare) throw new UsageError('--methods goes with --compare');
-    // Compare mode trains two iterations harder (lr 1e-4, 4 epochs) so that what separates the
-    // methods shows within minutes on a 2-core CPU: without the NLL term the chosen log-probs
-    // fall (paper, Fig. 3).
-    const compareDefaults = args.compare ? { iterations: 2, training: { lr: 1e-4 }, iteration: { epochs: 4 } } : {};
+    // Compare mode (DEMO_COMPARE): two iterations trained harder, M(t) chosen on a dev split,
+    // each method at the learning rate its grid chose on dev (unless --lora or --set training.lr).
+    const compareDefaults: { training?: object } = args.compare ? demoCompareOverrides({ lora: args.lora, sets: args.set ?? [] }) : {};
     const loraDefaults = args.lora ? { training: { ...compareDefaults.training, lr: DEMO_LORA_LR, lora: DEMO_LORA } } : {};
     const over: Record<string, unknown> = {
       ...compareDefaults,
