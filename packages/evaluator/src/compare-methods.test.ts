@@ -55,6 +55,32 @@ describe('compareMethods', () => {
     expect(rows[1]!.drift).toBeNull();
   });
 
+  it('with a dev split, adds the step chosen as M(t) and its dev accuracy (– where a run has none)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'irpo-methods-'));
+    const sft = await sftRun(root);
+    const dev = {
+      v: 1,
+      problems: 100,
+      checkpoints: [
+        { step: 1, accuracy: 0.62 },
+        { step: 2, accuracy: 0.6 },
+      ],
+      chosen: 1,
+    };
+    await writeFile(join(sft, 'iter-1', 'dev.json'), JSON.stringify(dev));
+    const { rows, markdown } = await compareMethods([
+      { method: 'sft-gold', label: 'SFT on gold', training: 'SFT', dir: sft },
+      { method: 'dpo', label: 'Iterative DPO', training: 'DPO', dir: fixture('run-dpo'), iterations: [1] },
+    ]);
+    expect(rows.map((r) => r.dev)).toEqual([{ chosen: 1, accuracy: 0.62 }, null]);
+    const lines = markdown.split('\n');
+    expect(lines[0]).toBe(
+      '| Method | Iteration | Trained on | Steps | M(t) = step | Dev | Greedy [95% CI] | maj@8 [95% CI] | log π(chosen) | log π(rejected) |',
+    );
+    expect(lines[2]).toBe('| SFT on gold | 1 | 3 examples | 2 | 1 | 62.0% | 30.0% [18.1, 45.4] | 37.5% [24.2, 53.0] | – | – |');
+    expect(lines[3]).toMatch(/^\| Iterative DPO \| 1 \| \d+ pairs \| \d+ \| – \| – \| /);
+  });
+
   it('writes compare.md, compare.json and a self-contained compare.html with every text escaped', async () => {
     const root = await mkdtemp(join(tmpdir(), 'irpo-methods-'));
     const methods: MethodRun[] = [

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic, type Accuracy } from '@irpo/contracts';
+import { writeFileAtomic, writeJsonAtomic, type Accuracy, type DevSelection } from '@irpo/contracts';
 import { escapeHtml, fixed, formatAccuracy, htmlDocument, htmlTable, markdownTable, pct } from './format.js';
 import { driftOf, type LogpDrift } from './logp-drift.js';
 import { readRunData } from './run-data.js';
@@ -119,6 +119,8 @@ export interface MethodRow {
   steps: number | null;
   /** How log π(chosen) and log π(rejected) moved during the iteration's preference training; null without pairs. */
   drift: Omit<LogpDrift, 'run'> | null;
+  /** With a dev split (dev.json): the step chosen as M(t) and its dev accuracy; null without one. */
+  dev: { chosen: number; accuracy: number } | null;
 }
 
 export interface MethodComparison {
@@ -154,15 +156,18 @@ export async function compareMethods(methods: readonly MethodRun[]): Promise<Met
         examples: it?.sftExamples ?? null,
         steps,
         drift: it ? driftOf(it.trainLog) : null,
+        dev: devOf(it?.dev),
       });
     }
   }
   const majKs = [...new Set(rows.flatMap((r) => Object.keys(r.maj)))].sort((a, b) => Number(a) - Number(b));
+  const withDev = rows.some((r) => r.dev !== null);
   const header = [
     'Method',
     'Iteration',
     'Trained on',
     'Steps',
+    ...(withDev ? ['M(t) = step', 'Dev'] : []),
     'Greedy [95% CI]',
     ...majKs.map((k) => `maj@${k} [95% CI]`),
     'log π(chosen)',
@@ -174,12 +179,20 @@ export async function compareMethods(methods: readonly MethodRun[]): Promise<Met
     String(r.iteration),
     r.pairs !== null ? `${r.pairs} pairs` : r.examples !== null ? `${r.examples} examples` : '–',
     r.steps === null ? '–' : String(r.steps),
+    ...(withDev ? [r.dev && r.iteration > 0 ? String(r.dev.chosen) : '–', r.dev ? `${(100 * r.dev.accuracy).toFixed(1)}%` : '–'] : []),
     formatAccuracy(r.greedy ?? undefined),
     ...majKs.map((k) => formatAccuracy(r.maj[k])),
     r.drift ? `${f(r.drift.chosenStart)} → ${f(r.drift.chosenEnd)}` : '–',
     r.drift ? `${f(r.drift.rejectedStart)} → ${f(r.drift.rejectedEnd)}` : '–',
   ]);
   return { rows, header, cells, markdown: markdownTable(header, cells) };
+}
+
+/** The chosen checkpoint of a dev selection and its accuracy. */
+function devOf(dev: DevSelection | undefined): MethodRow['dev'] {
+  if (!dev) return null;
+  const chosen = dev.checkpoints.find((c) => c.step === dev.chosen);
+  return chosen ? { chosen: dev.chosen, accuracy: chosen.accuracy } : null;
 }
 
 /** The note under a method comparison that says what the log π columns are. */
