@@ -23,7 +23,17 @@ export {
 } from './stages.js';
 export { runDpoBaseline, runSftGoldBaseline, runStarBaseline, runSftChosenBaseline, seedFrom, mainM0, type Baseline } from './baselines.js';
 export { runCompare, parseMethods, methodConfig, METHODS, DEFAULT_METHODS, type Method, type CompareResult } from './compare.js';
-export { demoConfig, demoCompareOverrides, createDemoM0, DEMO_BASE_DIR, DEMO_COMPARE, DEMO_ARITH, DEMO_MODEL, DEMO_WARM_START, type DemoM0Options } from './demo.js';
+export {
+  demoConfig,
+  demoCompareOverrides,
+  createDemoM0,
+  DEMO_BASE_DIR,
+  DEMO_COMPARE,
+  DEMO_ARITH,
+  DEMO_MODEL,
+  DEMO_WARM_START,
+  type DemoM0Options,
+} from './demo.js';
 export { trainStageOnPairs, type TrainOnPairsOptions } from './train-stage-on-pairs.js';
 export { launchedTrainStage, TrainerLaunchError, type LaunchedTrainOptions } from './launch/launched-train-stage.js';
 export { adoptTrainerOutput, findTrainerOutput, type TrainerOutput } from './launch/adopt-trainer-output.js';
