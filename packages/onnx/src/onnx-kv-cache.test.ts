@@ -36,6 +36,8 @@ describe('OnnxKvCache', () => {
     expect(Array.from(picked.keys[0]!.subarray((2 * cap + 10) * 2, (2 * cap + 11) * 2))).toEqual([10, -10]); // row 2 = old row 0
     expect(picked.keyMask[2 * cap]).toBe(0);
     expect(() => cache.select([2])).toThrow(/row 2 of a cache of 2/);
+    const none = OnnxKvCache.none(3, 1, 1, 2);
+    expect([none.capacity, none.length, none.keyMask[0]]).toEqual([1, 0, 0]);
 
     // Row 0 ends: compacted in place, row 1's columns now row 0's; the graph's view is one row.
     const same = cache.select([1]);

@@ -36,6 +36,11 @@ export class OnnxKvCache {
     return new OnnxKvCache(batch, roundUp(Math.max(1, columns)), layers, kvHeads, headDim);
   }
 
+  /** The past of a prefill: one masked column (the graph reads at least one). */
+  static none(batch: number, layers: number, kvHeads: number, headDim: number): OnnxKvCache {
+    return new OnnxKvCache(batch, 1, layers, kvHeads, headDim);
+  }
+
   /**
    * Writes a call's new columns at `length`, growing the capacity first when they do not fit:
    * keys and values per layer [B, kvHeads, S, d] and the mask of those columns [B, S].

@@ -175,8 +175,7 @@ export class OnnxLlama {
       }
       next[b] = seen;
     }
-    // The graph reads a cache of at least one column: one masked column stands for none.
-    const empty = OnnxKvCache.create(batch, 1, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
+    const empty = OnnxKvCache.none(batch, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
     const cache = OnnxKvCache.create(batch, length + maxNewTokens, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
     const logits = await this.step(inputIds, positions, attentionMask, batch, length, empty, cache);
     cache.nextPositions.set(next);
