@@ -2,16 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@irpo/core';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { fixtureDir } from '../../test/fixture-paths.js';
+import { maxAbsDiff } from '../../test/numerics.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
 });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 /** Logits of a full forward pass over one unpadded row: [T, V] as nested arrays. */
 async function fullLogits(model: { forward(ids: tf.Tensor2D): tf.Tensor3D }, ids: number[]): Promise<number[][]> {

@@ -6,18 +6,12 @@ import { ModelSpecSchema } from '@irpo/contracts';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { LlamaModel } from './llama-model.js';
 import { fixtureDir } from '../../test/fixture-paths.js';
+import { maxAbsDiff } from '../../test/numerics.js';
 
 interface Golden {
   inputIds: number[][];
   attentionMask: number[][];
   logits: number[][][];
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 beforeAll(async () => {

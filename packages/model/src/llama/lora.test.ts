@@ -7,6 +7,7 @@ import { loadCheckpoint } from '../io/checkpoint.js';
 import { loadLoraAdapter } from '../io/lora-adapter.js';
 import { fixtureDir } from '../../test/fixture-paths.js';
 import type { LlamaModel } from './llama-model.js';
+import { maxAbsDiff } from '../../test/numerics.js';
 
 interface LoraGolden {
   inputIds: number[][];
@@ -19,13 +20,6 @@ interface LoraGolden {
 beforeAll(async () => {
   await initBackend('cpu');
 });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
