@@ -65,11 +65,12 @@ export const DEMO_COMPARE = {
 /**
  * The run-config overrides of `irpo demo --compare`: DEMO_COMPARE with each method's grid lr in a
  * `compare` block. The grid measured full fine-tuning with one lr per run, so with LoRA, or when
- * the user sets `training.lr` (a `--set` among `sets`), every method takes that lr instead.
+ * the user's own overrides (`user`, the parsed `--set`s) give `training.lr`, every method takes
+ * that lr instead.
  */
-export function demoCompareOverrides(o: { lora: boolean; sets: readonly string[] }): RunConfigInput {
+export function demoCompareOverrides(o: { lora: boolean; user: RunConfigInput }): RunConfigInput {
   const { lr, ...base } = DEMO_COMPARE;
-  if (o.lora || o.sets.some((s) => s.startsWith('training.lr='))) return structuredClone(base);
+  if (o.lora || o.user.training?.lr !== undefined) return structuredClone(base);
   return { ...structuredClone(base), compare: Object.fromEntries(Object.entries(lr).map(([m, v]) => [m, { training: { lr: v } }])) };
 }
 

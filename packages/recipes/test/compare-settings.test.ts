@@ -26,15 +26,21 @@ describe('per-method settings in a comparison', () => {
   });
 
   it("demo --compare: each method at its grid's lr, all selected on 100 dev problems every 10 steps; --lora or a set lr gives one lr to all", () => {
-    const config = demoConfig(demoCompareOverrides({ lora: false, sets: [] }));
+    const config = demoConfig(demoCompareOverrides({ lora: false, user: {} }));
     expect([config.iterations, config.task.devLimit, config.training.evalEvery, config.iteration.epochs]).toEqual([2, 100, 10, 4]);
     const lrs = (['sft-gold', 'star', 'dpo', 'irpo'] as const).map((m) => methodConfig(config, m).training.lr);
-    expect(lrs).toEqual([DEMO_COMPARE.lr['sft-gold'], DEMO_COMPARE.lr.star, DEMO_COMPARE.lr.dpo, DEMO_COMPARE.lr.irpo]);
-    // The overrides are fresh objects: resolving one config does not change the next.
-    expect(demoCompareOverrides({ lora: false, sets: [] })).toEqual(demoCompareOverrides({ lora: false, sets: [] }));
+    // The grid's choices, as the README's grid table reports them.
+    expect(lrs).toEqual([1e-4, 5e-4, 5e-6, 2e-5]);
+    // The overrides are fresh objects: changing one result does not change DEMO_COMPARE or the next.
+    const first = demoCompareOverrides({ lora: false, user: {} }) as { training: { lr: number }; task: { devLimit: number } };
+    first.training.lr = 9;
+    first.task.devLimit = 9;
+    expect(DEMO_COMPARE.training.lr).toBe(1e-4);
+    expect(demoConfig(demoCompareOverrides({ lora: false, user: {} })).task.devLimit).toBe(100);
     for (const o of [
-      { lora: false, sets: ['training.lr=3e-4'] },
-      { lora: true, sets: [] },
+      { lora: false, user: { training: { lr: 3e-4 } } },
+      { lora: false, user: { training: { lr: 3e-4, beta: 0.2 } } },
+      { lora: true, user: {} },
     ]) {
       const c = demoConfig({ ...demoCompareOverrides(o), training: { ...DEMO_COMPARE.training, lr: 3e-4 } });
       expect(c.compare).toEqual({});

@@ -63,7 +63,9 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     if (args.methods !== undefined && !args.compare) throw new UsageError('--methods goes with --compare');
     // Compare mode (DEMO_COMPARE): two iterations trained harder, M(t) chosen on a dev split,
     // each method at the learning rate its grid chose on dev (unless --lora or --set training.lr).
-    const compareDefaults: { training?: object } = args.compare ? demoCompareOverrides({ lora: args.lora, sets: args.set ?? [] }) : {};
+    const user: Record<string, unknown> = {};
+    for (const s of args.set ?? []) applySet(user, s);
+    const compareDefaults: { training?: object } = args.compare ? demoCompareOverrides({ lora: args.lora, user }) : {};
     const loraDefaults = args.lora ? { training: { ...compareDefaults.training, lr: DEMO_LORA_LR, lora: DEMO_LORA } } : {};
     const over: Record<string, unknown> = {
       ...compareDefaults,
