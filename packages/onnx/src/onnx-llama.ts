@@ -1,10 +1,9 @@
 import type { ModelSpec } from '@irpo/contracts';
 import { headDimOf, readCheckpointTensors, readModelSpec, expectedWeightShapes } from '@irpo/model';
 import { buildLlamaGraph, type LlamaGraphKind } from './llama-graph.js';
-import { CACHE_CHUNK, OnnxKvCache } from './onnx-kv-cache.js';
+import { DecodeRunner, inputFeeds, toInt64, type OrtSession } from './decode-runner.js';
+import { CACHE_CHUNK, type OnnxKvCache } from './onnx-kv-cache.js';
 import { loadOrt, ortThreads, type Ort } from './runtime.js';
-
-type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
 export interface OnnxLlamaOptions {
   /** Intra-op threads (default: one per core). */
@@ -41,8 +40,10 @@ export interface WeightSource {
  * host arrays; generation's sampling stays with the caller.
  */
 export class OnnxLlama {
-  private readonly sessions = new Map<LlamaGraphKind, Promise<Session>>();
-  private readonly threads: number;
+  private readonly sessions = new Map<LlamaGraphKind, Promise<OrtSession>>();
+  /** Intra-op threads of its sessions. */
+  readonly threads: number;
+  private readonly decoder: DecodeRunner;
 
   private constructor(
     readonly spec: ModelSpec,
@@ -51,6 +52,11 @@ export class OnnxLlama {
     private readonly options: OnnxLlamaOptions,
   ) {
     this.threads = ortThreads(options.threads);
+    this.decoder = new DecodeRunner(ort, () => this.session('decode'), {
+      layers: spec.numLayers,
+      kvHeads: spec.numKvHeads,
+      headDim: headDimOf(spec),
+    });
     for (const [name, shape] of expectedWeightShapes(spec)) {
       const w = weights.get(name);
       if (!w) throw new Error(`OnnxLlama: missing weight ${name}`);
@@ -89,11 +95,10 @@ export class OnnxLlama {
   }
 
   /** The session of one graph, built on first use. */
-  session(kind: LlamaGraphKind): Promise<Session> {
+  session(kind: LlamaGraphKind): Promise<OrtSession> {
     let s = this.sessions.get(kind);
     if (!s) {
-      const bytes = buildLlamaGraph(this.spec, (name) => this.weights.get(name)!, kind, { fused: this.options.fused }).encode();
-      s = this.ort.InferenceSession.create(bytes, {
+      s = this.ort.InferenceSession.create(this.graphBytes(kind), {
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
@@ -158,87 +163,33 @@ export class OnnxLlama {
    * count each row's real tokens (pads at 0), as the TensorFlow.js model's prefill. `maxNewTokens`
    * sizes the cache (it grows past that in CACHE_CHUNK steps).
    */
-  async prefill(
+  prefill(
     inputIds: ArrayLike<number>,
     attentionMask: ArrayLike<number>,
     batch: number,
     length: number,
     maxNewTokens = CACHE_CHUNK,
   ): Promise<{ logits: Float32Array; cache: OnnxKvCache }> {
-    const positions = new Float32Array(batch * length);
-    const next = new Float32Array(batch);
-    for (let b = 0; b < batch; b++) {
-      let seen = 0;
-      for (let t = 0; t < length; t++) {
-        if (attentionMask[b * length + t]) seen++;
-        positions[b * length + t] = Math.max(0, seen - 1);
-      }
-      next[b] = seen;
-    }
-    const empty = OnnxKvCache.none(batch, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
-    const cache = OnnxKvCache.create(batch, length + maxNewTokens, this.spec.numLayers, this.spec.numKvHeads, headDimOf(this.spec));
-    const logits = await this.step(inputIds, positions, attentionMask, batch, length, empty, cache);
-    cache.nextPositions.set(next);
-    return { logits, cache };
+    return this.decoder.prefill(inputIds, attentionMask, batch, length, maxNewTokens);
   }
 
   /** One token per row [B] → logits [B, V]; the cache grows by one column. */
-  async decode(tokens: ArrayLike<number>, cache: OnnxKvCache): Promise<Float32Array> {
-    const b = cache.batch;
-    if (tokens.length !== b) throw new Error(`decode: ${tokens.length} tokens for a cache of ${b} rows`);
-    const positions = cache.nextPositions.slice(0, b);
-    const logits = await this.step(tokens, positions, new Float32Array(b).fill(1), b, 1, cache, cache);
-    for (let r = 0; r < b; r++) cache.nextPositions[r]! += 1;
-    return logits;
+  decode(tokens: ArrayLike<number>, cache: OnnxKvCache): Promise<Float32Array> {
+    return this.decoder.decode(tokens, cache);
   }
 
-  /**
-   * Runs the decode graph over `past` (its whole capacity; the mask hides unfilled columns) and
-   * `ids` [B, S] with their mask [B, S], then appends the new keys and values to `into`.
-   */
-  private async step(
-    ids: ArrayLike<number>,
-    positions: Float32Array,
-    newMask: ArrayLike<number>,
-    batch: number,
-    length: number,
-    past: OnnxKvCache,
-    into: OnnxKvCache,
-  ): Promise<Float32Array> {
-    const s = await this.session('decode');
-    const { Tensor } = this.ort;
-    const cap = past.capacity;
-    const mask = new Float32Array(batch * (cap + length));
-    for (let r = 0; r < batch; r++) {
-      mask.set(past.keyMask.subarray(r * cap, (r + 1) * cap), r * (cap + length));
-      for (let t = 0; t < length; t++) mask[r * (cap + length) + cap + t] = newMask[r * length + t]!;
-    }
-    const feeds: Record<string, InstanceType<Ort['Tensor']>> = this.feeds(ids, positions, mask, batch, length);
-    const pastDims = [batch, past.kvHeads, cap, past.headDim];
-    for (let l = 0; l < past.layers; l++) {
-      const { keys, values } = past.pastOf(l);
-      feeds[`past_key.${l}`] = new Tensor('float32', keys, pastDims);
-      feeds[`past_value.${l}`] = new Tensor('float32', values, pastDims);
-    }
-    const out = await s.run(feeds);
-    const layers = Array.from({ length: past.layers }, (_, l) => l);
-    into.append(
-      layers.map((l) => out[`new_key.${l}`]!.data as Float32Array),
-      layers.map((l) => out[`new_value.${l}`]!.data as Float32Array),
-      newMask,
-      length,
-    );
-    return out['logits']!.data as Float32Array;
+  /** The decode graph's ONNX bytes (ModelProto, weights inlined): what decoder workers load. */
+  graphBytes(kind: LlamaGraphKind): Uint8Array {
+    return buildLlamaGraph(this.spec, (name) => this.weights.get(name)!, kind, { fused: this.options.fused }).encode();
+  }
+
+  /** The options the sessions were made with (decoder workers copy them). */
+  get sessionOptions(): { fused: boolean; executionProviders: string[] } {
+    return { fused: this.options.fused ?? true, executionProviders: this.options.executionProviders ?? ['cpu'] };
   }
 
   private feeds(ids: ArrayLike<number>, positions: Float32Array, mask: ArrayLike<number>, batch: number, length: number) {
-    const { Tensor } = this.ort;
-    const keys = mask.length / batch;
-    return {
-      input_ids: new Tensor('int64', toInt64(ids), [batch, length]),
-      position_ids: new Tensor('float32', positions, [batch, length]),
-      attention_mask: new Tensor('float32', mask instanceof Float32Array ? mask : Float32Array.from(mask), [batch, keys]),
-    };
+    return inputFeeds(this.ort, ids, positions, mask, batch, length);
   }
 
   async dispose(): Promise<void> {
@@ -258,10 +209,4 @@ function rightPaddedPositions(batch: number, length: number): Float32Array {
   const p = new Float32Array(batch * length);
   for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) p[b * length + t] = t;
   return p;
-}
-
-function toInt64(a: ArrayLike<number>): BigInt64Array {
-  const out = new BigInt64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i]!);
-  return out;
 }
