@@ -7,3 +7,5 @@ export { buildLlamaGraph, type LlamaGraphKind, type LlamaGraphOptions } from './
 export { OnnxLlama, type OnnxLlamaOptions, type PackedTokens, type WeightSource } from './onnx-llama.js';
 export { CACHE_CHUNK, OnnxKvCache } from './onnx-kv-cache.js';
 export { loadOrt, ortThreads, type Ort, type OrtStatus } from './runtime.js';
+export { decoderFor, decoderLanes, OnnxDecoderPool, POOL_MAX_PARAMS, PooledKvCache, type OnnxDecoderPoolOptions } from './decoder-pool.js';
+export { DecodeRunner, type CacheDims } from './decode-runner.js';
