@@ -33,8 +33,9 @@ interface Pending {
 }
 
 /**
- * Runs one `generate` call at a time on `inner` and merges the requests that wait meanwhile into
- * it when their settings match (n, temperature, topP, topK, maxNewTokens, stop, logprobs,
+ * Runs one `generate` call at a time on `inner` (or as many as its `batchParallelism`: a local
+ * engine over several decoders) and merges the requests that wait meanwhile into
+ * one call when their settings match (n, temperature, topP, topK, maxNewTokens, stop, logprobs,
  * addSpecialTokens), up to
  * `maxRows` rows. Each prompt keeps its own seed (passed as `seeds`: promptSeed of its request's
  * seed and key), so with an engine whose samples depend only on that seed, merged requests get the
@@ -50,7 +51,8 @@ export class BatchingEngine implements Engine {
   private readonly maxRows: number;
   private readonly windowMs: number;
   private readonly queue: Pending[] = [];
-  private running = false;
+  /** Calls running on the inner engine now: up to its batchParallelism. */
+  private active = 0;
 
   constructor(
     private readonly inner: Engine,
@@ -84,12 +86,14 @@ export class BatchingEngine implements Engine {
   }
 
   private kick(): void {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
-    void this.drain().finally(() => {
-      this.running = false;
-      this.kick();
-    });
+    const lanes = Math.max(1, this.inner.batchParallelism ?? 1);
+    while (this.active < lanes && this.queue.length > 0) {
+      this.active++;
+      void this.drain().finally(() => {
+        this.active--;
+        this.kick();
+      });
+    }
   }
 
   private async drain(): Promise<void> {

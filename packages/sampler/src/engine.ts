@@ -85,6 +85,12 @@ export interface Engine {
    * call (the local engine), so callers give it many prompts per call, one call at a time.
    */
   readonly parallelism?: number;
+  /**
+   * Calls of many prompts each (batched inside the engine) that this engine serves at once to
+   * best effect: the local engine over several decoders (@irpo/onnx's OnnxDecoderPool). Absent or
+   * 1: one call at a time.
+   */
+  readonly batchParallelism?: number;
   /** What the engine is doing now, when it can tell. */
   activity?(): EngineActivity;
 }

@@ -6,6 +6,7 @@ import { promptSeed, sampleSeed } from './generation/rng.js';
 import { sampleToken, type SamplingParams } from './generation/sample-token.js';
 import { logSoftmaxAt } from './generation/softmax.js';
 import { StopMatcher } from './generation/stop-matcher.js';
+import { Semaphore } from './semaphore.js';
 import { validateRequest, type ValidRequest } from './validate-request.js';
 import type { CausalLM, KvCache, Tokenizer } from './types.js';
 
@@ -46,6 +47,11 @@ export interface HostDecoder {
     maxNewTokens?: number,
   ): Promise<{ logits: Float32Array; cache: KvCache }>;
   decode(tokens: Int32Array, cache: KvCache): Promise<Float32Array>;
+  /**
+   * Batches it decodes at the same time, each on its own cache (@irpo/onnx's OnnxDecoderPool: one
+   * per worker thread); absent or 1: one at a time.
+   */
+  readonly lanes?: number;
 }
 
 type Stepper = (active: Row[], logits: Float32Array) => { keep: number[]; next: number[] };
@@ -77,6 +83,9 @@ interface Row {
  */
 export class LocalEngine implements Engine {
   readonly stats: EngineStats = { promptTokens: 0, completionTokens: 0, sequences: 0 };
+  /** Batches decoded at once (the model's lanes): over all calls, so callers may keep this many calls in flight. */
+  readonly batchParallelism: number;
+  private readonly slots: Semaphore;
   private readonly maxBatchSize: number;
   private readonly addSpecialTokens: boolean;
   private readonly render: (prompt: string) => string;
@@ -95,6 +104,8 @@ export class LocalEngine implements Engine {
     this.sharePrefill = options.sharePrefill ?? true;
     if (!(this.maxBatchSize >= 1)) throw new Error(`maxBatchSize must be ≥ 1, got ${this.maxBatchSize}`);
     if (!this.useCache && !isCausalLM(model)) throw new Error('LocalEngine: useCache false needs a TensorFlow.js CausalLM');
+    this.batchParallelism = isCausalLM(model) ? 1 : Math.max(1, Math.floor(model.lanes ?? 1));
+    this.slots = new Semaphore(this.batchParallelism);
   }
 
   async generate(request: GenerateRequest): Promise<Completion[][]> {
@@ -124,9 +135,22 @@ export class LocalEngine implements Engine {
     });
     // Similar lengths together: less padding. Results do not depend on the grouping.
     const order = [...rows].sort((a, b) => a.ids.length - b.ids.length);
-    for (let start = 0; start < order.length; start += this.maxBatchSize) {
-      await this.runBatch(order.slice(start, start + this.maxBatchSize), req);
-    }
+    const batches: Row[][] = [];
+    for (let start = 0; start < order.length; start += this.maxBatchSize) batches.push(order.slice(start, start + this.maxBatchSize));
+    // Up to batchParallelism batches at once (over all calls); the first failure stops the others.
+    const failed = new AbortController();
+    const signal = req.signal ? AbortSignal.any([req.signal, failed.signal]) : failed.signal;
+    const inner: ValidRequest = { ...req, signal };
+    await Promise.all(
+      batches.map((batch) =>
+        this.slots
+          .use(() => this.runBatch(batch, inner), signal)
+          .catch((err: unknown) => {
+            if (!failed.signal.aborted) failed.abort(err);
+            throw err;
+          }),
+      ),
+    );
     const out: Completion[][] = req.prompts.map(() => []);
     for (const row of rows) out[row.prompt][row.sample] = row.done!;
     return out;

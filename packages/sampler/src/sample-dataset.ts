@@ -15,8 +15,8 @@ export interface SampleDatasetOptions {
   out: string;
   /**
    * Problems per engine call (default 8) for an engine that batches inside a call (the local
-   * engine). An engine with `parallelism` > 1 (a server) gets one problem per call instead, that
-   * many calls in flight.
+   * engine), `batchParallelism` such calls in flight. An engine with `parallelism` > 1 (a server)
+   * gets one problem per call instead, that many calls in flight.
    */
   batchSize?: number;
   /** Stop strings; default the task's. */
@@ -66,7 +66,8 @@ const key = (problemId: string, index: number) => `${problemId}\u0000${index}`;
 /**
  * Draws `n` samples per problem, scores each with the task and appends them to `out`, one
  * Sample per line. An engine with `parallelism` P > 1 (HttpEngine) is kept busy: P calls of one
- * problem each stay in flight across the whole list (no batch barrier); a call that finishes early
+ * problem each stay in flight across the whole list (no batch barrier); likewise `batchParallelism`
+ * calls of `batchSize` problems for a local engine over several decoders. A call that finishes early
  * waits, at most a bounded window ahead, until those before it are written. So the file is always
  * in problem order, as an uninterrupted run would write it. A rerun reads the file back (a
  * half-written last line is dropped), skips the (problem, index) pairs it holds and writes only
@@ -80,8 +81,8 @@ export async function sampleDataset(
   options: SampleDatasetOptions,
 ): Promise<SampleDatasetResult> {
   const { n, out } = options;
-  const parallel = Math.max(1, engine.parallelism ?? 1);
-  const perCall = parallel > 1 ? 1 : (options.batchSize ?? 8);
+  const perCall = (engine.parallelism ?? 1) > 1 ? 1 : (options.batchSize ?? 8);
+  const parallel = Math.max(1, engine.parallelism ?? 1, engine.batchParallelism ?? 1);
   const seen = new Set<string>();
   const ids = new Set<string>();
   for (const p of problems) {
