@@ -1,7 +1,7 @@
 import { UsageError } from '@irpo/contracts';
 import type { Task } from '@irpo/data';
 import type { CausalLM, LoadedModel } from '@irpo/model';
-import type { OnnxLlama } from '@irpo/onnx';
+import type { OnnxDecoderPool, OnnxLlama } from '@irpo/onnx';
 import type { ChatTemplate } from '@irpo/sampler';
 
 // Loaded lazily: commands that need no model do not pay for TensorFlow.js at start-up.
@@ -38,17 +38,21 @@ export const RUNTIME_OPTION = {
 
 /**
  * What a local engine decodes with, per --runtime: the loaded model on ONNX Runtime (its weights,
- * an adapter already merged) or the TensorFlow.js model itself; logs which and why.
+ * an adapter already merged; in one decoder thread per core for a small model, so batches decode
+ * side by side) or the TensorFlow.js model itself; logs which and why.
  */
-export async function inferenceModelOf(loaded: LoadedModel, runtime: 'auto' | 'onnx' | 'tfjs'): Promise<CausalLM | OnnxLlama> {
+export async function inferenceModelOf(
+  loaded: LoadedModel,
+  runtime: 'auto' | 'onnx' | 'tfjs',
+): Promise<CausalLM | OnnxLlama | OnnxDecoderPool> {
   const { chooseRuntime, runtimeLine } = await import('@irpo/recipes');
   const { createLogger } = await import('@irpo/contracts');
   const choice = await chooseRuntime(runtime);
   const log = createLogger('irpo');
   log.info(runtimeLine(choice).replace('engine.runtime', '--runtime'));
   if (choice.runtime === 'tfjs') return loaded.model;
-  const { OnnxLlama } = await import('@irpo/onnx');
-  return OnnxLlama.fromModel(loaded.model);
+  const { decoderFor, OnnxLlama } = await import('@irpo/onnx');
+  return decoderFor(await OnnxLlama.fromModel(loaded.model), {}, (reason) => log.info(reason));
 }
 
 /** The --prompt-format option of the commands that sample a local model (as prompt.format in a run config). */

@@ -1,6 +1,6 @@
 import { InputError, type EngineConfig } from '@irpo/contracts';
 import type { CausalLM } from '@irpo/model';
-import { loadOrt, type OnnxLlama } from '@irpo/onnx';
+import { loadOrt, type OnnxDecoderPool, type OnnxLlama } from '@irpo/onnx';
 import type { StageContext } from './stages.js';
 
 /** What runs the forward passes that do not train, and why. */
@@ -53,4 +53,17 @@ export async function inferenceModel(ctx: Pick<StageContext, 'config' | 'progres
   if (!held) throw new Error('no model loaded');
   if ((await stageRuntime(ctx)).runtime !== 'onnx') return held.model;
   return ctx.slot.onnx();
+}
+
+/**
+ * What the local engine decodes with: as inferenceModel, but on ONNX Runtime the slot's decoder
+ * threads (one per core for a small model, so batches decode side by side; ModelSlot.onnxDecoder).
+ */
+export async function inferenceDecoder(
+  ctx: Pick<StageContext, 'config' | 'progress' | 'slot'>,
+): Promise<CausalLM | OnnxLlama | OnnxDecoderPool> {
+  const held = ctx.slot.current;
+  if (!held) throw new Error('no model loaded');
+  if ((await stageRuntime(ctx)).runtime !== 'onnx') return held.model;
+  return ctx.slot.onnxDecoder((reason) => ctx.progress.info(reason));
 }

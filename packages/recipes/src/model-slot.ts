@@ -4,7 +4,7 @@ import { copyFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '@irpo/contracts';
 import { loadModel, saveModel, type LoadedModel, type SafetensorsDtype } from '@irpo/model';
-import { OnnxLlama } from '@irpo/onnx';
+import { decoderFor, OnnxDecoderPool, OnnxLlama, type OnnxDecoderPoolOptions } from '@irpo/onnx';
 
 /** Sampling defaults a model folder may carry (Hugging Face's name); servers such as vLLM read it. */
 const GENERATION_CONFIG = 'generation_config.json';
@@ -16,7 +16,12 @@ const GENERATION_CONFIG = 'generation_config.json';
 export class ModelSlot {
   current: (LoadedModel & { dir: string }) | undefined;
   /** The held model on ONNX Runtime: a snapshot of its weights, for the folder it was taken from. */
-  private onnxSnapshot: { dir: string; model: Promise<OnnxLlama> } | undefined;
+  private onnxSnapshot: { dir: string; model: Promise<OnnxLlama>; decoder?: Promise<OnnxLlama | OnnxDecoderPool> } | undefined;
+  /** Why decoding runs on one thread (decoder threads failed to start), said once. */
+  private poolFailure: string | undefined;
+
+  /** `decoders`: how onnxDecoder starts its threads (default: decoderLanes of the model, this process's Node flags). */
+  constructor(private readonly decoders: OnnxDecoderPoolOptions = {}) {}
 
   /** Loads `dir` unless it is what the slot already holds. */
   async ensure(dir: string): Promise<LoadedModel & { dir: string }> {
@@ -44,10 +49,31 @@ export class ModelSlot {
     return this.onnxSnapshot.model;
   }
 
-  /** Drops the ONNX Runtime snapshot (its sessions and weights). */
+  /**
+   * What the local engine decodes with on ONNX Runtime: the snapshot's decode graph in one worker
+   * thread per core (OnnxDecoderPool, when decoderLanes gives more than one), else the snapshot
+   * itself on this thread. Where the threads cannot start, the snapshot, and `onFallback` hears why
+   * (once per slot).
+   */
+  onnxDecoder(onFallback?: (reason: string) => void): Promise<OnnxLlama | OnnxDecoderPool> {
+    const model = this.onnx();
+    const snapshot = this.onnxSnapshot!;
+    snapshot.decoder ??= model.then((m) =>
+      this.poolFailure !== undefined
+        ? m
+        : decoderFor(m, this.decoders, (reason) => {
+            this.poolFailure = reason;
+            onFallback?.(reason);
+          }),
+    );
+    return snapshot.decoder;
+  }
+
+  /** Drops the ONNX Runtime snapshot (its sessions, decoder threads and weights). */
   releaseOnnx(): void {
     const snapshot = this.onnxSnapshot;
     this.onnxSnapshot = undefined;
+    snapshot?.decoder?.then((d) => (d instanceof OnnxDecoderPool ? d.dispose() : undefined)).catch(() => undefined);
     snapshot?.model.then((m) => m.dispose()).catch(() => undefined);
   }
 

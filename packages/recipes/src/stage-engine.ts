@@ -11,7 +11,7 @@ import {
   LocalEngine,
   type Engine,
 } from '@irpo/sampler';
-import { inferenceModel } from './inference-runtime.js';
+import { inferenceDecoder } from './inference-runtime.js';
 import { httpPromptPlan, runPromptFormat, runPromptFormatOf } from './prompt-format.js';
 import type { StageContext } from './stages.js';
 
@@ -196,7 +196,7 @@ async function waitUntilListed(ctx: StageContext, endpoint: string, wanted: stri
  * Runs `fn` with an engine serving the model in `modelDir`, per config.engine. Prompts go through
  * the run's prompt format (runPromptFormat): rendered in process, or sent as httpPromptPlan says.
  * - kind local: a LocalEngine over the model slot (loaded once, kept for the next stage), on ONNX
- *   Runtime or TensorFlow.js per engine.runtime (inferenceModel);
+ *   Runtime (decoder threads: inferenceDecoder) or TensorFlow.js per engine.runtime;
  * - kind http with launch: frees the in-process model, starts the server (its output appended to
  *   iter-t/engine.log), runs `fn`, stops the server. When the server dies mid-way
  *   (EngineUnreachableError) it is started once more and `fn` runs again: the stages resume from
@@ -215,7 +215,7 @@ export async function withEngine<T>(
   if (e.kind === 'local') {
     const m = await ctx.slot.ensure(modelDir);
     return fn(
-      new LocalEngine(await inferenceModel(ctx), m.tokenizer, {
+      new LocalEngine(await inferenceDecoder(ctx), m.tokenizer, {
         maxBatchSize: e.batchSize,
         promptFormat: runPromptFormat(ctx.config, m.tokenizer),
       }),

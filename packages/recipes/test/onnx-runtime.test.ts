@@ -3,14 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@irpo/core';
 import { loadCheckpoint, padIdOf } from '@irpo/model';
-import { OnnxLlama } from '@irpo/onnx';
+import { OnnxDecoderPool, OnnxLlama } from '@irpo/onnx';
 import { LocalEngine } from '@irpo/sampler';
 import { FakeCharTokenizer } from '@irpo/sampler/testing';
 import { packBatch, scoreSequences } from '@irpo/trainer';
 import { chooseRuntime } from '../src/inference-runtime.js';
+import { ModelSlot } from '../src/model-slot.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'model', 'test', 'fixtures');
 const tok = new FakeCharTokenizer();
+// Decoder threads run the onnx package's TypeScript sources here: they need the loader child processes use.
+const execArgv = ['--conditions=@irpo/source', '--import', new URL('../../../tools/test-support/ts-loader.mjs', import.meta.url).href];
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -44,6 +47,51 @@ describe.each(['llama-gqa', 'qwen2-bias', 'llama-tied'])('the local engine on ON
     got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-4));
     model.dispose();
     await onnx.dispose();
+  });
+});
+
+describe('the local engine over decoder threads (OnnxDecoderPool)', () => {
+  it('keeps two batches in flight and samples what one thread samples', async () => {
+    const { model } = await loadCheckpoint(join(fixtures, 'qwen2-bias'));
+    const onnx = await OnnxLlama.fromModel(model, { threads: 2 });
+    const pool = await OnnxDecoderPool.create(onnx, { workers: 2, execArgv });
+    try {
+      const request = { prompts: ['Q: 1+2=?\nA:', 'ab', 'Q: 7=?\nA: 12+3', 'c'], n: 5, temperature: 1, maxNewTokens: 16, seed: 3 };
+      const single = new LocalEngine(onnx, tok, { maxBatchSize: 4 });
+      const pooled = new LocalEngine(pool, tok, { maxBatchSize: 4 });
+      expect([single.batchParallelism, pooled.batchParallelism]).toEqual([1, 2]);
+      const want = await single.generate(request);
+      const got = await pooled.generate(request);
+      expect(got.flat().map((c) => [c.tokenIds, c.finishReason])).toEqual(want.flat().map((c) => [c.tokenIds, c.finishReason]));
+      expect(new Set(got.flat().map((c) => c.finishReason)).size).toBeGreaterThan(1);
+    } finally {
+      await pool.dispose();
+      await onnx.dispose();
+      model.dispose();
+    }
+  });
+
+  it('ModelSlot starts the threads, stops them with the snapshot, and falls back to one thread saying why', async () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets', 'arith-base'); // the demo's M0
+    const slot = new ModelSlot({ workers: 2, execArgv });
+    await slot.ensure(dir);
+    const pool = await slot.onnxDecoder();
+    expect(pool).toBeInstanceOf(OnnxDecoderPool);
+    expect(await slot.onnxDecoder()).toBe(pool); // kept while the weights are the same
+    slot.releaseOnnx();
+    await new Promise((r) => setTimeout(r, 50));
+    await expect((pool as OnnxDecoderPool).prefill(Int32Array.of(1), Int32Array.of(1), 1, 1)).rejects.toThrow(/was stopped/);
+    slot.dispose();
+    // No TypeScript loader: the threads cannot load the sources.
+    const bare = new ModelSlot({ workers: 2, execArgv: [] });
+    await bare.ensure(dir);
+    const said: string[] = [];
+    const decoder = await bare.onnxDecoder((reason) => said.push(reason));
+    expect(decoder).toBeInstanceOf(OnnxLlama);
+    expect(said).toEqual([
+      expect.stringMatching(/^decoding on one thread: the decoder threads did not start \(ONNX Runtime decoder thread \d failed/),
+    ]);
+    bare.dispose();
   });
 });
 
