@@ -51,8 +51,10 @@ export async function inferenceModelOf(
   const log = createLogger('irpo');
   log.info(runtimeLine(choice).replace('engine.runtime', '--runtime'));
   if (choice.runtime === 'tfjs') return loaded.model;
-  const { decoderFor, OnnxLlama } = await import('@irpo/onnx');
-  return decoderFor(await OnnxLlama.fromModel(loaded.model), {}, (reason) => log.info(reason));
+  const { decoderFor, OnnxDecoderPool, OnnxLlama } = await import('@irpo/onnx');
+  const decoder = await decoderFor(await OnnxLlama.fromModel(loaded.model), {}, (reason) => log.info(reason));
+  if (decoder instanceof OnnxDecoderPool) log.info(`decoding in ${decoder.lanes} ONNX Runtime threads, one batch each`);
+  return decoder;
 }
 
 /** The --prompt-format option of the commands that sample a local model (as prompt.format in a run config). */

@@ -51,6 +51,8 @@ export class OnnxDecoderPool {
   private constructor(
     readonly spec: ModelSpec,
     private readonly workers: DecoderThread[],
+    /** ONNX Runtime intra-op threads of each worker's session. */
+    readonly threadsPerWorker: number,
   ) {
     this.lanes = workers.length;
   }
@@ -75,7 +77,7 @@ export class OnnxDecoderPool {
       await Promise.all(workers.map((w) => w.terminate()));
       throw failed.reason;
     }
-    return new OnnxDecoderPool(model.spec, workers);
+    return new OnnxDecoderPool(model.spec, workers, data.threads);
   }
 
   /** As OnnxLlama.prefill, on the least busy worker; the cache stays there. */

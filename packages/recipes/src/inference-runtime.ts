@@ -1,6 +1,6 @@
 import { InputError, type EngineConfig } from '@irpo/contracts';
 import type { CausalLM } from '@irpo/model';
-import { loadOrt, type OnnxDecoderPool, type OnnxLlama } from '@irpo/onnx';
+import { loadOrt, OnnxDecoderPool, type OnnxLlama } from '@irpo/onnx';
 import type { StageContext } from './stages.js';
 
 /** What runs the forward passes that do not train, and why. */
@@ -65,5 +65,14 @@ export async function inferenceDecoder(
   const held = ctx.slot.current;
   if (!held) throw new Error('no model loaded');
   if ((await stageRuntime(ctx)).runtime !== 'onnx') return held.model;
-  return ctx.slot.onnxDecoder((reason) => ctx.progress.info(reason));
+  const decoder = await ctx.slot.onnxDecoder((reason) => ctx.progress.info(reason));
+  if (decoder instanceof OnnxDecoderPool && !saidLanes.has(ctx)) {
+    saidLanes.add(ctx);
+    ctx.progress.info(
+      `decoding in ${decoder.lanes} ONNX Runtime threads, one batch each (${decoder.threadsPerWorker} intra-op thread${decoder.threadsPerWorker > 1 ? 's' : ''} each)`,
+    );
+  }
+  return decoder;
 }
+
+const saidLanes = new WeakSet<object>();
