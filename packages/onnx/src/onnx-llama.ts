@@ -158,11 +158,7 @@ export class OnnxLlama {
     return sums;
   }
 
-  /**
-   * LEFT-padded prompt ids and mask [B, T] → last-position logits [B, V] and the cache. Positions
-   * count each row's real tokens (pads at 0), as the TensorFlow.js model's prefill. `maxNewTokens`
-   * sizes the cache (it grows past that in CACHE_CHUNK steps).
-   */
+  /** LEFT-padded prompts [B, T] → last-position logits [B, V] and the cache: DecodeRunner.prefill on this model's decode session. */
   prefill(
     inputIds: ArrayLike<number>,
     attentionMask: ArrayLike<number>,
