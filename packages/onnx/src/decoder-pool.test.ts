@@ -112,6 +112,14 @@ describe('OnnxDecoderPool (decode graph in worker threads)', () => {
     await expect(other.prefill(Int32Array.of(1), Int32Array.of(1), 1, 1)).rejects.toThrow('ONNX Runtime decoder thread 0 was stopped');
   });
 
+  it('gives up on a worker that never says it is up, after startTimeoutS', async () => {
+    // A preloaded module that never finishes loading, while something keeps the thread alive: a hung start.
+    const hang = 'data:text/javascript,setInterval(() => {}, 1e9); await new Promise(() => {});';
+    await expect(OnnxDecoderPool.create(onnx, { workers: 1, execArgv: ['--import', hang], startTimeoutS: 0.5 })).rejects.toThrow(
+      'ONNX Runtime decoder thread 0 did not start within 0.5 s',
+    );
+  });
+
   it('fails to start with the reason when the threads cannot load the worker', async () => {
     // Without a TypeScript loader the sources cannot run in a worker.
     await expect(OnnxDecoderPool.create(onnx, { workers: 2, execArgv: [] })).rejects.toThrow(

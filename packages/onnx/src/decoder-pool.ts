@@ -34,6 +34,8 @@ export interface OnnxDecoderPoolOptions {
    * needs a loader there (the tests pass tools/test-support/ts-loader.mjs).
    */
   execArgv?: string[];
+  /** How long a worker may take to load the graph before the pool gives up on it (default 300 s). */
+  startTimeoutS?: number;
 }
 
 /**
@@ -70,7 +72,7 @@ export class OnnxDecoderPool {
       executionProviders,
       dims: { layers: model.spec.numLayers, kvHeads: model.spec.numKvHeads, headDim: headDimOf(model.spec) },
     };
-    const workers = Array.from({ length: count }, (_, i) => new DecoderThread(i, data, options.execArgv));
+    const workers = Array.from({ length: count }, (_, i) => new DecoderThread(i, data, options.execArgv, options.startTimeoutS ?? 300));
     const started = await Promise.allSettled(workers.map((w) => w.ready));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
@@ -190,6 +192,7 @@ class DecoderThread {
     readonly index: number,
     data: DecoderWorkerData,
     execArgv: string[] | undefined,
+    startTimeoutS: number,
   ) {
     const here = import.meta.url;
     // From dist the worker is JavaScript; from the sources (tests, the bench) TypeScript, which the
@@ -197,6 +200,16 @@ class DecoderThread {
     const entry = new URL(here.endsWith('.ts') ? './decoder-worker.ts' : './decoder-worker.js', here);
     this.worker = new Worker(entry, { workerData: data, ...(execArgv ? { execArgv } : {}) });
     this.ready = new Promise<void>((resolve, reject) => this.pending.set(0, { resolve: () => resolve(), reject }));
+    // A worker that never says it is up (a hung load) must not hang the run: it fails, and the caller decodes on its own thread.
+    const timer = setTimeout(
+      () => this.fail(new Error(`ONNX Runtime decoder thread ${index} did not start within ${startTimeoutS} s`)),
+      startTimeoutS * 1000,
+    );
+    timer.unref();
+    this.ready.then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
     this.worker.on('message', (r: DecoderReply) => this.settle(r));
     this.worker.on('error', (e: Error) => this.fail(new Error(`ONNX Runtime decoder thread ${index} failed: ${e.message}`)));
     this.worker.on('exit', (code) => {
