@@ -137,18 +137,25 @@ export class LocalEngine implements Engine {
     const order = [...rows].sort((a, b) => a.ids.length - b.ids.length);
     const batches: Row[][] = [];
     for (let start = 0; start < order.length; start += this.maxBatchSize) batches.push(order.slice(start, start + this.maxBatchSize));
-    // Up to batchParallelism batches at once (over all calls); the first failure stops the others.
+    // Up to batchParallelism batches at once (a slot each, shared by all calls), taken in order by
+    // as many loops; the first failure stops the others.
     const failed = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, failed.signal]) : failed.signal;
     const inner: ValidRequest = { ...req, signal };
+    let next = 0;
+    const loop = async (): Promise<void> => {
+      while (next < batches.length) {
+        if (signal.aborted) throw signal.reason ?? new Error('aborted');
+        const batch = batches[next++];
+        await this.slots.use(() => this.runBatch(batch, inner), signal);
+      }
+    };
     await Promise.all(
-      batches.map((batch) =>
-        this.slots
-          .use(() => this.runBatch(batch, inner), signal)
-          .catch((err: unknown) => {
-            if (!failed.signal.aborted) failed.abort(err);
-            throw err;
-          }),
+      Array.from({ length: Math.min(this.batchParallelism, batches.length) }, () =>
+        loop().catch((err: unknown) => {
+          if (!failed.signal.aborted) failed.abort(err);
+          throw err;
+        }),
       ),
     );
     const out: Completion[][] = req.prompts.map(() => []);
