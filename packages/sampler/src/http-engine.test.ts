@@ -190,6 +190,32 @@ describe('HttpEngine', () => {
     expect(peak).toBe(2);
   });
 
+  it('one call of many prompts: answers in prompt order, `concurrency` in flight, and no listener warning from its waiting prompts', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const pending: (() => void)[] = [];
+    const srv = await serve((_req, body, res) => {
+      peak = Math.max(peak, ++inFlight);
+      pending.push(() => (inFlight--, ok(res, body)));
+      // answer once `concurrency` requests wait, or all remaining ones do
+      if (pending.length === 3 || srv.calls() === 40) for (const f of pending.splice(0)) f();
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const engine = new HttpEngine({ baseUrl: srv.url, model: 'm', concurrency: 3 });
+      const prompts = Array.from({ length: 40 }, (_, i) => `p${i}`);
+      const out = await engine.generate({ prompts, maxNewTokens: 2 });
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on a later tick
+      expect(out.map((c) => c[0].text)).toEqual(prompts.map((p) => `${p}#0`));
+      expect(peak).toBe(3);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('sends per-prompt seeds as they are; a base seed is mixed with each prompt key', async () => {
     const bodies: Record<string, unknown>[] = [];
     const { url } = await serve((_req, body, res) => (bodies.push(body), ok(res, body)));

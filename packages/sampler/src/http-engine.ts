@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createLogger, type FinishReason } from '@irpo/contracts';
 import type { PromptFormat } from '@irpo/model';
 import { apiKeyFromEnv } from './api-keys.js';
@@ -193,6 +194,8 @@ export class HttpEngine implements Engine {
     // The first failure stops the requests still in flight: the call fails anyway.
     const failed = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, failed.signal]) : failed.signal;
+    // Each request in flight and each loop waiting for a slot listens to it: up to 2 × concurrency.
+    setMaxListeners(2 * this.concurrency + 10, signal);
     const one = async (prompt: string, i: number): Promise<Completion[]> => {
       const body: Record<string, unknown> = { model: this.options.model };
       const format = this.options.promptFormat;
@@ -215,16 +218,26 @@ export class HttpEngine implements Engine {
       completions.forEach((c, sample) => c.text && req.onText?.({ prompt: i, sample, text: c.text }));
       return completions;
     };
-    return Promise.all(
-      req.prompts.map((prompt, i) =>
-        this.slots
-          .use(() => one(prompt, i), signal)
-          .catch((err: unknown) => {
-            if (!failed.signal.aborted) failed.abort(err);
-            throw err;
-          }),
+    // At most `concurrency` loops take the prompts in order (a slot each, shared with other calls):
+    // a call of many prompts does not queue one waiter (and abort listener) per prompt.
+    const out: Completion[][] = new Array(req.prompts.length);
+    let next = 0;
+    const loop = async (): Promise<void> => {
+      while (next < req.prompts.length) {
+        if (signal.aborted) throw signal.reason ?? new Error('aborted');
+        const i = next++;
+        out[i] = await this.slots.use(() => one(req.prompts[i]!, i), signal);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.concurrency, req.prompts.length) }, () =>
+        loop().catch((err: unknown) => {
+          if (!failed.signal.aborted) failed.abort(err);
+          throw err;
+        }),
       ),
     );
+    return out;
   }
 
   private toCompletions(
