@@ -4,6 +4,20 @@ import type { Ort } from './runtime.js';
 /** An ONNX Runtime inference session. */
 export type OrtSession = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
+/**
+ * The settings every irpo session is created with: `threads` intra-op threads, sequential
+ * execution, all graph optimisations, the given execution providers.
+ */
+export function sessionSettings(threads: number, executionProviders: string[]) {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential' as const,
+    graphOptimizationLevel: 'all' as const,
+    executionProviders,
+  };
+}
+
 /** What sizes a decode cache: the model's layers, KV heads and head size. */
 export interface CacheDims {
   layers: number;

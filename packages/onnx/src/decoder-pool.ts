@@ -61,7 +61,7 @@ export class OnnxDecoderPool {
 
   /** Starts the workers (each loads the decode graph) and waits until every one is ready. */
   static async create(model: OnnxLlama, options: OnnxDecoderPoolOptions = {}): Promise<OnnxDecoderPool> {
-    const { executionProviders } = model.sessionOptions;
+    const { executionProviders } = model;
     const count = Math.max(1, Math.floor(options.workers ?? decoderLanes(model.spec, model.threads, executionProviders)));
     const bytes = model.graphBytes('decode');
     const graph = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
@@ -207,7 +207,10 @@ class DecoderThread {
     );
     timer.unref();
     this.ready.then(
-      () => clearTimeout(timer),
+      () => {
+        clearTimeout(timer);
+        this.worker.unref(); // idle, it does not keep the process alive
+      },
       () => clearTimeout(timer),
     );
     this.worker.on('message', (r: DecoderReply) => this.settle(r));
@@ -215,10 +218,6 @@ class DecoderThread {
     this.worker.on('exit', (code) => {
       if (!this.stopping) this.fail(new Error(`ONNX Runtime decoder thread ${index} exited (code ${code})`));
     });
-    this.ready.then(
-      () => this.worker.unref(), // idle, it does not keep the process alive
-      () => undefined,
-    );
   }
 
   newCacheId(): number {
@@ -271,7 +270,7 @@ export async function decoderFor(
   options: OnnxDecoderPoolOptions = {},
   onFallback?: (reason: string) => void,
 ): Promise<OnnxLlama | OnnxDecoderPool> {
-  const workers = options.workers ?? decoderLanes(model.spec, model.threads, model.sessionOptions.executionProviders);
+  const workers = options.workers ?? decoderLanes(model.spec, model.threads, model.executionProviders);
   if (workers <= 1) return model;
   try {
     return await OnnxDecoderPool.create(model, { ...options, workers });

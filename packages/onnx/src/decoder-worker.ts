@@ -4,7 +4,7 @@
  * so a cache's select always lands between the decode steps around it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DecodeRunner } from './decode-runner.js';
+import { DecodeRunner, sessionSettings } from './decode-runner.js';
 import type { DecoderReply, DecoderRequest, DecoderWorkerData } from './decoder-protocol.js';
 import type { OnnxKvCache } from './onnx-kv-cache.js';
 import { loadOrt } from './runtime.js';
@@ -18,13 +18,7 @@ async function start(): Promise<void> {
   const ort = status.ort;
   // A SharedArrayBuffer view is copied: the binding takes plain ArrayBuffers.
   const graph = init.graph.buffer instanceof ArrayBuffer ? init.graph : init.graph.slice();
-  const session = await ort.InferenceSession.create(graph, {
-    intraOpNumThreads: init.threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    executionProviders: init.executionProviders,
-  });
+  const session = await ort.InferenceSession.create(graph, sessionSettings(init.threads, init.executionProviders));
   // The session holds the weights now: drop this thread's hold on the shared bytes.
   (init as Partial<DecoderWorkerData>).graph = undefined;
   const runner = new DecodeRunner(ort, () => Promise.resolve(session), init.dims);

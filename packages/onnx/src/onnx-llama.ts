@@ -1,7 +1,7 @@
 import type { ModelSpec } from '@irpo/contracts';
 import { headDimOf, readCheckpointTensors, readModelSpec, expectedWeightShapes } from '@irpo/model';
 import { buildLlamaGraph, type LlamaGraphKind } from './llama-graph.js';
-import { DecodeRunner, inputFeeds, toInt64, type OrtSession } from './decode-runner.js';
+import { DecodeRunner, inputFeeds, sessionSettings, toInt64, type OrtSession } from './decode-runner.js';
 import { CACHE_CHUNK, type OnnxKvCache } from './onnx-kv-cache.js';
 import { loadOrt, ortThreads, type Ort } from './runtime.js';
 
@@ -98,13 +98,7 @@ export class OnnxLlama {
   session(kind: LlamaGraphKind): Promise<OrtSession> {
     let s = this.sessions.get(kind);
     if (!s) {
-      s = this.ort.InferenceSession.create(this.graphBytes(kind), {
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        executionProviders: this.options.executionProviders ?? ['cpu'],
-      });
+      s = this.ort.InferenceSession.create(this.graphBytes(kind), sessionSettings(this.threads, this.executionProviders));
       this.sessions.set(kind, s);
     }
     return s;
@@ -174,14 +168,14 @@ export class OnnxLlama {
     return this.decoder.decode(tokens, cache);
   }
 
-  /** The decode graph's ONNX bytes (ModelProto, weights inlined): what decoder workers load. */
+  /** One graph's ONNX bytes (ModelProto, weights inlined): what a session, or a decoder worker, loads. */
   graphBytes(kind: LlamaGraphKind): Uint8Array {
     return buildLlamaGraph(this.spec, (name) => this.weights.get(name)!, kind, { fused: this.options.fused }).encode();
   }
 
-  /** The options the sessions were made with (decoder workers copy them). */
-  get sessionOptions(): { fused: boolean; executionProviders: string[] } {
-    return { fused: this.options.fused ?? true, executionProviders: this.options.executionProviders ?? ['cpu'] };
+  /** The execution providers its sessions use (decoder workers use the same). */
+  get executionProviders(): string[] {
+    return this.options.executionProviders ?? ['cpu'];
   }
 
   private feeds(ids: ArrayLike<number>, positions: Float32Array, mask: ArrayLike<number>, batch: number, length: number) {
