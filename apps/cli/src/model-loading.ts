@@ -45,7 +45,7 @@ export async function inferenceModelOf(
   loaded: LoadedModel,
   runtime: 'auto' | 'onnx' | 'tfjs',
 ): Promise<CausalLM | OnnxLlama | OnnxDecoderPool> {
-  const { chooseRuntime, runtimeLine } = await import('@irpo/recipes');
+  const { chooseRuntime, decoderLine, runtimeLine } = await import('@irpo/recipes');
   const { createLogger } = await import('@irpo/contracts');
   const choice = await chooseRuntime(runtime);
   const log = createLogger('irpo');
@@ -53,7 +53,7 @@ export async function inferenceModelOf(
   if (choice.runtime === 'tfjs') return loaded.model;
   const { decoderFor, OnnxDecoderPool, OnnxLlama } = await import('@irpo/onnx');
   const decoder = await decoderFor(await OnnxLlama.fromModel(loaded.model), {}, (reason) => log.info(reason));
-  if (decoder instanceof OnnxDecoderPool) log.info(`decoding in ${decoder.lanes} ONNX Runtime threads, one batch each`);
+  if (decoder instanceof OnnxDecoderPool) log.info(decoderLine(decoder));
   return decoder;
 }
 

@@ -44,4 +44,12 @@ export { readTrainerPairs } from './launch/read-trainer-pairs.js';
 export { makeOptimizer } from './optimizer.js';
 export { assertEndpointsCanServe, withEngine, staticEndpointPlan, m0Dir, type EngineUse } from './stage-engine.js';
 export { runPromptFormat, runPromptFormatOf, httpPromptPlan } from './prompt-format.js';
-export { chooseRuntime, inferenceDecoder, inferenceModel, runtimeLine, stageRuntime, type RuntimeChoice } from './inference-runtime.js';
+export {
+  chooseRuntime,
+  decoderLine,
+  inferenceDecoder,
+  inferenceModel,
+  runtimeLine,
+  stageRuntime,
+  type RuntimeChoice,
+} from './inference-runtime.js';

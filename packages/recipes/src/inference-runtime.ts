@@ -1,6 +1,6 @@
 import { InputError, type EngineConfig } from '@irpo/contracts';
 import type { CausalLM } from '@irpo/model';
-import { loadOrt, OnnxDecoderPool, type OnnxLlama } from '@irpo/onnx';
+import { loadOrt, OnnxDecoderPool, OnnxLlama } from '@irpo/onnx';
 import type { StageContext } from './stages.js';
 
 /** What runs the forward passes that do not train, and why. */
@@ -55,6 +55,12 @@ export async function inferenceModel(ctx: Pick<StageContext, 'config' | 'progres
   return ctx.slot.onnx();
 }
 
+/** The line said once when decoding runs in decoder threads. */
+export function decoderLine(pool: OnnxDecoderPool): string {
+  const t = pool.threadsPerWorker;
+  return `decoding in ${pool.lanes} ONNX Runtime threads, one batch each (${t} intra-op thread${t > 1 ? 's' : ''} each)`;
+}
+
 /**
  * What the local engine decodes with: as inferenceModel, but on ONNX Runtime the slot's decoder
  * threads (one per core for a small model, so batches decode side by side; ModelSlot.onnxDecoder).
@@ -62,15 +68,12 @@ export async function inferenceModel(ctx: Pick<StageContext, 'config' | 'progres
 export async function inferenceDecoder(
   ctx: Pick<StageContext, 'config' | 'progress' | 'slot'>,
 ): Promise<CausalLM | OnnxLlama | OnnxDecoderPool> {
-  const held = ctx.slot.current;
-  if (!held) throw new Error('no model loaded');
-  if ((await stageRuntime(ctx)).runtime !== 'onnx') return held.model;
+  const model = await inferenceModel(ctx);
+  if (!(model instanceof OnnxLlama)) return model;
   const decoder = await ctx.slot.onnxDecoder((reason) => ctx.progress.info(reason));
   if (decoder instanceof OnnxDecoderPool && !saidLanes.has(ctx)) {
     saidLanes.add(ctx);
-    ctx.progress.info(
-      `decoding in ${decoder.lanes} ONNX Runtime threads, one batch each (${decoder.threadsPerWorker} intra-op thread${decoder.threadsPerWorker > 1 ? 's' : ''} each)`,
-    );
+    ctx.progress.info(decoderLine(decoder));
   }
   return decoder;
 }
