@@ -7,18 +7,12 @@ import { loadCheckpoint, type LlamaModel } from '@irpo/model';
 import { decoderLanes, OnnxDecoderPool, POOL_MAX_PARAMS, type PooledKvCache } from './decoder-pool.js';
 import { CACHE_CHUNK } from './onnx-kv-cache.js';
 import { OnnxLlama } from './onnx-llama.js';
+import { maxAbsDiff } from '../test/numerics.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = join(here, '..', '..', 'model', 'test', 'fixtures', 'qwen2-bias');
 // The workers run this package's TypeScript sources: they need the loader the tests' child processes use.
 const execArgv = ['--conditions=@irpo/source', '--import', new URL('../../../tools/test-support/ts-loader.mjs', import.meta.url).href];
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 let onnx: OnnxLlama;
 let model: LlamaModel;

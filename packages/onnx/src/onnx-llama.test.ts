@@ -6,6 +6,7 @@ import { initBackend, tf } from '@irpo/core';
 import { loadCheckpoint } from '@irpo/model';
 import { CACHE_CHUNK } from './onnx-kv-cache.js';
 import { OnnxLlama } from './onnx-llama.js';
+import { maxAbsDiff } from '../test/numerics.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'model', 'test', 'fixtures');
 
@@ -13,13 +14,6 @@ interface Golden {
   inputIds: number[][];
   attentionMask: number[][];
   logits: number[][][];
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 beforeAll(async () => {
